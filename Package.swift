@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+  name: "git-rag",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "git-rag", targets: ["git-rag"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+  ],
+  targets: [
+    // MARK: - C libraries (system packages, one shim header each)
+    .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+    .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+    // MARK: - Foundation: values, configuration, errors, logging
+    .target(name: "GitRAGCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
+
+    // MARK: - Domain modules
+    .target(name: "Git", dependencies: ["CLibGit2", "GitRAGCore"]),
+    .target(name: "Chunking", dependencies: ["GitRAGCore"]),
+    .target(name: "Embedding", dependencies: ["CBLAS", "GitRAGCore"]),
+    .target(name: "Store", dependencies: ["GitRAGCore", .product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore"]),
+    .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL"]),
+
+    // MARK: - Command line
+    .target(
+      name: "GitRAGCLI",
+      dependencies: [
+        "GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing", "Jobs",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(name: "git-rag", dependencies: ["GitRAGCLI"]),
+
+    // MARK: - Tests
+    .target(name: "GitRAGTestSupport", dependencies: ["GitRAGCore"], path: "Sources/GitRAGTestSupport"),
+    .testTarget(name: "GitRAGCoreTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
+    .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
+    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGTestSupport"]),
+    .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
+    .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),
+    .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["GitRAGTestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,175 @@
+import Foundation
+
+/// A piece of a file as a chunker cuts it: text plus where it sits in the file.
+public struct Chunk: Sendable, Hashable, Codable {
+  /// The chunk's text, exactly as it is embedded and stored.
+  public var content: String
+  /// 1-based first line of the chunk in its file.
+  public var startLine: Int
+  /// 1-based last line of the chunk in its file (inclusive).
+  public var endLine: Int
+  /// Language of the file, e.g. `python`, `markdown`, `text`.
+  public var language: String
+  /// Function, class or heading path the chunk belongs to, when known.
+  public var symbol: String?
+
+  public init(content: String, startLine: Int, endLine: Int, language: String, symbol: String? = nil) {
+    self.content = content
+    self.startLine = startLine
+    self.endLine = endLine
+    self.language = language
+    self.symbol = symbol
+  }
+}
+
+/// The payload of one indexed point, identical in every store (DESIGN.md, "The index and its metadata").
+public struct ChunkPayload: Sendable, Hashable, Codable {
+  public var filePath: String
+  public var content: String
+  public var chunkIndex: Int
+  public var startLine: Int
+  public var endLine: Int
+  public var language: String
+  public var symbol: String?
+  /// Git blob SHA of the whole file.
+  public var fileHash: String
+  /// SHA-256 of the chunk text (hex).
+  public var chunkHash: String
+  /// Commit the chunk was indexed at (empty outside git).
+  public var commit: String
+  /// When the chunk was indexed (ISO 8601, UTC).
+  public var timestamp: String
+
+  public init(
+    filePath: String, content: String, chunkIndex: Int, startLine: Int, endLine: Int,
+    language: String, symbol: String?, fileHash: String, chunkHash: String, commit: String, timestamp: String
+  ) {
+    self.filePath = filePath
+    self.content = content
+    self.chunkIndex = chunkIndex
+    self.startLine = startLine
+    self.endLine = endLine
+    self.language = language
+    self.symbol = symbol
+    self.fileHash = fileHash
+    self.chunkHash = chunkHash
+    self.commit = commit
+    self.timestamp = timestamp
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case filePath = "file_path", content, chunkIndex = "chunk_index", startLine = "start_line"
+    case endLine = "end_line", language, symbol, fileHash = "file_hash", chunkHash = "chunk_hash"
+    case commit, timestamp
+  }
+
+  /// The deterministic point id: a UUIDv5 of path, blob SHA and chunk index.
+  public var pointID: String { PointID.make(filePath: filePath, fileHash: fileHash, chunkIndex: chunkIndex) }
+}
+
+/// One point in a collection: an id, its payload and (unless keyword-only) its vector.
+public struct Point: Sendable, Hashable {
+  public var id: String
+  public var payload: ChunkPayload
+  public var vector: [Float]?
+
+  public init(payload: ChunkPayload, vector: [Float]?) {
+    self.id = payload.pointID
+    self.payload = payload
+    self.vector = vector
+  }
+}
+
+public enum PointID {
+  /// Namespace for point ids (a fixed UUID; changing it would orphan every index).
+  public static let namespace = UUID(uuidString: "6f1c1c9e-2f3a-5b8e-9d4e-7a61c0de4a61")!
+
+  public static func make(filePath: String, fileHash: String, chunkIndex: Int) -> String {
+    UUIDv5.make(namespace: namespace, name: "\(filePath)\u{0}\(fileHash)\u{0}\(chunkIndex)").uuidString.lowercased()
+  }
+}
+
+/// Collection metadata (DESIGN.md): kept by the store beside the points.
+public struct IndexMetadata: Sendable, Hashable, Codable {
+  public static let currentSchemaVersion = 1
+
+  public var schemaVersion: Int
+  /// Embedder fingerprint: provider, model, dimension and normalisation in one string.
+  public var embedder: String
+  /// Vector dimension; 0 for a keyword-only collection.
+  public var dimension: Int
+  public var chunkerVersion: String
+  public var createdAt: String
+  public var lastIndexedCommit: String?
+  public var lastIndexedAt: String?
+  /// Repository identity: remote URL or root path.
+  public var source: String
+
+  public init(
+    schemaVersion: Int = IndexMetadata.currentSchemaVersion, embedder: String, dimension: Int,
+    chunkerVersion: String, createdAt: String = Timestamp.now(), lastIndexedCommit: String? = nil,
+    lastIndexedAt: String? = nil, source: String
+  ) {
+    self.schemaVersion = schemaVersion
+    self.embedder = embedder
+    self.dimension = dimension
+    self.chunkerVersion = chunkerVersion
+    self.createdAt = createdAt
+    self.lastIndexedCommit = lastIndexedCommit
+    self.lastIndexedAt = lastIndexedAt
+    self.source = source
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case schemaVersion = "schema_version", embedder, dimension, chunkerVersion = "chunker_version"
+    case createdAt = "created_at", lastIndexedCommit = "last_indexed_commit"
+    case lastIndexedAt = "last_indexed_at", source
+  }
+
+  /// The metadata as flat string pairs (how Qdrant collection metadata and SQLite rows keep it).
+  public var fields: [String: String] {
+    var out = [
+      "schema_version": String(schemaVersion), "embedder": embedder, "dimension": String(dimension),
+      "chunker_version": chunkerVersion, "created_at": createdAt, "source": source,
+    ]
+    if let lastIndexedCommit { out["last_indexed_commit"] = lastIndexedCommit }
+    if let lastIndexedAt { out["last_indexed_at"] = lastIndexedAt }
+    return out
+  }
+
+  /// Rebuilds metadata from flat string pairs; nil when required keys are missing.
+  public init?(fields: [String: String]) {
+    guard let embedder = fields["embedder"], let dimension = fields["dimension"].flatMap(Int.init) else { return nil }
+    self.init(
+      schemaVersion: fields["schema_version"].flatMap(Int.init) ?? 1, embedder: embedder, dimension: dimension,
+      chunkerVersion: fields["chunker_version"] ?? "", createdAt: fields["created_at"] ?? "",
+      lastIndexedCommit: fields["last_indexed_commit"], lastIndexedAt: fields["last_indexed_at"],
+      source: fields["source"] ?? "")
+  }
+}
+
+/// A search result at chunk level.
+public struct SearchHit: Sendable, Hashable, Codable {
+  public var payload: ChunkPayload
+  public var score: Double
+  /// 1-based rank in the keyword (BM25) list, when the hit was in it.
+  public var keywordRank: Int?
+  /// 1-based rank in the vector list, when the hit was in it.
+  public var vectorRank: Int?
+
+  public init(payload: ChunkPayload, score: Double, keywordRank: Int? = nil, vectorRank: Int? = nil) {
+    self.payload = payload
+    self.score = score
+    self.keywordRank = keywordRank
+    self.vectorRank = vectorRank
+  }
+}
+
+public enum Timestamp {
+  /// Now, as ISO 8601 in UTC with seconds.
+  public static func now() -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.string(from: Date())
+  }
+}

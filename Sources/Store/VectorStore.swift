@@ -1,0 +1,88 @@
+import GitRAGCore
+
+/// What the sync executor and search need from a store. `SQLiteStore` (embedded default) and
+/// `QdrantStore` both conform; one contract test suite runs against both.
+///
+/// A store instance is bound to one place (a SQLite folder, a Qdrant URL); collections are named.
+public protocol VectorStore: Sendable {
+  /// Short human name of where the data lives (`sqlite:/path/.git/rag`, `qdrant:http://host:6333`).
+  var location: String { get }
+
+  func listCollections() async throws -> [String]
+  func collectionExists(_ collection: String) async throws -> Bool
+  /// Creates a collection for vectors of `metadata.dimension` (0: keyword-only) holding `metadata`.
+  /// Throws if it exists.
+  func createCollection(_ collection: String, metadata: IndexMetadata) async throws
+  /// Deletes a collection; throws if it does not exist.
+  func deleteCollection(_ collection: String) async throws
+  func info(_ collection: String) async throws -> CollectionInfo
+
+  /// The collection's metadata; nil when the collection has none yet.
+  func metadata(_ collection: String) async throws -> IndexMetadata?
+  /// Replaces the collection's metadata.
+  func setMetadata(_ collection: String, _ metadata: IndexMetadata) async throws
+
+  /// Inserts or replaces points by id.
+  func upsert(_ collection: String, points: [Point]) async throws
+  /// Deletes every point whose `file_path` is one of `paths`.
+  func deleteFiles(_ collection: String, paths: [String]) async throws
+  /// Deletes points by id.
+  func deletePoints(_ collection: String, ids: [String]) async throws
+
+  /// `file_path → file_hash` for every file in the collection (the reconcile inventory).
+  func inventory(_ collection: String) async throws -> [String: String]
+  /// The points of `paths` with their vectors (to move renamed files without re-embedding).
+  func points(_ collection: String, filePaths: [String]) async throws -> [Point]
+  /// Vectors already stored for these chunk hashes (reuse instead of re-embedding).
+  func vectors(_ collection: String, chunkHashes: [String]) async throws -> [String: [Float]]
+  func count(_ collection: String) async throws -> Int
+
+  /// Keyword (BM25) search over chunk text, symbols and paths; best first.
+  func keywordSearch(_ collection: String, query: KeywordQuery, limit: Int, filter: SearchFilter) async throws -> [SearchHit]
+  /// Exact (or approximate, on Qdrant) cosine search; best first.
+  func vectorSearch(_ collection: String, vector: [Float], limit: Int, filter: SearchFilter) async throws -> [SearchHit]
+}
+
+/// Counts and metadata shown by `git rag status` and `collection info`.
+public struct CollectionInfo: Sendable, Hashable, Codable {
+  public var name: String
+  public var points: Int
+  public var files: Int
+  public var dimension: Int
+  public var metadata: IndexMetadata?
+
+  public init(name: String, points: Int, files: Int, dimension: Int, metadata: IndexMetadata?) {
+    self.name = name
+    self.points = points
+    self.files = files
+    self.dimension = dimension
+    self.metadata = metadata
+  }
+}
+
+/// A keyword query as terms of `CodeTokenizer` with a weight each (repeats add up).
+public struct KeywordQuery: Sendable, Hashable {
+  public var terms: [String: Double]
+
+  public init(terms: [String: Double]) { self.terms = terms }
+
+  /// Terms of free text, stop words dropped, each weighted by how often it occurs.
+  public init(text: String) {
+    var terms: [String: Double] = [:]
+    for term in CodeTokenizer.terms(text, dropStopWords: true) { terms[term, default: 0] += 1 }
+    self.terms = terms
+  }
+}
+
+/// Restricts a search to paths matching a glob and/or one language.
+public struct SearchFilter: Sendable, Hashable {
+  public var pathGlob: String?
+  public var language: String?
+
+  public init(pathGlob: String? = nil, language: String? = nil) {
+    self.pathGlob = pathGlob
+    self.language = language
+  }
+
+  public static let none = SearchFilter()
+}

@@ -1,0 +1,3 @@
+import GitRAGCLI
+
+await GitRAGCommand.main()
