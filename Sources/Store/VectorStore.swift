@@ -28,6 +28,9 @@ public protocol VectorStore: Sendable {
   func deleteFiles(_ collection: String, paths: [String]) async throws
   /// Deletes points by id.
   func deletePoints(_ collection: String, ids: [String]) async throws
+  /// For each `path → hash`, deletes the points of `path` whose `file_hash` is not `hash`: the old
+  /// version of a modified file goes only after the new one is written, so the index stays whole.
+  func deleteStale(_ collection: String, keeping files: [String: String]) async throws
 
   /// `file_path → file_hash` for every file in the collection (the reconcile inventory).
   func inventory(_ collection: String) async throws -> [String: String]
@@ -41,6 +44,17 @@ public protocol VectorStore: Sendable {
   func keywordSearch(_ collection: String, query: KeywordQuery, limit: Int, filter: SearchFilter) async throws -> [SearchHit]
   /// Exact (or approximate, on Qdrant) cosine search; best first.
   func vectorSearch(_ collection: String, vector: [Float], limit: Int, filter: SearchFilter) async throws -> [SearchHit]
+}
+
+extension VectorStore {
+  /// Portable fallback built on `points` and `deletePoints`; stores override it with one query.
+  public func deleteStale(_ collection: String, keeping files: [String: String]) async throws {
+    guard !files.isEmpty else { return }
+    let stale = try await points(collection, filePaths: Array(files.keys))
+      .filter { files[$0.payload.filePath] != $0.payload.fileHash }
+      .map(\.id)
+    if !stale.isEmpty { try await deletePoints(collection, ids: stale) }
+  }
 }
 
 /// Counts and metadata shown by `git rag status` and `collection info`.
