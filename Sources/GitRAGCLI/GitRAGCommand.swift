@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GitRAGCore
 
 /// `git rag`: keeps a retrieval index of a git repository fresh.
@@ -6,9 +7,52 @@ public struct GitRAGCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "git-rag",
     abstract: "Keep a retrieval (RAG) index of a git repository fresh, and search it.",
+    discussion: """
+      Run it as `git rag <command>` inside a repository. Start with `git rag sync`, then
+      `git rag search "your question"`. Settings come from flags, then the environment
+      (GIT_RAG_*, MODEL_NAME, API_TOKEN, QDRANT_URL, ...), then git config (rag.store,
+      rag.collection, rag.embedder, ...).
+      """,
     version: GitRAGVersion.current,
-    subcommands: []
+    subcommands: [
+      SyncCommand.self, SearchCommand.self, StatusCommand.self, CollectionCommand.self,
+      InspectCommand.self, EmbedCommand.self, ManualCommand.self,
+    ]
   )
 
   public init() {}
+
+  /// Parses the command line, runs the command, and turns errors into one line and an exit code.
+  public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
+    do {
+      var command = try parseAsRoot(arguments)
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+      return 0
+    } catch let error as UserFacingError {
+      Console.error(error.errorDescription ?? "\(error)")
+      return error.exitCode
+    } catch let error as CocoaError where error.code == .fileReadNoSuchFile || error.code == .fileNoSuchFile {
+      Console.error("File not found: \(error.userInfo[NSFilePathErrorKey] ?? "?"). Check the path.")
+      return 1
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success || code.rawValue == 0 {
+        print(fullMessage(for: error))
+        return 0
+      }
+      if code == .validationFailure {
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        return 2
+      }
+      let message = fullMessage(for: error)
+      if message.isEmpty { return code.rawValue }
+      if error is ExitCode { return code.rawValue }
+      Console.error(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
+      return code.rawValue
+    }
+  }
 }

@@ -1,3 +1,7 @@
 import GitRAGCLI
 
-await GitRAGCommand.main()
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+exit(await GitRAGCommand.runMain())

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import GitRAGCore
+import Indexing
+import Store
+
+struct CollectionCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "collection",
+    abstract: "Create, delete, list and describe collections.",
+    subcommands: [Create.self, Delete.self, List.self, Info.self]
+  )
+
+  struct Create: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create an empty collection for the configured embedder.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Collection name (default: the repository's).") var name: String?
+
+    func run() async throws {
+      global.bootstrapLogging()
+      let context = try CommandContext(options: global, requireRepository: false)
+      let store = try context.makeStore()
+      let embedder = try context.makeEmbedder()
+      let collection = name ?? context.collection
+      let metadata = IndexMetadata(
+        embedder: try await embedder.fingerprint, dimension: try await embedder.dimension,
+        chunkerVersion: SyncEngine(store: store, embedder: embedder, cache: nil, options: .init(collection: collection)).chunkerVersion,
+        source: context.repository?.workdir?.path ?? "")
+      try await store.createCollection(collection, metadata: metadata)
+      if !global.quiet { print("Created collection \(collection) in \(store.location).") }
+    }
+  }
+
+  struct Delete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete a collection and everything in it.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Collection name (default: the repository's).") var name: String?
+
+    func run() async throws {
+      global.bootstrapLogging()
+      let context = try CommandContext(options: global, requireRepository: false)
+      let store = try context.makeStore()
+      let collection = name ?? context.collection
+      try await store.deleteCollection(collection)
+      if !global.quiet { print("Deleted collection \(collection) from \(store.location).") }
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the collections of the store.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print as JSON.") var json = false
+
+    func run() async throws {
+      global.bootstrapLogging()
+      let context = try CommandContext(options: global, requireRepository: false)
+      let store = try context.makeStore()
+      let names = try await store.listCollections().sorted()
+      if json {
+        print(try JSONOutput.encode(names))
+      } else if names.isEmpty {
+        print("No collections in \(store.location).")
+      } else {
+        for name in names { print(name) }
+      }
+    }
+  }
+
+  struct Info: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a collection's counts and metadata.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Collection name (default: the repository's).") var name: String?
+    @Flag(help: "Print as JSON.") var json = false
+
+    func run() async throws {
+      global.bootstrapLogging()
+      let context = try CommandContext(options: global, requireRepository: false)
+      let store = try context.makeStore()
+      let info = try await store.info(name ?? context.collection)
+      if json {
+        print(try JSONOutput.encode(info))
+        return
+      }
+      print("collection:  \(info.name) (\(store.location))")
+      print("chunks:      \(info.points) in \(info.files) files")
+      print("dimension:   \(info.dimension == 0 ? "keyword-only" : String(info.dimension))")
+      if let metadata = info.metadata {
+        for (key, value) in metadata.fields.sorted(by: { $0.key < $1.key }) { print("\(key.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value)") }
+      }
+    }
+  }
+}

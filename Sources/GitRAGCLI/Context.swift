@@ -1,0 +1,128 @@
+import Embedding
+import Foundation
+import Git
+import GitRAGCore
+import Indexing
+import Store
+
+/// What a command works on: the repository (when there is one), the resolved settings, the
+/// store and the embedder. Built once per command from flags, environment and git config.
+final class CommandContext {
+  let options: GlobalOptions
+  let repository: Repository?
+  let settings: SettingsResolver
+  let environment: [String: String]
+
+  init(options: GlobalOptions, requireRepository: Bool = true) throws {
+    self.options = options
+    let environment = ProcessInfo.processInfo.environment
+    self.environment = environment
+    var repository: Repository?
+    do {
+      repository = try Repository.discover()
+    } catch {
+      if requireRepository { throw error }
+    }
+    self.repository = repository
+    let config = ConfigSnapshot(repository: repository)
+    settings = SettingsResolver(environment: environment) { config.value($0) }
+  }
+
+  func requireRepository() throws -> Repository {
+    guard let repository else {
+      throw GitRAGError("Not inside a git repository. Run this inside a repository, or use `git rag sync --dir PATH` for a plain folder.")
+    }
+    return repository
+  }
+
+  /// The collection: flag, `GIT_RAG_COLLECTION`, `rag.collection`, else the repository's folder name.
+  var collection: String {
+    if let name = settings.value(flag: options.collection, env: ["GIT_RAG_COLLECTION"], git: ["rag.collection"]) { return name }
+    let folder = repository?.workdir?.lastPathComponent ?? repository?.gitDir.deletingLastPathComponent().lastPathComponent ?? "default"
+    let cleaned = String(folder.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) ? Character($0) : "-" })
+    return cleaned.isEmpty ? "default" : cleaned
+  }
+
+  /// Folder of the embedded store and of the sync lock.
+  var storeDirectory: URL {
+    if let path = settings.value(flag: options.storePath, env: ["GIT_RAG_STORE_PATH"], git: ["rag.storePath"]) {
+      return URL(fileURLWithPath: path, isDirectory: true)
+    }
+    if let repository { return repository.commonDir.appendingPathComponent("rag", isDirectory: true) }
+    return UserPaths.data
+  }
+
+  var storeKind: String {
+    (settings.value(flag: options.store, env: ["GIT_RAG_STORE"], git: ["rag.store"]) ?? "sqlite").lowercased()
+  }
+
+  func makeStore() throws -> any VectorStore {
+    switch storeKind {
+    case "sqlite":
+      return try SQLiteStore(directory: storeDirectory)
+    case "qdrant":
+      let configuration = try QdrantConfiguration.fromEnvironment(environment, urlFlag: options.qdrantURL, gitConfig: settings.gitConfig)
+      return try QdrantStore(configuration: configuration)
+    default:
+      throw GitRAGError("Unknown store \"\(storeKind)\". Use --store sqlite or --store qdrant.", exitCode: 2)
+    }
+  }
+
+  var embedderKind: String {
+    (settings.value(flag: options.embedder, env: ["GIT_RAG_EMBEDDER"], git: ["rag.embedder"]) ?? "local").lowercased()
+  }
+
+  var modelDirectory: URL {
+    if let path = settings.value(flag: options.modelPath, env: ["GIT_RAG_MODEL_PATH"], git: ["rag.modelPath"]) {
+      return URL(fileURLWithPath: path, isDirectory: true)
+    }
+    return LocalEmbedder.defaultModelDirectory
+  }
+
+  func makeEmbedder() throws -> any Embedder {
+    switch embedderKind {
+    case "local":
+      return try LocalEmbedder(modelDirectory: modelDirectory)
+    case "openai":
+      let configuration = try OpenAIEmbedderConfiguration.fromEnvironment(
+        environment, embeddingURL: options.embeddingURL, model: options.model, gitConfig: settings.gitConfig)
+      return OpenAIEmbedder(configuration: configuration)
+    case "none":
+      return NoEmbedder()
+    default:
+      throw GitRAGError("Unknown embedder \"\(embedderKind)\". Use --embedder local, openai or none.", exitCode: 2)
+    }
+  }
+
+  /// The persistent embedding cache, unless `GIT_RAG_NO_CACHE=1`.
+  func makeCache() -> EmbeddingCache? {
+    if environment["GIT_RAG_NO_CACHE"] == "1" { return nil }
+    let url = environment["GIT_RAG_CACHE_PATH"].map { URL(fileURLWithPath: $0) }
+      ?? UserPaths.cache.appendingPathComponent("embeddings.sqlite")
+    return try? EmbeddingCache(url: url)
+  }
+
+  func maxFileSize() throws -> Int {
+    try settings.integer(flag: options.maxFileSize, env: ["GIT_RAG_MAX_FILE_SIZE"], git: ["rag.maxFileSize"], name: "max file size") ?? (1 << 20)
+  }
+}
+
+/// Git config read once through libgit2 (repository, then global, then system).
+struct ConfigSnapshot: @unchecked Sendable {
+  // @unchecked: the dictionary is filled at init and only read afterwards.
+  private let values: [String: String]
+
+  init(repository: Repository?) {
+    var values: [String: String] = [:]
+    let keys = [
+      "rag.collection", "rag.store", "rag.storePath", "rag.embedder", "rag.model", "rag.modelPath",
+      "rag.embeddingUrl", "rag.qdrantUrl", "rag.maxFileSize", "rag.image", "rag.batchSize",
+    ]
+    for key in keys {
+      if let value = repository?.config(key) ?? GitConfig.global(key) { values[key] = value }
+    }
+    self.values = values
+  }
+
+  func value(_ key: String) -> String? { values[key] }
+}

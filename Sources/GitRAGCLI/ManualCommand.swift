@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+
+/// Writes the man page `git-rag.1` so that `man git-rag` and `git help rag` work once installed.
+struct ManualCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "generate-manual",
+    abstract: "Write the git-rag(1) man page.",
+    shouldDisplay: false
+  )
+
+  @Option(name: .customLong("output-directory"), help: "Folder to write git-rag.1 into (default: print it).")
+  var outputDirectory: String?
+
+  func run() throws {
+    let page = Self.render()
+    guard let outputDirectory else {
+      print(page)
+      return
+    }
+    let url = URL(fileURLWithPath: outputDirectory).appendingPathComponent("git-rag.1")
+    try Data(page.utf8).write(to: url)
+    print(url.path)
+  }
+
+  /// The man page in roff: the root help, then every command's help.
+  static func render() -> String {
+    var out = [
+      ".TH GIT-RAG 1 \"\" \"git-rag \(GitRAGCommand.configuration.version)\" \"Git Manual\"",
+      ".SH NAME", "git-rag \\- \(escape(GitRAGCommand.configuration.abstract))",
+      ".SH SYNOPSIS", ".B git rag", "\\fIcommand\\fR [\\fIoptions\\fR]",
+      ".SH DESCRIPTION", escape(GitRAGCommand.configuration.discussion),
+    ]
+    func visit(_ command: ParsableCommand.Type, path: [String]) {
+      for sub in command.configuration.subcommands where sub.configuration.shouldDisplay {
+        let name = path + [sub.configuration.commandName ?? "\(sub)"]
+        out.append(".SH \"GIT RAG \(name.joined(separator: " ").uppercased())\"")
+        out.append(".nf")
+        out.append(escape(GitRAGCommand.helpMessage(for: sub, columns: 80)))
+        out.append(".fi")
+        visit(sub, path: name)
+      }
+    }
+    visit(GitRAGCommand.self, path: [])
+    out.append(contentsOf: [".SH SEE ALSO", "git(1), githooks(5), gitattributes(5)"])
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  private static func escape(_ text: String) -> String {
+    text.replacingOccurrences(of: "\\", with: "\\\\")
+      .split(separator: "\n", omittingEmptySubsequences: false)
+      .map { $0.hasPrefix(".") || $0.hasPrefix("'") ? "\\&" + $0 : String($0) }
+      .joined(separator: "\n")
+  }
+}

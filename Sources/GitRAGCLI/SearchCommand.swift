@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import Git
+import GitRAGCore
+import Indexing
+import Store
+
+struct SearchCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "search",
+    abstract: "Search the index: keyword (BM25) and vector similarity fused by reciprocal rank."
+  )
+
+  @OptionGroup var global: GlobalOptions
+
+  @Argument(help: "What to look for: words, identifiers, a question or a whole bug report.")
+  var query: [String]
+
+  @Option(name: .short, help: "How many results.")
+  var k = 10
+
+  @Flag(help: "Print results as JSON.")
+  var json = false
+
+  @Flag(help: "One result per file, scored from its best chunks.")
+  var files = false
+
+  @Flag(help: "Show, for each hit, its keyword rank, vector rank and fused score.")
+  var explain = false
+
+  @Option(name: .long, help: "Only paths matching this glob (`*` within a folder, `**` across folders).")
+  var path: String?
+
+  @Option(name: .long, help: "Only chunks of this language (python, swift, markdown, ...).")
+  var language: String?
+
+  func validate() throws {
+    guard !query.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+      throw ValidationError("Give a query, e.g. git rag search \"where are retries configured\".")
+    }
+    guard k > 0 else { throw ValidationError("-k must be at least 1.") }
+  }
+
+  func run() async throws {
+    global.bootstrapLogging()
+    let context = try CommandContext(options: global, requireRepository: false)
+    let store = try context.makeStore()
+    let collection = context.collection
+    guard try await store.collectionExists(collection) else {
+      throw GitRAGError("Collection \(collection) not found in \(store.location). Run `git rag sync` first, or pick one from `git rag collection list`.")
+    }
+    let metadata = try await store.metadata(collection)
+    let embedder = (metadata?.dimension ?? 0) > 0 ? try context.makeEmbedder() : nil
+    if let embedder, let metadata, try await embedder.fingerprint != metadata.embedder {
+      throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: try await embedder.fingerprint)
+    }
+    let engine = SearchEngine(store: store, embedder: embedder, collection: collection)
+    var request = SearchRequest(query: query.joined(separator: " "))
+    request.limit = k
+    request.files = files
+    request.filter = SearchFilter(pathGlob: path, language: language)
+
+    let stamp = IndexStamp(repository: context.repository, metadata: metadata)
+    if files {
+      let hits = try await engine.files(request)
+      if json {
+        print(try JSONOutput.encode(FileResults(stamp: stamp, results: hits)))
+      } else {
+        stamp.printWarnings()
+        for (rank, hit) in hits.enumerated() {
+          let best = hit.best.payload
+          print(String(format: "%2d. %@  (%.4f, best %@:%d-%d%@)", rank + 1, hit.filePath, hit.score, best.filePath, best.startLine, best.endLine, best.symbol.map { " \($0)" } ?? ""))
+          if explain { print("    " + explanation(hit.best)) }
+        }
+        if hits.isEmpty { print("No results.") }
+      }
+    } else {
+      let hits = try await engine.chunks(request)
+      if json {
+        print(try JSONOutput.encode(ChunkResults(stamp: stamp, results: hits)))
+      } else {
+        stamp.printWarnings()
+        for (rank, hit) in hits.enumerated() {
+          let p = hit.payload
+          print(String(format: "%2d. %@:%d-%d%@  (%.4f)", rank + 1, p.filePath, p.startLine, p.endLine, p.symbol.map { "  \($0)" } ?? "", hit.score))
+          if explain { print("    " + explanation(hit)) }
+          for line in snippet(p.content) { print("      \(line)") }
+        }
+        if hits.isEmpty { print("No results.") }
+      }
+    }
+  }
+
+  private func explanation(_ hit: SearchHit) -> String {
+    let keyword = hit.keywordRank.map { "#\($0)" } ?? "-"
+    let vector = hit.vectorRank.map { "#\($0)" } ?? "-"
+    return String(format: "bm25 rank %@, vector rank %@, fused score %.5f", keyword, vector, hit.score)
+  }
+
+  private func snippet(_ content: String) -> [String] {
+    let lines = content.split(separator: "\n", omittingEmptySubsequences: false)
+      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    return lines.prefix(3).map { $0.count > 100 ? String($0.prefix(100)) + "…" : $0 }
+  }
+}
+
+/// Which commit the results come from, and whether that is what the user has checked out.
+struct IndexStamp: Codable {
+  var indexedCommit: String?
+  var head: String?
+  var stale: Bool
+  var dirty: Bool
+
+  init(repository: Repository?, metadata: IndexMetadata?) {
+    indexedCommit = metadata?.lastIndexedCommit
+    head = repository.flatMap { try? $0.head().hex }
+    dirty = repository.flatMap { try? $0.isDirty() } ?? false
+    stale = head != nil && head != indexedCommit
+  }
+
+  func printWarnings() {
+    let indexed = indexedCommit.map { String($0.prefix(12)) } ?? "nothing"
+    if stale, let head {
+      Console.info("warning: the index is at \(indexed) but HEAD is \(head.prefix(12)); run `git rag sync`.")
+    } else if dirty {
+      Console.info("warning: the working tree has uncommitted changes; results reflect \(indexed).")
+    }
+  }
+}
+
+struct ChunkResults: Encodable {
+  var stamp: IndexStamp
+  var results: [SearchHit]
+}
+
+struct FileResults: Encodable {
+  var stamp: IndexStamp
+  var results: [FileHit]
+}

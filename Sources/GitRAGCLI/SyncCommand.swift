@@ -1,0 +1,118 @@
+import ArgumentParser
+import Embedding
+import Foundation
+import Git
+import GitRAGCore
+import Indexing
+import Store
+
+struct SyncCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sync",
+    abstract: "Bring the index up to HEAD: embed only what changed since the last indexed commit.",
+    discussion: """
+      The first sync indexes every tracked file of HEAD. Later syncs diff the last indexed commit
+      against HEAD and touch only added, modified, deleted and renamed files. When the last commit is
+      gone (a shallow CI clone, a force-push), the store's inventory is compared with HEAD's tree.
+      """
+  )
+
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Print the plan (files, chunks to embed, chunks reused, estimated tokens) and write nothing.")
+  var dryRun = false
+
+  @Flag(help: "Drop the collection and index from scratch (needed after changing the embedder).")
+  var reindex = false
+
+  @Flag(help: "Print the summary as JSON.")
+  var json = false
+
+  @Flag(name: .customLong("from-hook"), help: .hidden)
+  var fromHook = false
+
+  @Option(name: .long, help: "Index this commit instead of HEAD.")
+  var commit: String?
+
+  func run() async throws {
+    global.bootstrapLogging()
+    if fromHook, ProcessInfo.processInfo.environment["GIT_RAG_SKIP_HOOKS"] == "1" { return }
+    let context = try CommandContext(options: global)
+    let repository = try context.requireRepository()
+    let collection = context.collection
+    let lock = SyncLock(directory: context.storeDirectory, collection: collection)
+
+    if !dryRun {
+      switch try lock.acquire() {
+      case .acquired: break
+      case .heldBy(let pid):
+        if !global.quiet {
+          Console.info("A sync of \(collection) is running (pid \(pid)); it will go round once more when it finishes.")
+        }
+        return
+      }
+    }
+    defer { if !dryRun { lock.release() } }
+
+    var options = SyncOptions(collection: collection)
+    options.dryRun = dryRun
+    options.reindex = reindex
+    options.maxFileSize = try context.maxFileSize()
+    let embedder = try context.makeEmbedder()
+    options.chunking.maxTokens = embedder.tokenLimit
+    if embedder.tokenLimit != nil {
+      let counter = embedder
+      options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
+    }
+    var engine = SyncEngine(store: try context.makeStore(), embedder: embedder, cache: context.makeCache(), options: options)
+    let progress = ProgressPrinter(enabled: !global.quiet && !json && Console.stderrIsTerminal)
+    engine.onEvent = { progress.handle($0) }
+
+    var report = try await engine.sync(repository: repository, commit: commit.map { try repository.resolve($0) })
+    // Syncs asked for while we ran (hooks firing during a long sync) get one more round.
+    while !dryRun, commit == nil, lock.takeRequest() {
+      let again = try await engine.sync(repository: try Repository.discover())
+      report.rounds += 1
+      report.merge(again)
+    }
+    progress.finish()
+    if json {
+      print(try JSONOutput.encode(report))
+    } else if !global.quiet {
+      print(report.summary)
+    }
+  }
+}
+
+extension SyncReport {
+  mutating func merge(_ other: SyncReport) {
+    mode = other.mode
+    base = base ?? other.base
+    target = other.target
+    filesAdded += other.filesAdded
+    filesModified += other.filesModified
+    filesDeleted += other.filesDeleted
+    filesRenamed += other.filesRenamed
+    filesIndexed += other.filesIndexed
+    filesSkipped += other.filesSkipped
+    chunksWritten += other.chunksWritten
+    chunksEmbedded += other.chunksEmbedded
+    chunksReused += other.chunksReused
+    seconds += other.seconds
+    skipped += other.skipped
+  }
+
+  var summary: String {
+    let target = self.target.map { String($0.prefix(12)) } ?? "working folder"
+    if mode == .upToDate { return "\(collection) is up to date at \(target)." }
+    let verb = dryRun ? "would" : ""
+    var lines = [
+      "\(dryRun ? "Plan for" : "Synced") \(collection) to \(target) (\(mode.rawValue)\(base.map { " from \($0.prefix(12))" } ?? "")):",
+      "  files: \(filesAdded) added, \(filesModified) modified, \(filesDeleted) deleted, \(filesRenamed) renamed, \(filesSkipped) skipped",
+      "  chunks: \(chunksWritten) \(verb.isEmpty ? "written" : "to write"), \(chunksEmbedded) \(verb.isEmpty ? "embedded" : "to embed"), \(chunksReused) reused",
+    ]
+    if dryRun { lines.append("  estimated tokens to embed: \(estimatedTokens)") }
+    if !dryRun { lines.append(String(format: "  time: %.2fs", seconds)) }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,95 @@
+import Chunking
+import Foundation
+import Git
+import GitRAGCore
+
+/// One file of a source snapshot: where it is, its git blob id, and what kind of entry it is.
+public struct SourceFile: Sendable, Hashable {
+  public var path: String
+  /// Git blob SHA of the content (inside and outside git alike).
+  public var hash: String
+  public var kind: FileKind
+
+  public init(path: String, hash: String, kind: FileKind) {
+    self.path = path
+    self.hash = hash
+    self.kind = kind
+  }
+}
+
+/// A snapshot of files to index: a commit's tree, a plain folder, an archive.
+///
+/// Sources are read on the syncing task only (libgit2 handles are not Sendable).
+public protocol ContentSource: AnyObject {
+  /// The commit being indexed, or nil outside git.
+  var revision: String? { get }
+  /// Repository identity for the metadata: remote URL or root path.
+  var identity: String { get }
+  /// Every file of the snapshot.
+  func files() throws -> [SourceFile]
+  /// Size in bytes, without reading the content when the source can.
+  func size(of file: SourceFile) throws -> Int
+  func read(_ file: SourceFile) throws -> Data
+  /// The `rag` attribute for a path (`.gitattributes`: `rag` forces in, `-rag` excludes).
+  func ragAttribute(_ path: String) -> RagAttribute
+}
+
+extension FileKind {
+  init(_ mode: FileMode) {
+    switch mode {
+    case .blob, .tree: self = .regular
+    case .executable: self = .executable
+    case .symlink: self = .symlink
+    case .gitlink: self = .submodule
+    }
+  }
+}
+
+/// The tree of one commit in a repository opened with libgit2.
+public final class GitCommitSource: ContentSource {
+  public let repository: Repository
+  public let commit: ObjectID
+  public var revision: String? { commit.hex }
+  public let identity: String
+
+  public init(repository: Repository, commit: ObjectID) {
+    self.repository = repository
+    self.commit = commit
+    self.identity = repository.remoteURL().map(RemoteURL.redacted) ?? repository.workdir?.path ?? repository.gitDir.path
+  }
+
+  public func files() throws -> [SourceFile] {
+    try repository.treeEntries(commit: commit).map { SourceFile(path: $0.path, hash: $0.id.hex, kind: FileKind($0.mode)) }
+  }
+
+  public func size(of file: SourceFile) throws -> Int {
+    guard let id = ObjectID(hex: file.hash) else { return 0 }
+    return try repository.blobSize(id)
+  }
+
+  public func read(_ file: SourceFile) throws -> Data {
+    guard let id = ObjectID(hex: file.hash) else { return Data() }
+    return try repository.blob(id)
+  }
+
+  public func ragAttribute(_ path: String) -> RagAttribute {
+    switch repository.attribute("rag", path: path) {
+    case .set: .forceInclude
+    case .unset: .exclude
+    case .value(let v) where v == "false" || v == "0": .exclude
+    case .value: .forceInclude
+    case .unspecified: .unspecified
+    }
+  }
+}
+
+public enum RemoteURL {
+  /// `url` without any user name or password (they never reach metadata, payloads or logs).
+  public static func redacted(_ url: String) -> String {
+    guard let schemeEnd = url.range(of: "://") else { return url }
+    let rest = url[schemeEnd.upperBound...]
+    let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+    guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
+    return String(url[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
+  }
+}

@@ -1,0 +1,383 @@
+import Chunking
+import Embedding
+import Foundation
+import Git
+import GitRAGCore
+import Logging
+import Store
+
+/// Settings of one sync.
+public struct SyncOptions: Sendable {
+  public var collection: String
+  public var dryRun = false
+  /// Drop the collection and index from scratch (the way out of an embedder change).
+  public var reindex = false
+  public var maxFileSize = 1 << 20
+  public var chunking = ChunkingOptions()
+  /// Chunks per embed-and-write step (bounds memory on large repositories).
+  public var slabChunks = 512
+  /// Points per upsert call.
+  public var upsertBatch = 256
+
+  public init(collection: String) { self.collection = collection }
+}
+
+/// What a sync did (or, with `--dry-run`, would do).
+public struct SyncReport: Sendable, Codable {
+  public var collection: String
+  public var mode: SyncPlan.Mode
+  public var base: String?
+  public var target: String?
+  public var dryRun: Bool
+  public var filesAdded = 0
+  public var filesModified = 0
+  public var filesDeleted = 0
+  public var filesRenamed = 0
+  public var filesIndexed = 0
+  public var filesSkipped = 0
+  public var chunksWritten = 0
+  public var chunksEmbedded = 0
+  public var chunksReused = 0
+  public var estimatedTokens = 0
+  public var seconds = 0.0
+  public var rounds = 1
+  public var skipped: [SkippedFile] = []
+
+  public struct SkippedFile: Sendable, Codable, Hashable {
+    public var path: String
+    public var reason: String
+  }
+}
+
+/// Progress events for a progress bar or plain log lines.
+public enum SyncEvent: Sendable {
+  case planned(SyncPlan)
+  case indexed(files: Int, totalFiles: Int, chunks: Int)
+  case skipped(path: String, reason: String)
+}
+
+/// Runs the sync algorithm of DESIGN.md against one store and one embedder.
+public struct SyncEngine: Sendable {
+  public let store: any VectorStore
+  public let embedder: any Embedder
+  public let cache: EmbeddingCache?
+  public var options: SyncOptions
+  public var logger = Logger(label: "git-rag.sync")
+  public var onEvent: (@Sendable (SyncEvent) -> Void)?
+  /// Test hook: called before each write step with its name; throwing aborts the sync there.
+  public var faultInjection: (@Sendable (String) throws -> Void)?
+
+  public init(store: any VectorStore, embedder: any Embedder, cache: EmbeddingCache?, options: SyncOptions) {
+    self.store = store
+    self.embedder = embedder
+    self.cache = cache
+    self.options = options
+  }
+
+  /// The chunker version plus every setting that changes which chunks a file gives.
+  public var chunkerVersion: String { "\(Chunker.version);max=\(options.maxFileSize)" }
+
+  /// Syncs a git repository's HEAD (or `commit`) into the collection.
+  public func sync(repository: Repository, commit: ObjectID? = nil) async throws -> SyncReport {
+    let target = try commit ?? repository.head()
+    let source = GitCommitSource(repository: repository, commit: target)
+    return try await sync(source: source) { base in
+      guard let base, let baseID = ObjectID(hex: base), repository.commitExists(baseID) else { return nil }
+      if baseID == target { return [] }
+      return try repository.diff(from: baseID, to: target)
+    }
+  }
+
+  /// Syncs any source. `changes(base)` returns the tree diff from `base` when it can be trusted,
+  /// or nil to reconcile against the store's inventory.
+  public func sync(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
+    let clock = ContinuousClock.now
+    var report = try await syncOnce(source: source, changes: changes)
+    report.seconds = (ContinuousClock.now - clock).seconds
+    return report
+  }
+
+  func syncOnce(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
+    let collection = options.collection
+    let fingerprint = try await embedder.fingerprint
+    let dimension = try await embedder.dimension
+    var metadata = try await prepareCollection(fingerprint: fingerprint, dimension: dimension, identity: source.identity)
+
+    let planner = SyncPlanner(filter: FileFilter(maxFileSize: options.maxFileSize))
+    var plan: SyncPlan
+    let base = metadata?.lastIndexedCommit
+    let rechunk = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
+    if !rechunk, let base, base == source.revision {
+      plan = SyncPlan(mode: .upToDate, base: base, target: source.revision)
+    } else if !rechunk, let diff = try changes(base), let base,
+      let incremental = planner.planIncremental(changes: diff, base: base, target: source.revision ?? "", source: source)
+    {
+      plan = incremental
+    } else {
+      var inventory = metadata == nil ? [:] : try await store.inventory(collection)
+      // After a chunker change every file is re-chunked: pretend no stored hash matches.
+      if rechunk { inventory = inventory.mapValues { _ in "" } }
+      plan = planner.planReconcile(files: try source.files(), inventory: inventory, base: base, target: source.revision, source: source)
+    }
+    onEvent?(.planned(plan))
+
+    var report = SyncReport(collection: collection, mode: plan.mode, base: plan.base, target: plan.target, dryRun: options.dryRun)
+    report.filesAdded = plan.added
+    report.filesModified = plan.modified
+    report.filesDeleted = plan.deleted
+    report.filesRenamed = plan.renamed
+
+    let filter = FileFilter(maxFileSize: options.maxFileSize)
+    var removals = plan.removals
+    var toIndex = plan.index
+
+    // 1. Pure renames: the chunks move to the new path with their vectors.
+    var moved: [Point] = []
+    if !plan.moves.isEmpty && metadata != nil {
+      let existing = try await store.points(collection, filePaths: plan.moves.map(\.from))
+      let byPath = Dictionary(grouping: existing, by: \.payload.filePath)
+      for move in plan.moves {
+        let kindSkip = filter.precheck(path: move.to.path, kind: move.to.kind, size: 0, attribute: source.ragAttribute(move.to.path))
+        if kindSkip != nil {
+          removals.append(move.from)
+          continue
+        }
+        guard let points = byPath[move.from], points.allSatisfy({ $0.payload.fileHash == move.to.hash }), !points.isEmpty else {
+          toIndex.append(move.to)
+          removals.append(move.from)
+          continue
+        }
+        for point in points {
+          var payload = point.payload
+          payload.filePath = move.to.path
+          payload.commit = source.revision ?? ""
+          payload.timestamp = Timestamp.now()
+          moved.append(Point(payload: payload, vector: point.vector))
+        }
+        removals.append(move.from)
+      }
+    } else {
+      toIndex.append(contentsOf: plan.moves.map(\.to))
+    }
+
+    if options.dryRun {
+      try await estimate(files: toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report)
+      return report
+    }
+
+    if !moved.isEmpty {
+      try faultInjection?("moves")
+      for batch in moved.chunked(options.upsertBatch) { try await store.upsert(collection, points: Array(batch)) }
+      report.chunksWritten += moved.count
+      report.chunksReused += moved.count
+    }
+
+    // 2. Added and modified files: chunk, reuse or embed, upsert; embedding of one slab overlaps
+    // with reading and chunking the next.
+    try await indexFiles(toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report)
+
+    // 3. Old versions and deleted files go only after the new ones are in.
+    try faultInjection?("delete")
+    if !plan.replacements.isEmpty { try await store.deleteStale(collection, keeping: plan.replacements) }
+    if !removals.isEmpty {
+      for batch in removals.chunked(500) { try await store.deleteFiles(collection, paths: Array(batch)) }
+    }
+
+    // 4. Only now does the index claim the new commit.
+    try faultInjection?("metadata")
+    if var current = metadata {
+      current.lastIndexedCommit = source.revision
+      current.lastIndexedAt = Timestamp.now()
+      current.chunkerVersion = chunkerVersion
+      current.source = source.identity
+      try await store.setMetadata(collection, current)
+      metadata = current
+    }
+    return report
+  }
+
+  /// Creates the collection when missing; refuses a store built by another embedder.
+  /// Returns nil only in a dry run of a collection that does not exist yet.
+  private func prepareCollection(fingerprint: String, dimension: Int, identity: String) async throws -> IndexMetadata? {
+    let collection = options.collection
+    let exists = try await store.collectionExists(collection)
+    if exists, options.reindex, !options.dryRun {
+      try await store.deleteCollection(collection)
+    } else if exists, let metadata = try await store.metadata(collection) {
+      guard metadata.embedder == fingerprint || options.reindex else {
+        throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: fingerprint)
+      }
+      return metadata
+    } else if exists {
+      throw SyncError.foreignCollection(collection: collection, location: store.location)
+    }
+    let metadata = IndexMetadata(embedder: fingerprint, dimension: dimension, chunkerVersion: chunkerVersion, source: identity)
+    if options.dryRun { return nil }
+    try await store.createCollection(collection, metadata: metadata)
+    return metadata
+  }
+
+  /// A file read, filtered and chunked, ready for vectors.
+  struct PreparedChunk: Sendable {
+    var payload: ChunkPayload
+  }
+
+  private func prepare(_ file: SourceFile, source: ContentSource, filter: FileFilter, report: inout SyncReport) throws -> [ChunkPayload] {
+    let attribute = source.ragAttribute(file.path)
+    let size = file.kind == .submodule || file.kind == .symlink ? 0 : try source.size(of: file)
+    if let reason = filter.precheck(path: file.path, kind: file.kind, size: size, attribute: attribute) {
+      skip(file.path, reason.description, report: &report)
+      return []
+    }
+    let text: String
+    switch filter.inspect(path: file.path, data: try source.read(file), attribute: attribute) {
+    case .failure(let reason):
+      skip(file.path, reason.description, report: &report)
+      return []
+    case .success(let decoded):
+      text = decoded
+    }
+    let chunks = Chunker.chunk(path: file.path, text: text, options: options.chunking)
+    report.filesIndexed += 1
+    let commit = source.revision ?? ""
+    let now = Timestamp.now()
+    return chunks.enumerated().map { index, chunk in
+      ChunkPayload(
+        filePath: file.path, content: chunk.content, chunkIndex: index, startLine: chunk.startLine,
+        endLine: chunk.endLine, language: chunk.language, symbol: chunk.symbol, fileHash: file.hash,
+        chunkHash: SHA256Digest.hex(chunk.content), commit: commit, timestamp: now)
+    }
+  }
+
+  private func skip(_ path: String, _ reason: String, report: inout SyncReport) {
+    report.filesSkipped += 1
+    report.skipped.append(.init(path: path, reason: reason))
+    logger.debug("skip \(path): \(reason)")
+    onEvent?(.skipped(path: path, reason: reason))
+  }
+
+  private func indexFiles(_ files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, report: inout SyncReport) async throws {
+    guard !files.isEmpty else { return }
+    var slab: [ChunkPayload] = []
+    var done = 0
+    try await withThrowingTaskGroup(of: SlabResult.self) { group in
+      var inFlight = 0
+      func collect(_ result: SlabResult, into report: inout SyncReport) {
+        report.chunksWritten += result.written
+        report.chunksEmbedded += result.embedded
+        report.chunksReused += result.reused
+      }
+      for file in files {
+        slab.append(contentsOf: try prepare(file, source: source, filter: filter, report: &report))
+        done += 1
+        if slab.count >= options.slabChunks || done == files.count {
+          if inFlight > 0, let result = try await group.next() {
+            inFlight -= 1
+            collect(result, into: &report)
+          }
+          let payloads = slab
+          slab.removeAll(keepingCapacity: true)
+          let writer = self
+          group.addTask { try await writer.write(payloads, fingerprint: fingerprint) }
+          inFlight += 1
+          onEvent?(.indexed(files: done, totalFiles: files.count, chunks: report.chunksWritten))
+        }
+      }
+      while let result = try await group.next() { collect(result, into: &report) }
+    }
+    onEvent?(.indexed(files: files.count, totalFiles: files.count, chunks: report.chunksWritten))
+  }
+
+  struct SlabResult: Sendable {
+    var written = 0
+    var embedded = 0
+    var reused = 0
+  }
+
+  /// Finds or makes a vector for every payload, then upserts them.
+  private func write(_ payloads: [ChunkPayload], fingerprint: String) async throws -> SlabResult {
+    var result = SlabResult()
+    guard !payloads.isEmpty else { return result }
+    let vectors = try await resolveVectors(payloads, fingerprint: fingerprint, result: &result)
+    let points = payloads.map { Point(payload: $0, vector: vectors[$0.chunkHash]) }
+    try faultInjection?("upsert")
+    for batch in points.chunked(options.upsertBatch) {
+      try await store.upsert(options.collection, points: Array(batch))
+      result.written += batch.count
+    }
+    return result
+  }
+
+  /// Vectors for the payloads' chunk hashes: from the local cache, then the store, then the embedder.
+  private func resolveVectors(_ payloads: [ChunkPayload], fingerprint: String, result: inout SlabResult) async throws -> [String: [Float]] {
+    guard fingerprint != NoEmbedder().fingerprint else { return [:] }
+    var unique: [String: String] = [:]
+    for payload in payloads { unique[payload.chunkHash] = payload.content }
+    var found = try cache?.vectors(fingerprint: fingerprint, chunkHashes: Array(unique.keys)) ?? [:]
+    let missingFromCache = unique.keys.filter { found[$0] == nil }
+    if !missingFromCache.isEmpty {
+      let fromStore = try await store.vectors(options.collection, chunkHashes: missingFromCache)
+      found.merge(fromStore) { a, _ in a }
+      if !fromStore.isEmpty { try? cache?.store(fingerprint: fingerprint, vectors: fromStore) }
+    }
+    let toEmbed = unique.keys.filter { found[$0] == nil }.sorted()
+    if !toEmbed.isEmpty {
+      let vectors = try await embedder.embed(toEmbed.map { unique[$0]! })
+      var fresh: [String: [Float]] = [:]
+      for (hash, vector) in zip(toEmbed, vectors) { fresh[hash] = vector }
+      found.merge(fresh) { a, _ in a }
+      try? cache?.store(fingerprint: fingerprint, vectors: fresh)
+    }
+    let embeddedSet = Set(toEmbed)
+    for payload in payloads {
+      if embeddedSet.contains(payload.chunkHash) { result.embedded += 1 } else { result.reused += 1 }
+    }
+    return found
+  }
+
+  /// Dry run: chunks what would be indexed and counts what would be embedded.
+  private func estimate(files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, report: inout SyncReport) async throws {
+    var hashes: [String: Int] = [:]
+    for file in files {
+      for payload in try prepare(file, source: source, filter: filter, report: &report) {
+        hashes[payload.chunkHash] = (payload.content.utf8.count + 3) / 4
+        report.chunksWritten += 1
+      }
+    }
+    guard fingerprint != NoEmbedder().fingerprint else { return }
+    var known = Set((try cache?.vectors(fingerprint: fingerprint, chunkHashes: Array(hashes.keys)) ?? [:]).keys)
+    if try await store.collectionExists(options.collection) {
+      let rest = hashes.keys.filter { !known.contains($0) }
+      known.formUnion(try await store.vectors(options.collection, chunkHashes: rest).keys)
+    }
+    for (hash, tokens) in hashes where !known.contains(hash) {
+      report.chunksEmbedded += 1
+      report.estimatedTokens += tokens
+    }
+    report.chunksReused = report.chunksWritten - report.chunksEmbedded
+  }
+}
+
+public enum SyncError: UserFacingError {
+  case embedderMismatch(collection: String, stored: String, configured: String)
+  case foreignCollection(collection: String, location: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case let .embedderMismatch(collection, stored, configured):
+      "Collection \(collection) was indexed with embedder \(stored), but the configured embedder is \(configured); vectors of two models are never mixed. Run `git rag sync --reindex` to rebuild it, or use --collection with another name."
+    case let .foreignCollection(collection, location):
+      "Collection \(collection) in \(location) has no git-rag metadata (made by another tool?). Use another --collection, or `git rag sync --reindex` to replace it."
+    }
+  }
+}
+
+extension Array {
+  func chunked(_ size: Int) -> [ArraySlice<Element>] {
+    stride(from: 0, to: count, by: Swift.max(size, 1)).map { self[$0..<Swift.min($0 + size, count)] }
+  }
+}
+
+extension Duration {
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
