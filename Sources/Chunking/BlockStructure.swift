@@ -119,9 +119,16 @@ final class BlockStructure: Structure {
 
   func refine(_ section: Section, _ document: SourceDocument) -> [Section]? {
     guard facts.count == document.lines.count else { return nil }
+    var parent = section.symbol
     for depth in section.level + 1...section.level + 3 {
-      let parts = split(document, range: section.lines, depth: depth, parent: section.symbol)
+      let parts = split(document, range: section.lines, depth: depth, parent: parent)
       if parts.count > 1 { return parts }
+      // One member only (a module holding one class): look inside it, under its name.
+      if let member = section.lines.first(where: { facts[$0].depthAtStart == depth && facts[$0].lastCode != 0 && !facts[$0].startsInside }),
+        let name = name(document, member..<member + 1, depth: depth)
+      {
+        parent = parent.map { "\($0).\(name)" } ?? name
+      }
     }
     return nil
   }
@@ -137,7 +144,7 @@ final class BlockStructure: Structure {
       in: range, boundaries: boundaries,
       symbol: { part in
         if part.lowerBound == range.lowerBound, parent != nil { return parent }
-        guard let name = self.name(document, part) else { return parent }
+        guard let name = self.name(document, part, depth: depth) else { return parent }
         return parent.map { "\($0).\(name)" } ?? name
       }, level: depth)
   }
@@ -145,9 +152,10 @@ final class BlockStructure: Structure {
   private func isBoundary(_ document: SourceDocument, _ line: Int, depth: Int) -> Bool {
     let fact = facts[line]
     guard !document.blank[line], fact.depthAtStart == depth, !fact.startsInside else { return false }
-    if Self.continuationWords.contains(fact.firstWord ?? "") { return false }
+    // Closing lines end the block before them; continuation lines go on with it.
+    if let word = fact.firstWord, Self.continuationWords.contains(word) || syntax.closingWords.contains(word) { return false }
     switch fact.firstCode {
-    case UInt8(ascii: "{"), UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "."), UInt8(ascii: "?"), UInt8(ascii: ":"),
+    case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "."), UInt8(ascii: "?"), UInt8(ascii: ":"),
       UInt8(ascii: "&"), UInt8(ascii: "|"), UInt8(ascii: "+"), UInt8(ascii: "="):
       if !syntax.keyed { return false }
     default: break
@@ -162,7 +170,7 @@ final class BlockStructure: Structure {
   }
 
   /// The name of the definition a section starts with: its first line of code.
-  private func name(_ document: SourceDocument, _ range: Range<Int>) -> String? {
+  private func name(_ document: SourceDocument, _ range: Range<Int>, depth: Int) -> String? {
     for line in range.prefix(12) where !document.blank[line] {
       let fact = facts[line]
       if fact.startsInside || fact.lastCode == 0 { continue }
@@ -174,7 +182,8 @@ final class BlockStructure: Structure {
         let key = body.dropFirst().prefix(while: { $0 != UInt8(ascii: "\"") })
         return String(decoding: key, as: UTF8.self)
       }
-      return DefinitionName.find(in: body, syntax: syntax, lastCode: fact.lastCode)
+      // `let`/`var` name members of a type, not locals of a function body.
+      return DefinitionName.find(in: body, syntax: syntax, lastCode: fact.lastCode, bindings: depth - syntax.baseDepth <= 1)
     }
     return nil
   }
@@ -340,8 +349,10 @@ enum DefinitionName {
   private static let keywords: Set<String> = [
     "class", "struct", "enum", "protocol", "extension", "actor", "interface", "trait", "impl", "fn", "func", "function",
     "def", "module", "namespace", "object", "fun", "record", "type", "typealias", "union", "macro", "mod", "message",
-    "service", "package", "resource", "data", "variable", "output",
+    "service", "resource", "data", "variable", "output",
   ]
+  /// Lines that import or declare a package: not definitions.
+  private static let headerWords: Set<String> = ["import", "use", "using", "include", "require", "from", "package", "library", "extern"]
   private static let bindings: Set<String> = ["let", "var", "val", "const"]
   private static let namedKeywords: Set<String> = ["init", "deinit", "subscript", "constructor"]
   private static let notNames: Set<String> = [
@@ -350,17 +361,18 @@ enum DefinitionName {
     "print", "println", "echo", "require", "include", "define", "defined", "case", "with", "match", "not", "and", "or",
   ]
 
-  static func find(in body: ArraySlice<UInt8>, syntax: BlockSyntax, lastCode: UInt8) -> String? {
+  static func find(in body: ArraySlice<UInt8>, syntax: BlockSyntax, lastCode: UInt8, bindings allowBindings: Bool) -> String? {
     if syntax.parenthesisNames, ["c", "cpp", "objective-c"].contains(syntax.language), let name = nameBeforeParenthesis(body, lastCode: lastCode, syntax: syntax) {
       return name
     }
     let tokens = words(body)
+    if let first = tokens.first?.text, headerWords.contains(first) { return nil }
     for (position, token) in tokens.enumerated() {
       let word = token.text
       if namedKeywords.contains(word), position == tokens.count - 1 || body[token.end...].first(where: { $0 != 0x20 }) == UInt8(ascii: "(") {
         return word
       }
-      let isBinding = syntax.bindingKeywords && bindings.contains(word)
+      let isBinding = allowBindings && syntax.bindingKeywords && bindings.contains(word)
       guard keywords.contains(word) || isBinding else { continue }
       if word == "func", syntax.language == "go", let receiver = goReceiver(body, after: token.end) {
         return receiver
@@ -392,7 +404,7 @@ enum DefinitionName {
         angle += 1
       } else if byte == UInt8(ascii: ">"), angle > 0 {
         angle -= 1
-      } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "`") {
+      } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "`") {
         index += 1
         while index < body.endIndex, body[index] != byte { index += 1 }
       } else if byte == UInt8(ascii: "/"), index + 1 < body.endIndex, body[index + 1] == UInt8(ascii: "/") {
