@@ -260,21 +260,21 @@ struct ChunkCutter {
         start += 1
         continue
       }
+      // Overlap only as far as the window still fits with at least one new line.
+      var windowStart = start
+      if previousEnd != nil, document.options.overlapLines > 0 {
+        windowStart = max(range.lowerBound, start - document.options.overlapLines)
+        while windowStart < start, !document.fits(windowStart..<start + 1) { windowStart += 1 }
+      }
       var end = start + 1
-      while end < range.upperBound, document.fits(start..<end + 1) { end += 1 }
+      while end < range.upperBound, document.fits(windowStart..<end + 1) { end += 1 }
       if end < range.upperBound {
         let floor = start + (end - start) * 2 / 3
         var candidate = end - 1
         while candidate > floor, !document.blank[candidate] { candidate -= 1 }
         if candidate > floor, candidate > start { end = candidate }
       }
-      var window = start..<end
-      if let previousEnd, document.options.overlapLines > 0 {
-        // Overlap only when the window still fits and still adds new lines.
-        var overlapStart = max(range.lowerBound, start - document.options.overlapLines)
-        while overlapStart < start, !document.fits(overlapStart..<end) { overlapStart += 1 }
-        if overlapStart < start, overlapStart < previousEnd { window = overlapStart..<end }
-      }
+      let window = windowStart..<end
       let trimmed = document.trimmed(window)
       if !trimmed.isEmpty { pieces.append(.lines(trimmed, symbol: symbol)) }
       previousEnd = end

@@ -61,7 +61,7 @@ public enum PythonAnalyzer {
     if !external.isEmpty {
       out += "\nExternal packages imported:\n"
       for (package, by) in external.sorted(by: { ($1.value.count, $0.key) < ($0.value.count, $1.key) }).prefix(20) {
-        out += "  \(package): \(by.count) modules\n"
+        out += "  \(package): \(by.count) module\(by.count == 1 ? "" : "s")\n"
       }
     }
 
