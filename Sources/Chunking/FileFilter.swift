@@ -1,0 +1,193 @@
+import Foundation
+
+/// What a tree entry is, as far as indexing cares.
+public enum FileKind: Sendable, Hashable {
+  case regular, executable, symlink, submodule
+}
+
+/// The `rag` attribute of a path in `.gitattributes`: `rag` forces a file in, `-rag` keeps it out.
+public enum RagAttribute: Sendable, Hashable {
+  case unspecified, forceInclude, exclude
+}
+
+/// Why a file is not indexed.
+public enum SkipReason: Error, Sendable, Hashable, CustomStringConvertible {
+  case binary
+  case tooLarge(size: Int, limit: Int)
+  case lfsPointer
+  case submodule
+  case symlink
+  /// Minified, vendored, lock or generated file; the text says which.
+  case generated(String)
+  case excludedByAttribute
+  /// A file whose name says it holds secrets; the text names the kind, never the content.
+  case secretName(String)
+  /// A file containing something that looks like a secret; the text names the kind and line.
+  case secretContent(String)
+
+  /// A short reason for `--verbose`, e.g. `secret: AWS access key id on line 3`.
+  public var description: String {
+    switch self {
+    case .binary: "binary"
+    case .tooLarge(let size, let limit): "too large: \(size) bytes, limit \(limit)"
+    case .lfsPointer: "Git LFS pointer"
+    case .submodule: "submodule"
+    case .symlink: "symlink"
+    case .generated(let what): "generated: \(what)"
+    case .excludedByAttribute: "excluded by the -rag attribute"
+    case .secretName(let what): "secret: \(what)"
+    case .secretContent(let what): "secret: \(what)"
+    }
+  }
+
+  /// True for secrets, which no attribute can force into the index.
+  public var isSecret: Bool {
+    switch self {
+    case .secretName, .secretContent: true
+    default: false
+    }
+  }
+}
+
+/// Decides which files are indexed: cheap checks on the path first, then on the bytes.
+///
+/// The `rag` attribute forces in files that are only skipped as generated, vendored or too large;
+/// secrets, binaries, LFS pointers, symlinks and submodules stay out whatever it says.
+public struct FileFilter: Sendable {
+  /// Largest file indexed, in bytes (unless forced in by the `rag` attribute).
+  public var maxFileSize: Int
+
+  public init(maxFileSize: Int = 1 << 20) {
+    self.maxFileSize = maxFileSize
+  }
+
+  /// Cheap checks before reading content: kind, size, path patterns, secret file names, forced
+  /// include/exclude via the `rag` attribute.
+  public func precheck(path: String, kind: FileKind, size: Int, attribute: RagAttribute) -> SkipReason? {
+    switch kind {
+    case .submodule: return .submodule
+    case .symlink: return .symlink
+    case .regular, .executable: break
+    }
+    if let secret = PathRules.secretName(path) { return .secretName(secret) }
+    if attribute == .exclude { return .excludedByAttribute }
+    if attribute == .forceInclude { return nil }
+    if size > maxFileSize { return .tooLarge(size: size, limit: maxFileSize) }
+    if let generated = PathRules.generated(path) { return .generated(generated) }
+    return nil
+  }
+
+  /// Content checks on the bytes: binary (NUL in first 8 KiB), Git LFS pointer, minified/generated
+  /// (very long lines), secrets by content. Returns the decoded text (lossy UTF-8, a UTF-8 BOM
+  /// stripped) or the reason.
+  public func inspect(path: String, data: Data, attribute: RagAttribute) -> Result<String, SkipReason> {
+    let bytes = [UInt8](data)
+    if ContentRules.isLFSPointer(bytes) { return .failure(.lfsPointer) }
+    if bytes.prefix(8192).contains(0) { return .failure(.binary) }
+    if let secret = SecretScanner.scan(bytes) { return .failure(.secretContent(secret)) }
+    if let secret = ContentRules.registryCredentials(path: path, bytes: bytes) { return .failure(.secretContent(secret)) }
+    if attribute != .forceInclude {
+      if bytes.count > maxFileSize { return .failure(.tooLarge(size: bytes.count, limit: maxFileSize)) }
+      if let generated = ContentRules.generated(bytes) { return .failure(.generated(generated)) }
+    }
+    let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes[3...] : bytes[...]
+    return .success(String(decoding: body, as: UTF8.self))
+  }
+}
+
+/// Rules on paths alone.
+enum PathRules {
+  static let lockFiles: Set<String> = [
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "Cargo.lock", "poetry.lock",
+    "Pipfile.lock", "uv.lock", "pdm.lock", "Package.resolved", "go.sum", "Gemfile.lock", "composer.lock", "flake.lock",
+    "mix.lock", "pubspec.lock", "Podfile.lock", "packages.lock.json", "gradle.lockfile", "conan.lock",
+  ]
+  static let vendorDirectories: Set<String> = ["node_modules", "vendor", "dist", "bower_components"]
+
+  /// Why `path` looks generated or vendored, or nil.
+  static func generated(_ path: String) -> String? {
+    let components = path.split(separator: "/")
+    guard let name = components.last.map(String.init) else { return nil }
+    for directory in components.dropLast() where vendorDirectories.contains(String(directory)) {
+      return "under \(directory)/"
+    }
+    if lockFiles.contains(name) { return "lock file" }
+    let lower = name.lowercased()
+    for suffix in [".min.js", ".min.mjs", ".min.css", "-min.js", ".js.map", ".css.map", ".pb.go", "_pb2.py", ".g.dart", ".designer.cs"]
+    where lower.hasSuffix(suffix) {
+      return suffix.hasSuffix(".map") ? "source map" : (suffix.contains("min") ? "minified file" : "generated code")
+    }
+    return nil
+  }
+
+  /// The kind of secret a file name says it holds, or nil.
+  static func secretName(_ path: String) -> String? {
+    let components = path.split(separator: "/")
+    guard let last = components.last else { return nil }
+    let name = String(last)
+    let lower = name.lowercased()
+    if lower == ".env" || lower.hasPrefix(".env.") || lower.hasPrefix(".env_") || lower == ".envrc" {
+      // Templates meant to be committed hold placeholders; their content is still scanned.
+      for template in [".example", ".sample", ".template", ".dist", ".defaults"] where lower.hasSuffix(template) { return nil }
+      return "environment file"
+    }
+    for ext in [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".ppk"] where lower.hasSuffix(ext) {
+      return "key or certificate store (\(ext))"
+    }
+    for prefix in ["id_rsa", "id_ed25519", "id_ecdsa", "id_dsa"] where lower.hasPrefix(prefix) { return "SSH key" }
+    switch lower {
+    case ".netrc", "_netrc": return "netrc credentials"
+    case "credentials.json", "client_secret.json", "service-account.json": return "credentials file"
+    case ".git-credentials": return "git credentials"
+    case ".htpasswd": return "password file"
+    default: break
+    }
+    if lower == "credentials", components.count >= 2, components[components.count - 2] == ".aws" { return "AWS credentials" }
+    if lower.hasPrefix("client_secret_"), lower.hasSuffix(".json") { return "credentials file" }
+    return nil
+  }
+}
+
+/// Rules on bytes other than secret patterns.
+enum ContentRules {
+  static func isLFSPointer(_ bytes: [UInt8]) -> Bool {
+    bytes.count < 1024 && bytes.starts(with: Array("version https://git-lfs.github.com/spec/v1".utf8))
+  }
+
+  /// Why the content looks minified or generated, or nil.
+  static func generated(_ bytes: [UInt8]) -> String? {
+    var longest = 0
+    var lineStart = 0
+    var lines = 0
+    for (index, byte) in bytes.enumerated() where byte == 0x0A {
+      longest = max(longest, index - lineStart)
+      lineStart = index + 1
+      lines += 1
+    }
+    longest = max(longest, bytes.count - lineStart)
+    if lineStart < bytes.count { lines += 1 }
+    if longest > 10_000 { return "minified (a line of \(longest) bytes)" }
+    if bytes.count > 4096, lines > 0, bytes.count / lines > 500 { return "minified (\(bytes.count / lines) bytes per line on average)" }
+    // `// Code generated … DO NOT EDIT.` (Go) and `@generated` markers in the first lines.
+    let head = bytes.prefix(1024).split(separator: 0x0A, maxSplits: 5, omittingEmptySubsequences: false).prefix(5)
+    let text = head.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+    if text.contains("Code generated") && text.contains("DO NOT EDIT") { return "marked generated" }
+    if text.contains("@generated") { return "marked generated" }
+    return nil
+  }
+
+  /// Tokens in `.npmrc` / `.pypirc`, which are fine to index without them.
+  static func registryCredentials(path: String, bytes: [UInt8]) -> String? {
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    guard name == ".npmrc" || name == ".pypirc" || name == ".yarnrc" || name == ".yarnrc.yml" else { return nil }
+    let text = String(decoding: bytes, as: UTF8.self)
+    for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let lower = line.lowercased()
+      let assigns = lower.contains("=") || lower.contains(":")
+      if assigns, ["_auth", "password", "token"].contains(where: { lower.contains($0) }) {
+        return "registry credentials in \(name) on line \(number + 1)"
+      }
+    }
+    return nil
+  }
+}

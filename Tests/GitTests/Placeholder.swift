@@ -1,3 +1,0 @@
-import Testing
-
-@Test func GitTestsBuild() { #expect(Bool(true)) }
