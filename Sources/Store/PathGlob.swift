@@ -10,7 +10,10 @@ public struct PathGlob: Sendable, Hashable {
 
   public init(_ pattern: String) {
     self.pattern = pattern
-    alternatives = Self.expandBraces(Array(pattern.utf8)).map(Self.compile)
+    var bytes = Array(pattern.utf8)
+    // `src/` means the folder: leading folders are matched anyway.
+    while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+    alternatives = Self.expandBraces(bytes).map(Self.compile)
   }
 
   /// Whether `path` or one of its leading folders matches the glob.

@@ -211,7 +211,7 @@ public final class SQLiteStore: VectorStore {
           arguments: StatementArguments(batch))
         while let row = try rows.next() {
           var point = Point(payload: Self.payload(row), vector: try row.withUnsafeData(atIndex: 12) { $0.map(VectorBlob.decode) })
-          point.id = row[1]
+          point.id = row[0]
           points.append(point)
         }
       }
