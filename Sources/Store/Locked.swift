@@ -1,0 +1,16 @@
+import Foundation
+
+/// A value guarded by a lock. (`Mutex` from Synchronization needs macOS 15; the package targets 14.)
+final class Locked<Value: Sendable>: @unchecked Sendable {
+  // @unchecked: `value` is only read or written inside `lock`.
+  private let lock = NSLock()
+  private var value: Value
+
+  init(_ value: Value) { self.value = value }
+
+  func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body(&value)
+  }
+}

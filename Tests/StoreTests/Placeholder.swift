@@ -1,3 +1,0 @@
-import Testing
-
-@Test func StoreTestsBuild() { #expect(Bool(true)) }
