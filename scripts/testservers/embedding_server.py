@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import os
+import signal
 import struct
 import sys
 import threading
@@ -284,6 +285,10 @@ def main():
 
     server = EmbeddingServer((args.host, args.port), Handler)
     server.state = State(args.dimension, args.latency_ms, api_key)
+    # Swift's Process can start us with SIGTERM blocked (an inherited signal mask), which would
+    # leave TestServer.stop waiting for its SIGKILL fallback: unblock it and exit at once.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     print(f"LISTENING {server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
