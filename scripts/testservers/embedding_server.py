@@ -118,6 +118,9 @@ class State:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms on Linux) and swamps the latency we mean to simulate.
+    disable_nagle_algorithm = True
     server_version = "embedding-test-server/1"
 
     def log_message(self, format, *args):
