@@ -73,7 +73,7 @@ public final class GitCommitSource: ContentSource {
   }
 
   public func ragAttribute(_ path: String) -> RagAttribute {
-    switch repository.attribute("rag", path: path) {
+    switch repository.attribute("rag", path: path, commit: commit) {
     case .set: .forceInclude
     case .unset: .exclude
     case .value(let v) where v == "false" || v == "0": .exclude

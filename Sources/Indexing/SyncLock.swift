@@ -41,7 +41,7 @@ public final class SyncLock: Sendable {
         throw GitRAGError("Cannot create the sync lock \(lockURL.path) (\(String(cString: strerror(errno)))). Check the folder's permissions.")
       }
       if let holder = holderPID(), holder != getpid(), processIsAlive(holder) {
-        FileManager.default.createFile(atPath: requestURL.path, contents: Data("\(getpid())\n".utf8))
+        _ = FileManager.default.createFile(atPath: requestURL.path, contents: Data("\(getpid())\n".utf8))
         return .heldBy(pid: holder)
       }
       // Stale: the holder died without unlocking (SIGKILL, power loss). Take it over.
