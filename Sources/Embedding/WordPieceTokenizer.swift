@@ -90,35 +90,92 @@ public struct WordPieceTokenizer: Sendable {
 
   // MARK: - Pipeline
 
+  /// Normalises, pre-tokenises and WordPiece-splits `text` one whitespace-separated segment at a
+  /// time, so a huge text stops costing anything once `limit` pieces are out.
   private func forEachPiece(of text: String, limit: Int, _ body: (Int32) -> Void) {
     guard limit > 0 else { return }
-    let scalars = Self.normalize(text)
     var emitted = 0
+    var segment: [Unicode.Scalar] = []
+    var segmentIsASCII = true
     var word: [Unicode.Scalar] = []
-    var stop = false
-    func flush() {
-      guard !word.isEmpty, !stop else { return }
+    // Returns false once `limit` pieces were emitted.
+    func emitWord() -> Bool {
+      defer { word.removeAll(keepingCapacity: true) }
+      guard !word.isEmpty else { return true }
+      var open = true
       wordPieces(word) { id in
-        guard !stop else { return }
+        guard open else { return }
         body(id)
         emitted += 1
-        if emitted >= limit { stop = true }
+        if emitted >= limit { open = false }
       }
-      word.removeAll(keepingCapacity: true)
+      return open
     }
-    for scalar in scalars {
-      if stop { break }
-      if Self.isWhitespace(scalar) {
-        flush()
-      } else if Self.isPunctuation(scalar) {
-        flush()
-        word.append(scalar)
-        flush()
+    func emitSegment() -> Bool {
+      defer { segment.removeAll(keepingCapacity: true); segmentIsASCII = true }
+      guard !segment.isEmpty else { return true }
+      if !segmentIsASCII { segment = Self.stripAccentsAndLowercase(segment) }
+      for scalar in segment {
+        if Self.isWhitespace(scalar) {
+          guard emitWord() else { return false }
+        } else if Self.isPunctuation(scalar) {
+          guard emitWord() else { return false }
+          word.append(scalar)
+          guard emitWord() else { return false }
+        } else {
+          word.append(scalar)
+        }
+      }
+      return emitWord()
+    }
+    // Clean text and isolate CJK ideographs; a space ends a segment (NFD never crosses one).
+    for scalar in text.unicodeScalars {
+      let value = scalar.value
+      if value < 0x80 {
+        switch value {
+        case 0x09, 0x0A, 0x0D, 0x20: guard emitSegment() else { return }
+        case 0..<0x20, 0x7F: continue
+        case 0x41...0x5A: segment.append(Unicode.Scalar(value + 0x20)!)
+        default: segment.append(scalar)
+        }
+      } else if value == 0xFFFD || Self.isControl(scalar) {
+        continue
+      } else if scalar.properties.isWhitespace {
+        guard emitSegment() else { return }
+      } else if Self.isChineseCharacter(value) {
+        guard emitSegment() else { return }
+        segment.append(scalar)
+        segmentIsASCII = false
+        guard emitSegment() else { return }
       } else {
-        word.append(scalar)
+        segment.append(scalar)
+        segmentIsASCII = false
       }
     }
-    flush()
+    _ = emitSegment()
+  }
+
+  /// Strip accents (NFD, drop nonspacing marks), then lowercase, as BertNormalizer does.
+  static func stripAccentsAndLowercase(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+    var string = String.UnicodeScalarView()
+    string.append(contentsOf: scalars)
+    let decomposed = String(string).decomposedStringWithCanonicalMapping
+    var result: [Unicode.Scalar] = []
+    result.reserveCapacity(scalars.count)
+    for scalar in decomposed.unicodeScalars {
+      if scalar.value < 0x80 {
+        result.append(scalar.value >= 0x41 && scalar.value <= 0x5A ? Unicode.Scalar(scalar.value + 0x20)! : scalar)
+        continue
+      }
+      let properties = scalar.properties
+      if properties.generalCategory == .nonspacingMark { continue }
+      if properties.changesWhenLowercased {
+        result.append(contentsOf: properties.lowercaseMapping.unicodeScalars)
+      } else {
+        result.append(scalar)
+      }
+    }
+    return result
   }
 
   /// Greedy longest-match WordPiece; a word with any unknown remainder is one `[UNK]`.
@@ -140,57 +197,6 @@ public struct WordPieceTokenizer: Sendable {
       start = end
     }
     ids.forEach(body)
-  }
-
-  /// BertNormalizer: clean text, isolate CJK ideographs, strip accents (NFD, drop Mn), lowercase.
-  static func normalize(_ text: String) -> [Unicode.Scalar] {
-    var cleaned: [Unicode.Scalar] = []
-    cleaned.reserveCapacity(text.utf8.count)
-    var ascii = true
-    for scalar in text.unicodeScalars {
-      let value = scalar.value
-      if value < 0x80 {
-        switch value {
-        case 0x09, 0x0A, 0x0D, 0x20: cleaned.append(" ")
-        case 0..<0x20, 0x7F: continue
-        case 0x41...0x5A: cleaned.append(Unicode.Scalar(value + 0x20)!)
-        default: cleaned.append(scalar)
-        }
-        continue
-      }
-      ascii = false
-      if value == 0xFFFD || isControl(scalar) { continue }
-      if scalar.properties.isWhitespace {
-        cleaned.append(" ")
-      } else if isChineseCharacter(value) {
-        cleaned.append(" ")
-        cleaned.append(scalar)
-        cleaned.append(" ")
-      } else {
-        cleaned.append(scalar)
-      }
-    }
-    if ascii { return cleaned }
-    // NFD must see the whole text: reordering of combining marks spans scalars.
-    var string = String.UnicodeScalarView()
-    string.append(contentsOf: cleaned)
-    let decomposed = String(string).decomposedStringWithCanonicalMapping
-    var result: [Unicode.Scalar] = []
-    result.reserveCapacity(cleaned.count)
-    for scalar in decomposed.unicodeScalars {
-      if scalar.value < 0x80 {
-        result.append(scalar.value >= 0x41 && scalar.value <= 0x5A ? Unicode.Scalar(scalar.value + 0x20)! : scalar)
-        continue
-      }
-      let properties = scalar.properties
-      if properties.generalCategory == .nonspacingMark { continue }
-      if properties.changesWhenLowercased {
-        result.append(contentsOf: properties.lowercaseMapping.unicodeScalars)
-      } else {
-        result.append(scalar)
-      }
-    }
-    return result
   }
 
   /// Cc, Cf, Cs, Co, Cn except tab, newline and carriage return (which count as whitespace).
