@@ -1,4 +1,5 @@
 internal import CBLAS
+import Dispatch
 import Foundation
 import GitRAGCore
 
@@ -78,11 +79,31 @@ public final class BERTModel: Sendable {
     BLASThreads.useOneThread()
   }
 
+  /// Where the time of forward passes went, in seconds (filled by `embed(_:timings:)`).
+  public struct Timings: Sendable, Equatable {
+    /// The four linear layers of every transformer layer (OpenBLAS sgemm).
+    public var linear: Double = 0
+    /// Attention: per-sequence, per-head score and context sgemms and the softmax.
+    public var attention: Double = 0
+    /// Bias, GELU, residual and LayerNorm kernels.
+    public var elementwise: Double = 0
+    /// Embedding lookup and pooling.
+    public var embeddingAndPooling: Double = 0
+    public init() {}
+    public var total: Double { linear + attention + elementwise + embeddingAndPooling }
+  }
+
   /// Mean-pooled, L2-normalised embeddings of token-id sequences, one per sequence, in order.
   ///
   /// Sequences longer than `maxPositions` are cut; ids outside the vocabulary read as id 0; an
   /// empty sequence gives a zero vector.
   public func embed(_ sequences: [[Int32]]) -> [[Float]] {
+    var timings: Timings?
+    return embed(sequences, timings: &timings)
+  }
+
+  /// `embed(_:)`, adding the time each phase took to `timings` when it is not nil.
+  public func embed(_ sequences: [[Int32]], timings: inout Timings?) -> [[Float]] {
     let limit = configuration.maxPositions
     let sequences = sequences.map { $0.count > limit ? Array($0[0..<limit]) : $0 }
     var results = [[Float]](repeating: [], count: sequences.count)
@@ -91,7 +112,7 @@ public final class BERTModel: Sendable {
     var groupTokens = 0
     func run() {
       guard !group.isEmpty else { return }
-      let vectors = forward(group.map { sequences[$0] }, workspace: &workspace)
+      let vectors = forward(group.map { sequences[$0] }, workspace: &workspace, timings: &timings)
       for (index, vector) in zip(group, vectors) { results[index] = vector }
       group.removeAll()
       groupTokens = 0
@@ -129,7 +150,9 @@ public final class BERTModel: Sendable {
     }
   }
 
-  private func forward(_ sequences: [[Int32]], workspace: inout Workspace) -> [[Float]] {
+  private func forward(_ sequences: [[Int32]], workspace: inout Workspace, timings: inout Timings?) -> [[Float]] {
+    var clock = PhaseClock(enabled: timings != nil)
+    defer { if timings != nil { clock.add(to: &timings!) } }
     let c = configuration
     let h = c.hiddenSize, inter = c.intermediateSize, heads = c.headCount, d = h / heads
     let total = sequences.reduce(0) { $0 + $1.count }
@@ -168,11 +191,14 @@ public final class BERTModel: Sendable {
         }
       }
 
+      clock.lap(\.embeddingAndPooling)
       for layer in layers {
         workspace.qkv.withUnsafeMutableBufferPointer { qkvBuffer in
           let qkv = qkvBuffer.baseAddress!
           Self.linear(hidden, rows: total, inputs: h, weight: layer.qkvWeight, outputs: 3 * h, into: qkv)
+          clock.lap(\.linear)
           layer.qkvBias.withUnsafeBufferPointer { BERTKernels.addBias(qkv, rows: total, bias: $0.baseAddress!, columns: 3 * h) }
+          clock.lap(\.elementwise)
           workspace.context.withUnsafeMutableBufferPointer { contextBuffer in
             let context = contextBuffer.baseAddress!
             workspace.scores.withUnsafeMutableBufferPointer { scoresBuffer in
@@ -189,27 +215,35 @@ public final class BERTModel: Sendable {
                 }
               }
             }
+            clock.lap(\.attention)
             workspace.projected.withUnsafeMutableBufferPointer { projectedBuffer in
               let projected = projectedBuffer.baseAddress!
               Self.linear(context, rows: total, inputs: h, weight: layer.outputWeight, outputs: h, into: projected)
+              clock.lap(\.linear)
               Self.addResidualNorm(projected, hidden, rows: total, columns: h, bias: layer.outputBias, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta, epsilon: c.layerNormEpsilon)
             }
           }
         }
         workspace.intermediate.withUnsafeMutableBufferPointer { interBuffer in
           let intermediate = interBuffer.baseAddress!
+          clock.lap(\.elementwise)
           Self.linear(hidden, rows: total, inputs: h, weight: layer.intermediateWeight, outputs: inter, into: intermediate)
+          clock.lap(\.linear)
           layer.intermediateBias.withUnsafeBufferPointer { BERTKernels.addBiasGELU(intermediate, rows: total, bias: $0.baseAddress!, columns: inter) }
+          clock.lap(\.elementwise)
           workspace.projected.withUnsafeMutableBufferPointer { projectedBuffer in
             let projected = projectedBuffer.baseAddress!
             Self.linear(intermediate, rows: total, inputs: inter, weight: layer.feedForwardWeight, outputs: h, into: projected)
+            clock.lap(\.linear)
             Self.addResidualNorm(projected, hidden, rows: total, columns: h, bias: layer.feedForwardBias, gamma: layer.outputNormGamma, beta: layer.outputNormBeta, epsilon: c.layerNormEpsilon)
+            clock.lap(\.elementwise)
           }
         }
       }
     }
 
     // Mean pooling over every token (no padding, so the attention mask is all ones), then L2.
+    defer { clock.lap(\.embeddingAndPooling) }
     return workspace.hidden.withUnsafeBufferPointer { hidden in
       sequences.enumerated().map { s, sequence in
         var vector = [Float](repeating: 0, count: h)
@@ -242,6 +276,32 @@ public final class BERTModel: Sendable {
         }
       }
     }
+  }
+}
+
+/// Splits a forward pass into phases when asked to; free when not.
+struct PhaseClock {
+  let enabled: Bool
+  private var last: UInt64
+  private var spent = BERTModel.Timings()
+
+  init(enabled: Bool) {
+    self.enabled = enabled
+    last = enabled ? DispatchTime.now().uptimeNanoseconds : 0
+  }
+
+  mutating func lap(_ phase: WritableKeyPath<BERTModel.Timings, Double>) {
+    guard enabled else { return }
+    let now = DispatchTime.now().uptimeNanoseconds
+    spent[keyPath: phase] += Double(now - last) / 1e9
+    last = now
+  }
+
+  func add(to timings: inout BERTModel.Timings) {
+    timings.linear += spent.linear
+    timings.attention += spent.attention
+    timings.elementwise += spent.elementwise
+    timings.embeddingAndPooling += spent.embeddingAndPooling
   }
 }
 
