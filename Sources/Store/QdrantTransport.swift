@@ -160,6 +160,9 @@ struct QdrantTransport: Sendable {
     case .serverCertificateUntrusted, .serverCertificateHasUnknownRoot, .serverCertificateHasBadDate,
       .serverCertificateNotYetValid, .clientCertificateRejected, .clientCertificateRequired, .secureConnectionFailed:
       return .tls(url: configuration.displayURL, reason: Self.reason(error))
+    // FoundationNetworking reports libcurl's TLS failures as `unknown` with curl's message.
+    case _ where error.localizedDescription.contains("SSL") || error.localizedDescription.contains("certificate"):
+      return .tls(url: configuration.displayURL, reason: error.localizedDescription)
     default:
       return .unreachable(address: configuration.address, reason: Self.reason(error))
     }
@@ -175,7 +178,7 @@ struct QdrantTransport: Sendable {
     case .serverCertificateUntrusted, .serverCertificateHasUnknownRoot: "certificate not trusted"
     case .serverCertificateHasBadDate, .serverCertificateNotYetValid: "certificate expired or not yet valid"
     case .secureConnectionFailed: "TLS handshake failed"
-    default: "URL error \(error.code.rawValue)"
+    default: "URL error \(error.code.rawValue): \(error.localizedDescription)"
     }
   }
 

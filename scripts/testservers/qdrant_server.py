@@ -398,13 +398,40 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
-        self.wfile.write(reply)
+        try:
+            self.wfile.write(reply)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (its timeout); nothing to answer.
+            self.close_connection = True
 
     do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("QDRANT_TEST_SERVER_LOG"):
             super().log_message(format, *args)
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """Clients that hang up (timeouts, failed TLS handshakes) are normal in tests, not tracebacks."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError, ssl.SSLError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def watch_parent() -> None:
+    """Exit when the process that started us dies, so test runs never leave servers behind."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def main() -> None:
@@ -429,12 +456,13 @@ def main() -> None:
 
     Handler.emulator = QdrantEmulator(
         args.version, key_from(args.api_key_env), key_from(args.read_only_api_key_env), args.storage)
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server = QuietHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls_cert, args.tls_key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
+    watch_parent()
     print(f"LISTENING {server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
