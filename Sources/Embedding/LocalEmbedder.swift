@@ -1,0 +1,100 @@
+import Dispatch
+import Foundation
+import GitRAGCore
+
+/// The model folder is missing or unusable.
+public enum LocalModelError: UserFacingError, Equatable {
+  case notInstalled(path: String, name: String)
+  case unsupportedPooling(path: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case let .notInstalled(path, name):
+      "The local embedding model is not installed at \(path). Run `git rag model pull \(name)` (or scripts/install-model), or point GIT_RAG_MODEL_PATH at a model folder."
+    case let .unsupportedPooling(path):
+      "\(path) asks for a pooling other than mean pooling, which the local embedder does not implement. Use a sentence-transformers model with mean pooling."
+    }
+  }
+}
+
+/// The built-in embedder: a sentence-transformers BERT model (all-MiniLM-L6-v2 by default) run in
+/// process: WordPiece tokens, the encoder over OpenBLAS, mean pooling, L2 normalisation.
+public final class LocalEmbedder: Embedder {
+  /// The model `git rag` uses when none is configured.
+  public static let defaultModelName = "all-MiniLM-L6-v2"
+
+  /// `GIT_RAG_MODEL_PATH` if set, else `$XDG_CACHE_HOME/git-rag/models/all-MiniLM-L6-v2`.
+  public static var defaultModelDirectory: URL {
+    if let path = UserPaths.environment("GIT_RAG_MODEL_PATH") { return URL(fileURLWithPath: path, isDirectory: true) }
+    return UserPaths.models.appendingPathComponent(defaultModelName, isDirectory: true)
+  }
+
+  public let modelDirectory: URL
+  public let tokenizer: WordPieceTokenizer
+  public let model: BERTModel
+  /// Texts per forward pass.
+  public let batchSize: Int
+  /// `local:<model folder name>:<dimension>:mean:l2`.
+  public let fingerprint: String
+  public var dimension: Int { model.configuration.hiddenSize }
+  public var tokenLimit: Int? { tokenizer.maxLength }
+  // Forward passes run here, never on the cooperative pool: they take hundreds of milliseconds.
+  private let queue = DispatchQueue(label: "git-rag.local-embedder", qos: .userInitiated)
+
+  /// Loads tokenizer, configuration and weights from `modelDirectory`.
+  public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32) throws {
+    let name = modelDirectory.standardizedFileURL.lastPathComponent
+    var isDirectory: ObjCBool = false
+    let manager = FileManager.default
+    guard manager.fileExists(atPath: modelDirectory.path, isDirectory: &isDirectory), isDirectory.boolValue,
+      manager.fileExists(atPath: modelDirectory.appendingPathComponent("model.safetensors").path)
+    else {
+      throw LocalModelError.notInstalled(path: modelDirectory.path, name: name.isEmpty ? Self.defaultModelName : name)
+    }
+    let configuration = try BERTConfiguration.load(from: modelDirectory.appendingPathComponent("config.json"))
+    let pooling = modelDirectory.appendingPathComponent("1_Pooling/config.json")
+    if let data = try? Data(contentsOf: pooling), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      object["pooling_mode_mean_tokens"] as? Bool != true
+    {
+      throw LocalModelError.unsupportedPooling(path: pooling.path)
+    }
+    var maxLength = min(512, configuration.maxPositions)
+    if let data = try? Data(contentsOf: modelDirectory.appendingPathComponent("sentence_bert_config.json")),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let length = object["max_seq_length"] as? Int, length > 0
+    {
+      maxLength = min(length, configuration.maxPositions)
+    }
+    let tokenizer = try WordPieceTokenizer.load(modelDirectory: modelDirectory, maxLength: maxLength)
+    if let largest = tokenizer.vocabulary.values.max(), Int(largest) >= configuration.vocabSize {
+      throw ModelFileError.malformed(path: modelDirectory.appendingPathComponent("vocab.txt").path, reason: "token id \(largest) is outside the model's vocab_size \(configuration.vocabSize)")
+    }
+    self.modelDirectory = modelDirectory
+    self.tokenizer = tokenizer
+    self.model = try BERTModel(directory: modelDirectory)
+    self.batchSize = max(1, batchSize)
+    self.fingerprint = "local:\(name):\(configuration.hiddenSize):mean:l2"
+  }
+
+  public func tokenCount(_ text: String) -> Int? { tokenizer.tokenCount(text) }
+
+  /// Embeds `texts` on the embedder's own thread, `batchSize` texts per forward pass.
+  public func embed(_ texts: [String]) async throws -> [[Float]] {
+    guard !texts.isEmpty else { return [] }
+    var results: [[Float]] = []
+    results.reserveCapacity(texts.count)
+    for start in stride(from: 0, to: texts.count, by: batchSize) {
+      try Task.checkCancellation()
+      let batch = Array(texts[start..<min(texts.count, start + batchSize)])
+      let vectors = await withCheckedContinuation { (continuation: CheckedContinuation<[[Float]], Never>) in
+        queue.async { continuation.resume(returning: self.embedNow(batch)) }
+      }
+      results.append(contentsOf: vectors)
+    }
+    return results
+  }
+
+  /// Embeds `texts` on the calling thread, in one forward pass.
+  public func embedNow(_ texts: [String]) -> [[Float]] {
+    model.embed(texts.map(tokenizer.encode))
+  }
+}

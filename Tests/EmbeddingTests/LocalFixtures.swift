@@ -1,0 +1,29 @@
+import Embedding
+import Foundation
+import Testing
+
+/// Test resources and the installed model, shared by the local-model tests.
+enum LocalFixtures {
+  static func json(_ name: String) throws -> Any {
+    let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
+    return try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+  }
+
+  /// The real all-MiniLM-L6-v2 folder, or nil when it is not installed (CI installs it).
+  static var installedModel: URL? {
+    let url = LocalEmbedder.defaultModelDirectory
+    return FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path) ? url : nil
+  }
+
+  static let installedModelMissing =
+    "all-MiniLM-L6-v2 is not installed (run scripts/install-model); skipping checks against the real model"
+
+  /// One loaded embedder per test process: loading maps 90 MB and copies the weights.
+  static let sharedEmbedder: LocalEmbedder? = installedModel.flatMap { try? LocalEmbedder(modelDirectory: $0) }
+
+  static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+    var dot = 0.0, na = 0.0, nb = 0.0
+    for (x, y) in zip(a, b) { dot += Double(x) * Double(y); na += Double(x) * Double(x); nb += Double(y) * Double(y) }
+    return dot / (na.squareRoot() * nb.squareRoot())
+  }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Embedding throughput: our Swift forward pass (OpenBLAS, one thread) against ONNX Runtime on the
+# same model, batches of 32 texts of 128 and of 256 tokens, measured alternately in one run.
+#
+#   scripts/bench/embedding/run.sh [ROUNDS]      (default 2 rounds; numbers are chunks/s)
+#
+# ONNX Runtime lives in a throwaway venv outside the repository ($BENCH_VENV, default
+# /tmp/bench-venv); the ONNX graph is written from model.safetensors by export_onnx.py.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+rounds="${1:-2}"
+venv="${BENCH_VENV:-/tmp/bench-venv}"
+model="${GIT_RAG_MODEL_PATH:-${XDG_CACHE_HOME:-$HOME/.cache}/git-rag/models/all-MiniLM-L6-v2}"
+seconds="${GIT_RAG_BENCH_SECONDS:-8}"
+ort_threads="${ORT_THREADS:-1 2}"
+
+[ -f "$model/model.safetensors" ] || { echo "run.sh: no model at $model (scripts/install-model)" >&2; exit 1; }
+if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+"$venv/bin/pip" install -q --disable-pip-version-check onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6
+"$venv/bin/pip" install -q --disable-pip-version-check sympy==1.14.0  # for ONNX Runtime's transformer optimizer
+onnx="$venv/all-MiniLM-L6-v2.onnx"
+fused="$venv/all-MiniLM-L6-v2.fused.onnx"
+[ -f "$fused" ] || "$venv/bin/python" scripts/bench/embedding/export_onnx.py "$model" "$onnx" "$fused" 2>&1 | grep -v MergeShape
+
+swift build -c release --build-tests 2>&1 | grep -E "error|warning: " || true
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq 1 "$rounds"); do
+  echo "# round $round"
+  GIT_RAG_BENCH=1 GIT_RAG_BENCH_SECONDS="$seconds" GIT_RAG_MODEL_PATH="$model" \
+    swift test -c release --skip-build --filter LocalEmbeddingBenchmark 2>&1 | grep -E '^swift ' || { echo "swift benchmark failed" >&2; exit 1; }
+  for graph in "ort:$onnx" "ort-fused:$fused"; do
+    # shellcheck disable=SC2086
+    "$venv/bin/python" scripts/bench/embedding/bench_ort.py "${graph#*:}" Tests/EmbeddingTests/Fixtures/st_ref.json \
+      --label "${graph%%:*}" --seconds "$seconds" --threads $ort_threads 2>&1 | grep -E '^ort'
+  done
+done
