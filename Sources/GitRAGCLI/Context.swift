@@ -59,7 +59,7 @@ final class CommandContext {
   func makeStore() throws -> any VectorStore {
     switch storeKind {
     case "sqlite":
-      return try SQLiteStore(directory: storeDirectory)
+      return SQLiteStore(directory: storeDirectory)
     case "qdrant":
       let configuration = try QdrantConfiguration.fromEnvironment(environment, urlFlag: options.qdrantURL, gitConfig: settings.gitConfig)
       return try QdrantStore(configuration: configuration)

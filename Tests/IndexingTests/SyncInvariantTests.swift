@@ -29,7 +29,7 @@ import Testing
     var random = SeededRandom(seed: seed)
     let repo = try TemporaryGitRepository()
     let storeFolder = try TemporaryDirectory(prefix: "git-rag-store")
-    let store = try SQLiteStore(directory: storeFolder.url)
+    let store = SQLiteStore(directory: storeFolder.url)
     let cache = try EmbeddingCache(url: storeFolder.url.appendingPathComponent("cache.sqlite"))
     var history = HistoryBuilder(repo: repo)
     try history.seed(&random)
