@@ -64,24 +64,29 @@ public struct HookInstaller: Sendable {
     case .chained, .foreign:
       if force {
         let backup = URL(fileURLWithPath: url.path + Self.backupSuffix)
-        let original = Self.removingBlock(from: existing) ?? existing
         if FileManager.default.fileExists(atPath: backup.path) {
           throw HookInstallerError.backupExists(backup.path)
         }
-        try write(original, to: backup)
+        // The backup is the user's hook as it was before git-rag touched it, mode included.
+        if let original = Self.removingBlock(from: existing) { try write(original, to: url, keepMode: true) }
+        do {
+          try FileManager.default.moveItem(at: url, to: backup)
+        } catch {
+          throw HookInstallerError.cannotWrite(backup.path, error.localizedDescription)
+        }
         try write(script, to: url)
         return result(.replaced(backup: backup))
       }
       if let unchained = Self.removingBlock(from: existing) {
         let rechained = Self.chaining(hook: hook, into: unchained)!
         guard rechained != existing else { return result(.unchanged) }
-        try write(rechained, to: url)
+        try write(rechained, to: url, keepMode: true)
         return result(.chained)
       }
       guard let chained = Self.chaining(hook: hook, into: existing) else {
         return result(.refused(reason: "it is not a sh/bash script"))
       }
-      try write(chained, to: url)
+      try write(chained, to: url, keepMode: true)
       return result(.chained)
     }
   }
@@ -109,7 +114,7 @@ public struct HookInstaller: Sendable {
       return result(.removed)
     case .chained:
       guard let original = Self.removingBlock(from: existing) else { return result(.notInstalled) }
-      try write(original, to: url)
+      try write(original, to: url, keepMode: true)
       return result(.unchained)
     }
   }
@@ -132,12 +137,15 @@ public struct HookInstaller: Sendable {
     return String(decoding: data, as: UTF8.self)
   }
 
-  private func write(_ text: String, to url: URL) throws {
+  /// Writes with mode 0755, or with the file's current mode when `keepMode` (someone else's hook).
+  private func write(_ text: String, to url: URL, keepMode: Bool = false) throws {
     // Write beside the target and rename, so git never runs a half-written hook.
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).git-rag-tmp")
+    let current = (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions]) as? NSNumber
+    let mode = keepMode ? current?.intValue ?? 0o755 : 0o755
     do {
       try Data(text.utf8).write(to: temporary)
-      try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: temporary.path)
+      try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: temporary.path)
       if rename(temporary.path, url.path) != 0 {
         throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
       }
