@@ -58,6 +58,11 @@ public struct GitError: UserFacingError, CustomStringConvertible, Sendable {
              message: "reference 'refs/heads/\(branch)' not found")
   }
 
+  /// `id` is not in the object database.
+  public static func objectNotFound(_ id: ObjectID) -> GitError {
+    GitError(kind: .objectNotFound(id.hex), code: -3, function: "git_odb_read", message: "object not found - no match for id (\(id.hex))")
+  }
+
   /// True when libgit2 reported that something does not exist (`GIT_ENOTFOUND`).
   public var isNotFound: Bool { code == -3 }
 

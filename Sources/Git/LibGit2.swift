@@ -32,22 +32,16 @@ extension String {
 }
 
 extension ObjectID {
-  init(_ oid: UnsafePointer<git_oid>) { self.init(oid: oid.pointee) }
-
-  init(oid: git_oid) {
-    let digits: StaticString = "0123456789abcdef"
-    let hex = withUnsafeBytes(of: oid.id) { raw in
-      String(unsafeUninitializedCapacity: 40) { out in
-        digits.withUTF8Buffer { table in
-          for (index, byte) in raw.prefix(20).enumerated() {
-            out[2 * index] = table[Int(byte >> 4)]
-            out[2 * index + 1] = table[Int(byte & 0x0f)]
-          }
-        }
-        return 40
-      }
+  init(_ oid: UnsafePointer<git_oid>) {
+    let hex = String(unsafeUninitializedCapacity: 40) { buffer in
+      buffer.withMemoryRebound(to: CChar.self) { _ = git_oid_fmt($0.baseAddress, oid) }
+      return 40
     }
     self.init(validatedHex: hex)
+  }
+
+  init(oid: git_oid) {
+    self = withUnsafePointer(to: oid) { ObjectID($0) }
   }
 
   /// The libgit2 form of this id.

@@ -61,27 +61,33 @@ extension Repository {
     defer { git_tree_free(tree) }
     var entries: [TreeEntry] = []
     entries.reserveCapacity(1024)
-    try walk(tree, prefix: "", into: &entries)
+    var path: [UInt8] = []
+    path.reserveCapacity(256)
+    try walk(tree, path: &path, into: &entries)
     return entries
   }
 
-  // A direct recursion (rather than git_tree_walk) builds each directory's prefix once and needs no callback.
-  private func walk(_ tree: OpaquePointer, prefix: String, into entries: inout [TreeEntry]) throws(GitError) {
+  // A direct recursion (rather than git_tree_walk and its callback) that keeps one path buffer:
+  // each entry costs one String, decoded lossily from the buffer.
+  private func walk(_ tree: OpaquePointer, path: inout [UInt8], into entries: inout [TreeEntry]) throws(GitError) {
+    let prefixLength = path.count
     let count = git_tree_entrycount(tree)
     for index in 0..<count {
-      guard let entry = git_tree_entry_byindex(tree, index) else { continue }
-      let name = String(lossyCString: git_tree_entry_name(entry))
-      let path = prefix.isEmpty ? name : prefix + "/" + name
+      guard let entry = git_tree_entry_byindex(tree, index), let name = git_tree_entry_name(entry) else { continue }
+      path.removeSubrange(prefixLength...)
+      path.append(contentsOf: UnsafeRawBufferPointer(start: name, count: strlen(name)))
       let rawMode = git_tree_entry_filemode(entry)
       if rawMode == GIT_FILEMODE_TREE {
         var subtree: OpaquePointer?
         try readObject(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "git_tree_lookup", git_tree_entry_id(entry))
         defer { git_tree_free(subtree) }
-        try walk(subtree!, prefix: path, into: &entries)
+        path.append(UInt8(ascii: "/"))
+        try walk(subtree!, path: &path, into: &entries)
       } else if let mode = FileMode(rawMode) {
-        entries.append(TreeEntry(path: path, mode: mode, id: ObjectID(git_tree_entry_id(entry))))
+        entries.append(TreeEntry(path: String(decoding: path, as: UTF8.self), mode: mode, id: ObjectID(git_tree_entry_id(entry))))
       }
     }
+    path.removeSubrange(prefixLength...)
   }
 
   /// The changes from commit (or tree) `old` to `new`, with renames found by content similarity.

@@ -5,11 +5,13 @@ import Foundation
 public final class Repository {
   let handle: OpaquePointer
   private var odbHandle: OpaquePointer?
+  private var bareTwinHandle: OpaquePointer?
 
   private init(handle: OpaquePointer) { self.handle = handle }
 
   deinit {
     if let odbHandle { git_odb_free(odbHandle) }
+    if let bareTwinHandle { git_repository_free(bareTwinHandle) }
     git_repository_free(handle)
   }
 
@@ -86,6 +88,18 @@ public final class Repository {
 
   /// True for a shallow clone: some commits' parents are missing.
   public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
+
+  /// The same git directory opened without a work tree: attribute lookups by commit then skip the
+  /// work tree's files (and libgit2's per-lookup realpath and stat calls on it).
+  func bareTwin() -> OpaquePointer? {
+    if let bareTwinHandle { return bareTwinHandle }
+    if isBare { return handle }
+    var pointer: OpaquePointer?
+    let flags = GIT_REPOSITORY_OPEN_BARE.rawValue | GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue
+    guard git_repository_open_ext(&pointer, git_repository_path(handle), flags, nil) == 0 else { return nil }
+    bareTwinHandle = pointer
+    return pointer
+  }
 
   /// The object database, opened once and kept.
   func odb() throws(GitError) -> OpaquePointer {

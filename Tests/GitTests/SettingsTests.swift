@@ -38,6 +38,7 @@ import Testing
     let head = try repo.commit([
       ".gitattributes": "vendor/** -rag\ndocs/keep.md rag\n*.gen rag=generated\n",
       "vendor/lib/a.js": "x\n", "docs/keep.md": "# keep\n", "docs/other.md": "# other\n", "out/x.gen": "g\n",
+      "vendor/keep/.gitattributes": "keep.js rag\n", "vendor/keep/keep.js": "k\n",
     ])
     let opened = try open(repo)
     let expected: [(String, AttributeValue, String)] = [
@@ -46,11 +47,22 @@ import Testing
       ("docs/keep.md", .set, "set"),
       ("docs/other.md", .unspecified, "unspecified"),
       ("out/x.gen", .value("generated"), "generated"),
+      ("vendor/keep/keep.js", .set, "set"),  // a deeper .gitattributes wins
     ]
     for (path, value, gitWord) in expected {
       #expect(opened.attribute("rag", path: path) == value, "\(path)")
       #expect(try repo.git("check-attr", "rag", "--", path) == "\(path): rag: \(gitWord)")
+      #expect(opened.attribute("rag", path: path, commit: try oid(head)) == value, "\(path) at HEAD")
     }
+
+    // By commit: uncommitted .gitattributes edits, staged or not, do not count.
+    try repo.write(".gitattributes", "docs/other.md rag\n")
+    try repo.git("add", ".gitattributes")
+    try repo.write(".gitattributes", "docs/other.md -rag\n")
+    #expect(opened.attribute("rag", path: "docs/other.md") == .unset)
+    #expect(opened.attribute("rag", path: "docs/other.md", commit: try oid(head)) == .unspecified)
+    #expect(opened.attribute("rag", path: "vendor/lib/a.js", commit: try oid(head)) == .unset)
+    #expect(opened.attribute("rag", path: "out/x.gen", commit: try oid(head)) == .value("generated"))
 
     // A bare clone has no work tree: attributes come from the commit.
     let parent = try TemporaryDirectory(prefix: "git-rag-bare")

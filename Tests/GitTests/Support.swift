@@ -5,7 +5,6 @@ import GitRAGTestSupport
 /// libgit2's global configuration for this test process: one temporary home, set once before any
 /// repository is opened (libgit2 does not lock its search paths), so no test reads the user's ~/.gitconfig.
 let libgit2Home: TemporaryDirectory = {
-  // swiftlint:disable:next force_try
   let home = try! TemporaryDirectory(prefix: "git-rag-libgit2-home")
   try! GitConfig.setSearchHome(home.url)
   return home

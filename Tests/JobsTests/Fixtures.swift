@@ -1,0 +1,81 @@
+import Foundation
+import GitRAGTestSupport
+
+/// A folder of fake programs (`git-rag`, `docker`, `kubectl`) that record how they were called.
+final class FakeTools: @unchecked Sendable {
+  // @unchecked: the folders are immutable after init.
+  let bin: TemporaryDirectory
+  let records: TemporaryDirectory
+
+  init() throws {
+    bin = try TemporaryDirectory(prefix: "git-rag-fake-bin")
+    records = try TemporaryDirectory(prefix: "git-rag-fake-records")
+  }
+
+  /// Writes an executable `name` running `body` (bash) after recording argv (one argument a line,
+  /// in `<records>/<name>.argv`, calls separated by `--`), stdin and the environment.
+  func add(_ name: String, body: String = "exit 0") throws {
+    let script = """
+      #!/bin/bash
+      rec="\(records.path)/\(name)"
+      { printf '%s\\n' "$@"; echo --; } >> "$rec.argv"
+      env > "$rec.env.$$"
+      if [ ! -t 0 ]; then cat > "$rec.stdin.$$" 2>/dev/null || true; fi
+      \(body)
+
+      """
+    let url = try bin.write(name, script)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+  }
+
+  /// Every call's argv, in order.
+  func calls(_ name: String) -> [[String]] {
+    guard let text = try? String(contentsOfFile: records.path + "/\(name).argv", encoding: .utf8) else { return [] }
+    var calls: [[String]] = [], current: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+      if line == "--" { calls.append(current); current = [] } else { current.append(String(line)) }
+    }
+    return calls
+  }
+
+  /// The environments and stdins the calls saw (any order).
+  func environments(_ name: String) -> [String] { files(prefix: "\(name).env.") }
+  func stdins(_ name: String) -> [String] { files(prefix: "\(name).stdin.") }
+
+  private func files(prefix: String) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: records.path)) ?? []
+    return names.filter { $0.hasPrefix(prefix) }.sorted().compactMap {
+      try? String(contentsOfFile: records.path + "/" + $0, encoding: .utf8)
+    }
+  }
+
+  /// An environment whose PATH starts with the fakes (and, unless `systemPath` is false, then the system's).
+  func environment(_ extra: [String: String] = [:], home: String? = nil, systemPath: Bool = true) -> [String: String] {
+    var env = TemporaryGitRepository.isolatedEnvironment(home: home ?? records.path)
+    env["PATH"] = systemPath ? bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin") : bin.path
+    for (key, value) in extra { env[key] = value }
+    return env
+  }
+}
+
+/// Polls `condition` every 20 ms for up to `timeout` seconds.
+func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
+  let deadline = Date().addingTimeInterval(timeout)
+  while Date() < deadline {
+    if condition() { return true }
+    Thread.sleep(forTimeInterval: 0.02)
+  }
+  return condition()
+}
+
+/// Runs a Python snippet with arguments and returns stdout; fails the test on a non-zero exit.
+@discardableResult
+func python(_ code: String, _ arguments: [String] = [], input: Data? = nil) throws -> String {
+  try runProcess("python3", ["-c", code] + arguments, input: input).stdout
+}
+
+let repositoryRoot = TestServer.repositoryRoot
+
+func readRepositoryFile(_ path: String) throws -> Data {
+  try Data(contentsOf: repositoryRoot.appendingPathComponent(path))
+}
