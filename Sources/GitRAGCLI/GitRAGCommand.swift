@@ -8,9 +8,9 @@ public struct GitRAGCommand: AsyncParsableCommand {
     commandName: "git-rag",
     abstract: "Keep a retrieval (RAG) index of a git repository fresh, and search it.",
     discussion: """
-      Run it as `git rag <command>` inside a repository. Start with `git rag sync`, then
-      `git rag search "your question"`. Settings come from flags, then the environment
-      (GIT_RAG_*, MODEL_NAME, API_TOKEN, QDRANT_URL, ...), then git config (rag.store,
+      Run it as `git rag <command>` inside a repository. Start with `git rag sync`, then \
+      `git rag search "your question"`. Settings come from flags, then the environment \
+      (GIT_RAG_*, MODEL_NAME, API_TOKEN, QDRANT_URL, ...), then git config (rag.store, \
       rag.collection, rag.embedder, ...).
       """,
     version: GitRAGVersion.current,

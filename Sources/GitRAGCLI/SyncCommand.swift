@@ -11,8 +11,8 @@ struct SyncCommand: AsyncParsableCommand {
     commandName: "sync",
     abstract: "Bring the index up to HEAD: embed only what changed since the last indexed commit.",
     discussion: """
-      The first sync indexes every tracked file of HEAD. Later syncs diff the last indexed commit
-      against HEAD and touch only added, modified, deleted and renamed files. When the last commit is
+      The first sync indexes every tracked file of HEAD. Later syncs diff the last indexed commit \
+      against HEAD and touch only added, modified, deleted and renamed files. When the last commit is \
       gone (a shallow CI clone, a force-push), the store's inventory is compared with HEAD's tree.
       """
   )
