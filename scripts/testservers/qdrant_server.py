@@ -8,7 +8,7 @@ answered in the real server's envelope with its status codes. Every reply is val
 the official response model of its endpoint before it is sent.
 
 Only the endpoints git-rag uses are served (see docs/qdrant-test-server.md), plus two test
-hooks: `POST /__control` (fault injection) and `GET /__stats` (request counts per route).
+hooks: `POST /__control` (fault injection) and `GET /__stats` (request counts and server seconds per route).
 
 Usage: qdrant_server.py --host 127.0.0.1 --port 0 [--version 1.16.3] [--api-key-env NAME]
        [--read-only-api-key-env NAME] [--storage DIR] [--tls-cert PEM --tls-key PEM]
