@@ -21,9 +21,17 @@ final class QdrantFixture: Sendable {
   static var usesTestServer: Bool { realServerURL == nil }
 
   /// The server most tests share (each test uses its own collections); started once.
-  static let shared: Result<QdrantFixture, any Error> = Result { try QdrantFixture() }
+  static let shared: Task<QdrantFixture, any Error> = Task { try await start() }
 
-  static func sharedFixture() throws -> QdrantFixture { try shared.get() }
+  static func sharedFixture() async throws -> QdrantFixture { try await shared.value }
+
+  /// Starts a fixture on a plain thread: starting a server blocks until it prints its port, and
+  /// blocking the (two-thread, on CI) cooperative pool would stall every other test meanwhile.
+  static func start(arguments: [String] = [], environment: [String: String] = [:], ownServer: Bool = false) async throws
+    -> QdrantFixture
+  {
+    try await offCooperativePool { try QdrantFixture(arguments: arguments, environment: environment, ownServer: ownServer) }
+  }
 
   /// Starts a test server with `arguments` (unless `QDRANT_URL` is set and `ownServer` is false).
   init(arguments: [String] = [], environment: [String: String] = [:], ownServer: Bool = false) throws {
@@ -88,7 +96,21 @@ final class QdrantFixture: Sendable {
     return (object?["requests"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.intValue }
   }
 
+  /// Seconds the server spent handling each route since the last reset.
+  func serverSeconds() async throws -> [String: Double] {
+    let (_, body) = try await raw("GET", "/__stats")
+    let object = body as? [String: Any]
+    return (object?["seconds"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.doubleValue }
+  }
+
   func resetStats() async throws { try await control(["reset": true]) }
+}
+
+/// Runs blocking work (child processes, waiting for a port) on a Dispatch thread.
+func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+  }
 }
 
 extension String {

@@ -13,7 +13,7 @@ import Testing
 @Suite("QdrantStore with its own server", .enabled(if: QdrantFixture.usesTestServer))
 struct QdrantServerBehaviourTests {
   @Test func upsertsInBatchesAndScrollsInPages() async throws {
-    let fixture = try QdrantFixture(ownServer: true)
+    let fixture = try await QdrantFixture.start(ownServer: true)
     let store = try fixture.store(batchSize: 100, scrollPageSize: 50)
     try await store.createCollection("c", metadata: QdrantSamples.metadata(dimension: 4))
     try await fixture.resetStats()
@@ -38,7 +38,7 @@ struct QdrantServerBehaviourTests {
   }
 
   @Test func metadataOnAnOldServerLivesInAHiddenPoint() async throws {
-    let fixture = try QdrantFixture(arguments: ["--version", "1.15.2"], ownServer: true)
+    let fixture = try await QdrantFixture.start(arguments: ["--version", "1.15.2"], ownServer: true)
     let store = try fixture.store()
     #expect(try await store.supportsCollectionMetadata() == false)
 
@@ -91,7 +91,7 @@ struct QdrantServerBehaviourTests {
   }
 
   @Test func retriesServerErrorsAndRateLimits() async throws {
-    let fixture = try QdrantFixture(ownServer: true)
+    let fixture = try await QdrantFixture.start(ownServer: true)
     let store = try fixture.store(maxRetries: 3)
     try await store.createCollection("c", metadata: QdrantSamples.metadata(dimension: 4))
     let points = QdrantSamples.points(files: 1, chunks: 3, dimension: 4)
@@ -127,7 +127,7 @@ struct QdrantServerBehaviourTests {
   }
 
   @Test func timeoutIsReported() async throws {
-    let fixture = try QdrantFixture(ownServer: true)
+    let fixture = try await QdrantFixture.start(ownServer: true)
     let store = try QdrantStore(configuration: QdrantConfiguration(url: fixture.url, timeout: 0.5, maxRetries: 0))
     try await fixture.control(["delay_next": 1, "delay": 2])
     do {
@@ -140,7 +140,7 @@ struct QdrantServerBehaviourTests {
 
   @Test func apiKeyIsSentAndChecked() async throws {
     let secret = "s3cret-\(UUID().uuidString)"
-    let fixture = try QdrantFixture(
+    let fixture = try await QdrantFixture.start(
       arguments: ["--api-key-env", "QDRANT_TEST_KEY", "--read-only-api-key-env", "QDRANT_TEST_RO_KEY"],
       environment: ["QDRANT_TEST_KEY": secret, "QDRANT_TEST_RO_KEY": "read-only-\(secret)"], ownServer: true)
     let good = try fixture.store(apiKey: secret)
@@ -169,11 +169,13 @@ struct QdrantServerBehaviourTests {
   @Test func tlsCertificatesAreVerified() async throws {
     let dir = try TemporaryDirectory(prefix: "qdrant-tls")
     let cert = dir.url.appendingPathComponent("cert.pem").path, key = dir.url.appendingPathComponent("key.pem").path
-    try runProcess("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-    ])
-    let fixture = try QdrantFixture(arguments: ["--tls-cert", cert, "--tls-key", key], ownServer: true)
+    _ = try await offCooperativePool {
+      try runProcess("openssl", [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+      ])
+    }
+    let fixture = try await QdrantFixture.start(arguments: ["--tls-cert", cert, "--tls-key", key], ownServer: true)
     let https = URL(string: fixture.url.absoluteString.replacingOccurrences(of: "http://", with: "https://"))!
     let store = try QdrantStore(configuration: QdrantConfiguration(url: https, maxRetries: 0))
     do {

@@ -10,8 +10,8 @@ struct QdrantStoreTests {
   let fixture: QdrantFixture
   let store: QdrantStore
 
-  init() throws {
-    fixture = try QdrantFixture.sharedFixture()
+  init() async throws {
+    fixture = try await QdrantFixture.sharedFixture()
     store = try fixture.store()
   }
 
@@ -264,7 +264,8 @@ struct QdrantStoreTests {
     var arguments = ["-c", script, fixture.url.absoluteString, name]
     if let key = fixture.apiKey { arguments.append(key) }
     // The key reaches Python through argv only in this test process tree, never the product.
-    let result = try runProcess("python3", arguments)
+    let argv = arguments
+    let result = try await offCooperativePool { try runProcess("python3", argv) }
     let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
     #expect(report?["count"] as? Int == points.count)
     #expect(report?["problems"] as? [String] == [])

@@ -22,7 +22,7 @@ struct QdrantUpsertBenchmark {
     var lines: [String] = []
     for (label, batchSize, subset) in [("batch=100", 100, points), ("batch=1", 1, Array(points.prefix(single)))] {
       // A fresh server per run so neither pays for the other's data.
-      let fixture = try QdrantFixture(ownServer: true)
+      let fixture = try await QdrantFixture.start(ownServer: true)
       let store = try fixture.store(batchSize: batchSize)
       try await store.createCollection("bench", metadata: QdrantSamples.metadata(dimension: dimension))
       try await fixture.resetStats()
@@ -30,11 +30,13 @@ struct QdrantUpsertBenchmark {
       try await store.upsert("bench", points: subset)
       let seconds = Date().timeIntervalSince(started)
       let requests = try await fixture.stats()["PUT /collections/{c}/points"] ?? 0
+      let serverSeconds = try await fixture.serverSeconds()["PUT /collections/{c}/points"] ?? 0
       #expect(try await store.count("bench") == subset.count)
       #expect(requests == (subset.count + batchSize - 1) / batchSize)
       let line = String(
-        format: "%@: %d points (%d-d) in %d requests, %.2f s, %.0f points/s, %.2f ms/request",
-        label, subset.count, dimension, requests, seconds, Double(subset.count) / seconds, seconds * 1000 / Double(requests))
+        format: "%@: %d points (%d-d) in %d requests, %.2f s, %.0f points/s, %.2f ms/request (server %.2f ms/request)",
+        label, subset.count, dimension, requests, seconds, Double(subset.count) / seconds, seconds * 1000 / Double(requests),
+        serverSeconds * 1000 / Double(requests))
       lines.append(line)
       print("QDRANT-BENCH \(line)")
       fixture.server?.stop()

@@ -8,7 +8,7 @@ answered in the real server's envelope with its status codes. Every reply is val
 the official response model of its endpoint before it is sent.
 
 Only the endpoints git-rag uses are served (see docs/qdrant-test-server.md), plus two test
-hooks: `POST /__control` (fault injection) and `GET /__stats` (request counts per route).
+hooks: `POST /__control` (fault injection) and `GET /__stats` (request counts and server seconds per route).
 
 Usage: qdrant_server.py --host 127.0.0.1 --port 0 [--version 1.16.3] [--api-key-env NAME]
        [--read-only-api-key-env NAME] [--storage DIR] [--tls-cert PEM --tls-key PEM]
@@ -68,6 +68,7 @@ class QdrantEmulator:
         self.engine = QdrantClient(path=storage) if storage else QdrantClient(":memory:")
         self.lock = threading.Lock()
         self.stats: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
         self.faults: list[dict[str, Any]] = []
         # The local engine accepts payload indexes but does not list them; a real server does.
         self.indexes: dict[str, dict[str, Any]] = {}
@@ -110,15 +111,25 @@ class QdrantEmulator:
     # MARK: request handling
 
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        """Returns (status, headers, body) for one request."""
+        """Returns (status, headers, body) for one request; its time is added to the route's seconds."""
         started = time.perf_counter()
+        reply = self._handle(method, raw_path, headers, body, started)
+        route, _ = self.match(method, urlsplit(raw_path).path.rstrip("/") or "/")
+        if route is not None:
+            with self.lock:
+                self.seconds[route[2]] = self.seconds.get(route[2], 0.0) + time.perf_counter() - started
+        return reply
+
+    def _handle(self, method: str, raw_path: str, headers: Any, body: bytes, started: float) -> tuple[int, dict[str, str], bytes]:
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
         query = {key: values[-1] for key, values in parse_qs(split.query).items()}
 
         if path == "/__stats" and method == "GET":
             with self.lock:
-                return 200, {}, json.dumps({"requests": dict(self.stats), "total": sum(self.stats.values())}).encode()
+                stats = {"requests": dict(self.stats), "total": sum(self.stats.values()),
+                         "seconds": {name: round(value, 6) for name, value in self.seconds.items()}}
+                return 200, {}, json.dumps(stats).encode()
         if path == "/__control" and method == "POST":
             return self.control(body)
 
@@ -222,6 +233,7 @@ class QdrantEmulator:
             if command.get("reset"):
                 self.faults.clear()
                 self.stats.clear()
+                self.seconds.clear()
             if "fail_next" in command:
                 fault = {"remaining": int(command["fail_next"]), "status": int(command.get("status", 500))}
                 if "retry_after" in command:
