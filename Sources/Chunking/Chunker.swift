@@ -158,8 +158,16 @@ struct SourceDocument {
     return lower..<upper
   }
 
+  /// Lines `range` joined with `"\n"`, built from the bytes (much faster than joining substrings).
   func content(_ range: Range<Int>) -> String {
-    lines[range].joined(separator: "\n")
+    guard let first = range.first else { return "" }
+    var out: [UInt8] = []
+    out.reserveCapacity(byteRanges[range.upperBound - 1].upperBound - byteRanges[first].lowerBound)
+    for line in range {
+      if line != first { out.append(0x0A) }
+      out.append(contentsOf: bytes[byteRanges[line]])
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// The line's bytes, for scanners.

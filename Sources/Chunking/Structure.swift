@@ -59,14 +59,14 @@ struct MarkdownStructure: Structure {
         let level = body.prefix(while: { $0 == UInt8(ascii: "#") }).count
         let rest = body.dropFirst(level)
         if level <= 6, rest.isEmpty || rest.first == 0x20 || rest.first == 0x09 {
-          var title = String(decoding: rest, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-          while title.hasSuffix("#") { title.removeLast() }
-          heading = (level, title.trimmingCharacters(in: .whitespaces), line)
+          var title = rest.trimmingBlanks
+          while title.last == UInt8(ascii: "#") { title = title.dropLast() }
+          heading = (level, String(decoding: title.trimmingBlanks, as: UTF8.self), line)
         }
       } else if indent < 4, line > firstContentLine, !document.blank[line - 1],
         let level = setextLevel(body), isParagraphText(document, line - 1), headings.last?.line != line - 1
       {
-        heading = (level, String(document.lines[line - 1]).trimmingCharacters(in: CharacterSet(charactersIn: " \t#")), line - 1)
+        heading = (level, String(decoding: document.byteSlice(line - 1).trimmingBlanks, as: UTF8.self), line - 1)
       }
       if let heading {
         while let top = stack.last, top.level >= heading.level { stack.removeLast() }
@@ -257,6 +257,15 @@ struct YAMLStructure: Structure {
 
   private func isComment(_ document: SourceDocument, _ line: Int) -> Bool {
     document.byteSlice(line).first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "#")
+  }
+}
+
+extension ArraySlice<UInt8> {
+  /// Without leading and trailing spaces, tabs and carriage returns.
+  var trimmingBlanks: ArraySlice<UInt8> {
+    let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else { return [] }
+    return self[first...last]
   }
 }
 
