@@ -114,11 +114,11 @@ final class BlockStructure: Structure {
 
   func sections(_ document: SourceDocument) -> [Section] {
     facts = BlockScanner(syntax: syntax).scan(document)
-    return split(document, range: 0..<document.lines.count, depth: syntax.baseDepth, parent: nil)
+    return split(document, range: 0..<document.lineCount, depth: syntax.baseDepth, parent: nil)
   }
 
   func refine(_ section: Section, _ document: SourceDocument) -> [Section]? {
-    guard facts.count == document.lines.count else { return nil }
+    guard facts.count == document.lineCount else { return nil }
     var parent = section.symbol
     for depth in section.level + 1...section.level + 3 {
       let parts = split(document, range: section.lines, depth: depth, parent: parent)
@@ -199,10 +199,10 @@ struct BlockScanner {
 
   func scan(_ document: SourceDocument) -> [BlockLine] {
     let bytes = document.bytes
-    var result = [BlockLine](repeating: BlockLine(), count: document.lines.count)
+    var result = [BlockLine](repeating: BlockLine(), count: document.lineCount)
     var depth = 0
     var mode = Mode.code
-    for line in 0..<document.lines.count {
+    for line in 0..<document.lineCount {
       var fact = BlockLine()
       fact.depthAtStart = depth
       fact.startsInside = mode != .code
