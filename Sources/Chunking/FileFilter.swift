@@ -173,9 +173,20 @@ enum ContentRules {
     // `// Code generated … DO NOT EDIT.` (Go) and `@generated` markers in the first lines.
     var head = bytes.prefix(1024)
     if let fifthBreak = head.indices.lazy.filter({ head[$0] == 0x0A }).dropFirst(4).first { head = head[..<fifthBreak] }
-    if head.contains(Array("Code generated".utf8)), head.contains(Array("DO NOT EDIT".utf8)) { return "marked generated" }
-    if head.contains(Array("@generated".utf8)) { return "marked generated" }
+    if contains(head, "Code generated"), contains(head, "DO NOT EDIT") { return "marked generated" }
+    if contains(head, "@generated") { return "marked generated" }
     return nil
+  }
+
+  private static func contains(_ bytes: ArraySlice<UInt8>, _ literal: String) -> Bool {
+    let needle = Array(literal.utf8)
+    guard bytes.count >= needle.count else { return false }
+    var index = bytes.startIndex
+    while index <= bytes.endIndex - needle.count {
+      if bytes[index] == needle[0], bytes[index..<index + needle.count].elementsEqual(needle) { return true }
+      index += 1
+    }
+    return false
   }
 
   /// Tokens in `.npmrc` / `.pypirc`, which are fine to index without them.
