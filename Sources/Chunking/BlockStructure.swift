@@ -114,11 +114,11 @@ final class BlockStructure: Structure {
 
   func sections(_ document: SourceDocument) -> [Section] {
     facts = BlockScanner(syntax: syntax).scan(document)
-    return split(document, range: 0..<document.lines.count, depth: syntax.baseDepth, parent: nil)
+    return split(document, range: 0..<document.lineCount, depth: syntax.baseDepth, parent: nil)
   }
 
   func refine(_ section: Section, _ document: SourceDocument) -> [Section]? {
-    guard facts.count == document.lines.count else { return nil }
+    guard facts.count == document.lineCount else { return nil }
     var parent = section.symbol
     for depth in section.level + 1...section.level + 3 {
       let parts = split(document, range: section.lines, depth: depth, parent: parent)
@@ -199,10 +199,10 @@ struct BlockScanner {
 
   func scan(_ document: SourceDocument) -> [BlockLine] {
     let bytes = document.bytes
-    var result = [BlockLine](repeating: BlockLine(), count: document.lines.count)
+    var result = [BlockLine](repeating: BlockLine(), count: document.lineCount)
     var depth = 0
     var mode = Mode.code
-    for line in 0..<document.lines.count {
+    for line in 0..<document.lineCount {
       var fact = BlockLine()
       fact.depthAtStart = depth
       fact.startsInside = mode != .code
@@ -210,10 +210,12 @@ struct BlockScanner {
       var index = range.lowerBound
       let end = range.upperBound
       var previousCode: UInt8 = 0
+      var firstWord: Range<Int>? = nil
+      var lastWord: Range<Int>? = nil
       func note(_ byte: UInt8) {
         if fact.firstCode == 0 { fact.firstCode = byte }
         fact.lastCode = byte
-        fact.lastWord = nil
+        lastWord = nil
       }
       while index < end {
         let byte = bytes[index]
@@ -299,9 +301,9 @@ struct BlockScanner {
           if byte.isIdentifierByte && !(byte >= 0x30 && byte <= 0x39) {
             var wordEnd = index
             while wordEnd < end, bytes[wordEnd].isIdentifierByte { wordEnd += 1 }
-            let word = String(decoding: bytes[index..<wordEnd], as: UTF8.self)
             let isFirst = fact.firstCode == 0
             if syntax.rubyKeywords, previousCode != UInt8(ascii: "."), previousCode != UInt8(ascii: ":") {
+              let word = String(decoding: bytes[index..<wordEnd], as: UTF8.self)
               if word == "end" {
                 depth = max(0, depth - 1)
               } else if word == "do" || (Self.rubyOpeners.contains(word) && (isFirst || previousCode == UInt8(ascii: "=") || previousCode == UInt8(ascii: "("))) {
@@ -309,8 +311,8 @@ struct BlockScanner {
               }
             }
             note(bytes[wordEnd - 1])
-            fact.lastWord = word
-            if isFirst { fact.firstWord = word }
+            lastWord = index..<wordEnd
+            if isFirst { firstWord = index..<wordEnd }
             previousCode = bytes[wordEnd - 1]
             index = wordEnd
             continue
@@ -320,6 +322,9 @@ struct BlockScanner {
         previousCode = byte
         index += 1
       }
+      // Words as strings once per line, not per identifier: this loop runs over every byte of a full index.
+      fact.firstWord = firstWord.map { String(decoding: bytes[$0], as: UTF8.self) }
+      fact.lastWord = lastWord.map { String(decoding: bytes[$0], as: UTF8.self) }
       if mode == .code, syntax.closingWords.contains("}"), fact.lastCode == UInt8(ascii: "}") { fact.lastWord = "}" }
       fact.depthAtEnd = depth
       result[line] = fact

@@ -38,7 +38,7 @@ public enum Chunker {
   public static func chunk(path: String, text: String, options: ChunkingOptions = .init()) -> [Chunk] {
     let document = SourceDocument(text: text, options: options)
     guard document.hasContent else { return [] }
-    let language = LanguageDetector.language(path: path, firstLine: document.lines.first)
+    let language = LanguageDetector.language(path: path, firstLine: document.lineCount > 0 ? document.line(0) : nil)
     let structure = StructureCatalog.structure(for: language)
     var cutter = ChunkCutter(document: document, structure: structure)
     for section in structure.sections(document) { cutter.fit(section, depth: 0) }
@@ -56,7 +56,6 @@ public enum Chunker {
 struct SourceDocument {
   let options: ChunkingOptions
   let bytes: [UInt8]
-  let lines: [Substring]
   /// Byte range of each line in `bytes`, without its line ending.
   let byteRanges: [Range<Int>]
   let blank: [Bool]
@@ -68,39 +67,21 @@ struct SourceDocument {
 
   init(text: String, options: ChunkingOptions) {
     self.options = options
-    var text = text
-    text.makeContiguousUTF8()
     let bytes = Array(text.utf8)
-    var lines: [Substring] = []
     var ranges: [Range<Int>] = []
-    let utf8 = text.utf8
-    var lineStart = 0
-    var lineStartIndex = utf8.startIndex
-    var index = utf8.startIndex
-    var offset = 0
-    func addLine(endingAt end: Int, endIndex: String.Index) {
-      var end = end
-      var endIndex = endIndex
-      if end > lineStart, bytes[end - 1] == 0x0D {
-        end -= 1
-        endIndex = utf8.index(before: endIndex)
+    bytes.withUnsafeBufferPointer { buffer in
+      var lineStart = 0
+      func addLine(_ end: Int) {
+        ranges.append(lineStart..<(end > lineStart && buffer[end - 1] == 0x0D ? end - 1 : end))
       }
-      lines.append(text[lineStartIndex..<endIndex])
-      ranges.append(lineStart..<end)
-    }
-    while offset < bytes.count {
-      if bytes[offset] == 0x0A {
-        addLine(endingAt: offset, endIndex: index)
+      for offset in 0..<buffer.count where buffer[offset] == 0x0A {
+        addLine(offset)
         lineStart = offset + 1
-        lineStartIndex = utf8.index(after: index)
       }
-      offset += 1
-      index = utf8.index(after: index)
+      if lineStart < buffer.count { addLine(buffer.count) }
     }
-    if lineStart < bytes.count { addLine(endingAt: bytes.count, endIndex: utf8.endIndex) }
-
-    var blank = [Bool](repeating: true, count: lines.count)
-    var characterPrefix = [Int](repeating: 0, count: lines.count + 1)
+    var blank = [Bool](repeating: true, count: ranges.count)
+    var characterPrefix = [Int](repeating: 0, count: ranges.count + 1)
     for (i, range) in ranges.enumerated() {
       var scalars = 0
       var isBlank = true
@@ -113,8 +94,10 @@ struct SourceDocument {
       characterPrefix[i + 1] = characterPrefix[i] + scalars
     }
     if let maxTokens = options.maxTokens, let counter = options.tokenCounter {
-      var prefix = [Int](repeating: 0, count: lines.count + 1)
-      for (i, line) in lines.enumerated() { prefix[i + 1] = prefix[i] + (blank[i] ? 0 : counter(String(line))) }
+      var prefix = [Int](repeating: 0, count: ranges.count + 1)
+      for (i, range) in ranges.enumerated() {
+        prefix[i + 1] = prefix[i] + (blank[i] ? 0 : counter(String(decoding: bytes[range], as: UTF8.self)))
+      }
       self.tokenPrefix = prefix
       self.maxTokens = max(1, maxTokens)
     } else {
@@ -122,7 +105,6 @@ struct SourceDocument {
       self.maxTokens = nil
     }
     self.bytes = bytes
-    self.lines = lines
     self.byteRanges = ranges
     self.blank = blank
     self.characterPrefix = characterPrefix
@@ -131,6 +113,11 @@ struct SourceDocument {
   }
 
   var hasContent: Bool { blank.contains(false) }
+
+  var lineCount: Int { byteRanges.count }
+
+  /// The text of one line (a new string each call: keep it while using its indices).
+  func line(_ index: Int) -> Substring { Substring(String(decoding: bytes[byteRanges[index]], as: UTF8.self)) }
 
   /// Characters of lines `range` joined with newlines.
   func characters(_ range: Range<Int>) -> Int {
@@ -158,8 +145,16 @@ struct SourceDocument {
     return lower..<upper
   }
 
+  /// Lines `range` joined with `"\n"`, built from the bytes (much faster than joining substrings).
   func content(_ range: Range<Int>) -> String {
-    lines[range].joined(separator: "\n")
+    guard let first = range.first else { return "" }
+    var out: [UInt8] = []
+    out.reserveCapacity(byteRanges[range.upperBound - 1].upperBound - byteRanges[first].lowerBound)
+    for line in range {
+      if line != first { out.append(0x0A) }
+      out.append(contentsOf: bytes[byteRanges[line]])
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// The line's bytes, for scanners.
@@ -213,8 +208,8 @@ func sections(in range: Range<Int>, boundaries: [Int], symbol: (Range<Int>) -> S
 
 enum Piece {
   case lines(Range<Int>, symbol: String?)
-  /// Part of one over-long line, as a range of its characters.
-  case fragment(line: Int, Range<String.Index>, symbol: String?)
+  /// Part of one over-long line, as a range of UTF-8 offsets in it (on character boundaries).
+  case fragment(line: Int, Range<Int>, symbol: String?)
 }
 
 /// Fits sections into the budget (refining, cutting by lines, then by characters) and merges small
@@ -283,7 +278,7 @@ struct ChunkCutter {
   }
 
   private mutating func cutByCharacters(line: Int, symbol: String?) {
-    let text = document.lines[line]
+    let text = document.line(line)
     for range in characterWindows(text, limit: document.maxCharacters) {
       appendFragment(line: line, text: text, range: range, symbol: symbol)
     }
@@ -299,7 +294,7 @@ struct ChunkCutter {
         return
       }
     }
-    pieces.append(.fragment(line: line, range, symbol: symbol))
+    pieces.append(.fragment(line: line, text.utf8Offsets(range), symbol: symbol))
   }
 
   /// Pieces with small neighbours merged: two adjacent line pieces become one when together they
@@ -338,21 +333,22 @@ struct ChunkCutter {
           }
           return
         }
-        let text = document.lines[range.lowerBound]
+        let text = document.line(range.lowerBound)
         let halves = splitInHalf(text, text.startIndex..<text.endIndex)
         if halves.count == 2 {
-          for half in halves { emit(.fragment(line: range.lowerBound, half, symbol: symbol), language: language, into: &chunks) }
+          for half in halves { emit(.fragment(line: range.lowerBound, text.utf8Offsets(half), symbol: symbol), language: language, into: &chunks) }
           return
         }
       }
       chunks.append(Chunk(content: content, startLine: range.lowerBound + 1, endLine: range.upperBound, language: language, symbol: symbol))
-    case .fragment(let line, let range, let symbol):
-      let text = document.lines[line]
+    case .fragment(let line, let offsets, let symbol):
+      let text = document.line(line)
+      let range = text.indices(utf8Offsets: offsets)
       let content = String(text[range])
       if let maxTokens = document.maxTokens, let counter = document.options.tokenCounter, counter(content) > maxTokens {
         let halves = splitInHalf(text, range)
         if halves.count == 2 {
-          for half in halves { emit(.fragment(line: line, half, symbol: symbol), language: language, into: &chunks) }
+          for half in halves { emit(.fragment(line: line, text.utf8Offsets(half), symbol: symbol), language: language, into: &chunks) }
           return
         }
       }
@@ -394,4 +390,14 @@ func splitInHalf(_ text: Substring, _ range: Range<String.Index>) -> [Range<Stri
   guard count > 1 else { return [range] }
   let middle = text.index(range.lowerBound, offsetBy: count / 2)
   return [range.lowerBound..<middle, middle..<range.upperBound]
+}
+
+extension Substring {
+  func utf8Offsets(_ range: Range<String.Index>) -> Range<Int> {
+    utf8.distance(from: startIndex, to: range.lowerBound)..<utf8.distance(from: startIndex, to: range.upperBound)
+  }
+
+  func indices(utf8Offsets offsets: Range<Int>) -> Range<String.Index> {
+    utf8.index(startIndex, offsetBy: offsets.lowerBound)..<utf8.index(startIndex, offsetBy: offsets.upperBound)
+  }
 }

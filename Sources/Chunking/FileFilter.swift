@@ -159,21 +159,34 @@ enum ContentRules {
     var longest = 0
     var lineStart = 0
     var lines = 0
-    for (index, byte) in bytes.enumerated() where byte == 0x0A {
-      longest = max(longest, index - lineStart)
-      lineStart = index + 1
-      lines += 1
+    bytes.withUnsafeBufferPointer { buffer in
+      for index in 0..<buffer.count where buffer[index] == 0x0A {
+        longest = max(longest, index - lineStart)
+        lineStart = index + 1
+        lines += 1
+      }
     }
     longest = max(longest, bytes.count - lineStart)
     if lineStart < bytes.count { lines += 1 }
     if longest > 10_000 { return "minified (a line of \(longest) bytes)" }
     if bytes.count > 4096, lines > 0, bytes.count / lines > 500 { return "minified (\(bytes.count / lines) bytes per line on average)" }
     // `// Code generated … DO NOT EDIT.` (Go) and `@generated` markers in the first lines.
-    let head = bytes.prefix(1024).split(separator: 0x0A, maxSplits: 5, omittingEmptySubsequences: false).prefix(5)
-    let text = head.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
-    if text.contains("Code generated") && text.contains("DO NOT EDIT") { return "marked generated" }
-    if text.contains("@generated") { return "marked generated" }
+    var head = bytes.prefix(1024)
+    if let fifthBreak = head.indices.lazy.filter({ head[$0] == 0x0A }).dropFirst(4).first { head = head[..<fifthBreak] }
+    if contains(head, "Code generated"), contains(head, "DO NOT EDIT") { return "marked generated" }
+    if contains(head, "@generated") { return "marked generated" }
     return nil
+  }
+
+  private static func contains(_ bytes: ArraySlice<UInt8>, _ literal: String) -> Bool {
+    let needle = Array(literal.utf8)
+    guard bytes.count >= needle.count else { return false }
+    var index = bytes.startIndex
+    while index <= bytes.endIndex - needle.count {
+      if bytes[index] == needle[0], bytes[index..<index + needle.count].elementsEqual(needle) { return true }
+      index += 1
+    }
+    return false
   }
 
   /// Tokens in `.npmrc` / `.pypirc`, which are fine to index without them.

@@ -55,7 +55,7 @@ struct PythonScanner {
       if current!.code.count < codeLimit { current!.code.append(byte) }
     }
 
-    for line in lines ?? 0..<document.lines.count {
+    for line in lines ?? 0..<document.lineCount {
       let bytes = document.byteSlice(line)
       var index = bytes.startIndex
       if current == nil {
@@ -155,7 +155,7 @@ extension UInt8 {
 struct PythonStructure: Structure {
   func sections(_ document: SourceDocument) -> [Section] {
     let scanner = PythonScanner(document, codeLimit: 64)
-    return memberSections(document, statements: scanner.statements[...], range: 0..<document.lines.count, indent: 0, owner: nil)
+    return memberSections(document, statements: scanner.statements[...], range: 0..<document.lineCount, indent: 0, owner: nil)
   }
 
   func refine(_ section: Section, _ document: SourceDocument) -> [Section]? {

@@ -17,7 +17,7 @@ enum StructureCatalog {
 /// Text without known structure: one section, cut by lines with overlap.
 struct LineStructure: Structure {
   func sections(_ document: SourceDocument) -> [Section] {
-    [Section(lines: 0..<document.lines.count, symbol: nil)]
+    [Section(lines: 0..<document.lineCount, symbol: nil)]
   }
 }
 
@@ -28,11 +28,11 @@ struct MarkdownStructure: Structure {
     var stack: [(level: Int, title: String)] = []
     var fence: (byte: UInt8, count: Int)? = nil
     var line = 0
-    let count = document.lines.count
+    let count = document.lineCount
     // YAML front matter is a section of its own, never a heading.
-    if count > 1, document.lines[0].trimmingTrailingSpaces == "---" {
+    if count > 1, document.line(0).trimmingTrailingSpaces == "---" {
       var end = 1
-      while end < count, document.lines[end].trimmingTrailingSpaces != "---", document.lines[end].trimmingTrailingSpaces != "..." { end += 1 }
+      while end < count, document.line(end).trimmingTrailingSpaces != "---", document.line(end).trimmingTrailingSpaces != "..." { end += 1 }
       if end < count { line = end + 1 }
     }
     let firstContentLine = line
@@ -59,14 +59,14 @@ struct MarkdownStructure: Structure {
         let level = body.prefix(while: { $0 == UInt8(ascii: "#") }).count
         let rest = body.dropFirst(level)
         if level <= 6, rest.isEmpty || rest.first == 0x20 || rest.first == 0x09 {
-          var title = String(decoding: rest, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-          while title.hasSuffix("#") { title.removeLast() }
-          heading = (level, title.trimmingCharacters(in: .whitespaces), line)
+          var title = rest.trimmingBlanks
+          while title.last == UInt8(ascii: "#") { title = title.dropLast() }
+          heading = (level, String(decoding: title.trimmingBlanks, as: UTF8.self), line)
         }
       } else if indent < 4, line > firstContentLine, !document.blank[line - 1],
         let level = setextLevel(body), isParagraphText(document, line - 1), headings.last?.line != line - 1
       {
-        heading = (level, String(document.lines[line - 1]).trimmingCharacters(in: CharacterSet(charactersIn: " \t#")), line - 1)
+        heading = (level, String(decoding: document.byteSlice(line - 1).trimmingBlanks, as: UTF8.self), line - 1)
       }
       if let heading {
         while let top = stack.last, top.level >= heading.level { stack.removeLast() }
@@ -140,7 +140,7 @@ struct TableStructure: Structure {
     var boundaries: [Int] = []
     var names: [Int: String] = [:]
     var inMultiline = false
-    for line in 0..<document.lines.count {
+    for line in 0..<document.lineCount {
       let bytes = document.byteSlice(line)
       let tripleCount = countTripleQuotes(bytes)
       if inMultiline {
@@ -159,7 +159,7 @@ struct TableStructure: Structure {
       boundaries.append(start)
       names[start] = name
     }
-    return Chunking.sections(in: 0..<document.lines.count, boundaries: boundaries, symbol: { names[$0.lowerBound] })
+    return Chunking.sections(in: 0..<document.lineCount, boundaries: boundaries, symbol: { names[$0.lowerBound] })
   }
 
   private func isComment(_ bytes: ArraySlice<UInt8>) -> Bool {
@@ -186,7 +186,7 @@ struct TableStructure: Structure {
 /// YAML, by top-level keys and documents; oversized keys by their child keys or list items.
 struct YAMLStructure: Structure {
   func sections(_ document: SourceDocument) -> [Section] {
-    keySections(document, range: 0..<document.lines.count, indent: 0, parent: nil)
+    keySections(document, range: 0..<document.lineCount, indent: 0, parent: nil)
   }
 
   func refine(_ section: Section, _ document: SourceDocument) -> [Section]? {
@@ -257,6 +257,15 @@ struct YAMLStructure: Structure {
 
   private func isComment(_ document: SourceDocument, _ line: Int) -> Bool {
     document.byteSlice(line).first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "#")
+  }
+}
+
+extension ArraySlice<UInt8> {
+  /// Without leading and trailing spaces, tabs and carriage returns.
+  var trimmingBlanks: ArraySlice<UInt8> {
+    let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else { return [] }
+    return self[first...last]
   }
 }
 
