@@ -162,7 +162,7 @@ struct HistoryBuilder {
       if !folder.isEmpty { try FileManager.default.createDirectory(at: repo.url.appendingPathComponent(folder), withIntermediateDirectories: true) }
       try repo.git("mv", path, target)
       if Int.random(in: 0..<2, using: &random) == 0 {
-        let old = try String(contentsOf: repo.url.appendingPathComponent(target), encoding: .utf8)
+        let old = String(decoding: try Data(contentsOf: repo.url.appendingPathComponent(target)), as: UTF8.self)
         try repo.write(target, old + "# tweak\n")
         try repo.git("add", target)
         try repo.commit(message: "rename+edit")
