@@ -16,7 +16,8 @@ public struct GitRAGCommand: AsyncParsableCommand {
     version: GitRAGVersion.current,
     subcommands: [
       SyncCommand.self, SearchCommand.self, StatusCommand.self, CollectionCommand.self,
-      InspectCommand.self, EmbedCommand.self, ManualCommand.self,
+      InspectCommand.self, EmbedCommand.self, ModelCommand.self, HooksCommand.self, CICommand.self,
+      WorkerCommand.self, ManualCommand.self,
     ]
   )
 

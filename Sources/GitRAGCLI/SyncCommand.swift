@@ -34,9 +34,17 @@ struct SyncCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Index this commit instead of HEAD.")
   var commit: String?
 
+  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
   func run() async throws {
     global.bootstrapLogging()
     if fromHook, ProcessInfo.processInfo.environment["GIT_RAG_SKIP_HOOKS"] == "1" { return }
+    if runtime.runtime != nil {
+      let context = try CommandContext(options: global, requireRepository: false)
+      let arguments = Array(CommandLine.arguments.drop { $0 != "sync" }.dropFirst())
+      try await runtime.submit(operation: .sync, arguments: arguments, settings: context.settings)
+      return
+    }
     let context = try CommandContext(options: global)
     let repository = try context.requireRepository()
     let collection = context.collection
