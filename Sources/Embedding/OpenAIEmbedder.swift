@@ -52,6 +52,12 @@ public final class OpenAIEmbedder: Embedder {
     }
   }
 
+  /// Takes `dimension` as known (from a collection this model filled before), so no probe request
+  /// is made; every response is still checked against it.
+  public func assumeDimension(_ dimension: Int) async {
+    _ = await state.record(dimension: dimension)
+  }
+
   public func embed(_ texts: [String]) async throws -> [[Float]] {
     guard !texts.isEmpty else { return [] }
     let batches = Self.batches(

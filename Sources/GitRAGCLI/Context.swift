@@ -84,13 +84,32 @@ final class CommandContext {
     case "local":
       return try LocalEmbedder(modelDirectory: modelDirectory)
     case "openai":
-      let configuration = try OpenAIEmbedderConfiguration.fromEnvironment(
+      var configuration = try OpenAIEmbedderConfiguration.fromEnvironment(
         environment, embeddingURL: options.embeddingURL, model: options.model, gitConfig: settings.gitConfig)
+      if let batch = try settings.integer(flag: nil, env: ["GIT_RAG_EMBED_BATCH"], git: ["rag.embedBatch"], name: "embedding batch size") {
+        configuration.maxTextsPerRequest = max(1, batch)
+      }
+      if let inFlight = try settings.integer(flag: nil, env: ["GIT_RAG_EMBED_CONCURRENCY"], git: ["rag.embedConcurrency"], name: "embedding concurrency") {
+        configuration.maxConcurrentRequests = max(1, inFlight)
+      }
       return OpenAIEmbedder(configuration: configuration)
     case "none":
       return NoEmbedder()
     default:
       throw GitRAGError("Unknown embedder \"\(embedderKind)\". Use --embedder local, openai or none.", exitCode: 2)
+    }
+  }
+
+  /// Tells a remote embedder the dimension a collection it filled before records, sparing the
+  /// probe request a cold process would otherwise make to learn it.
+  func prime(_ embedder: any Embedder, from store: any VectorStore, collection: String) async {
+    guard let remote = embedder as? OpenAIEmbedder,
+      (try? await store.collectionExists(collection)) == true,
+      let stored = (try? await store.metadata(collection))??.embedder
+    else { return }
+    let prefix = "openai:\(remote.configuration.model):"
+    if stored.hasPrefix(prefix), let dimension = Int(stored.dropFirst(prefix.count)) {
+      await remote.assumeDimension(dimension)
     }
   }
 
@@ -116,7 +135,8 @@ struct ConfigSnapshot: @unchecked Sendable {
     var values: [String: String] = [:]
     let keys = [
       "rag.collection", "rag.store", "rag.storePath", "rag.embedder", "rag.model", "rag.modelPath",
-      "rag.embeddingUrl", "rag.qdrantUrl", "rag.maxFileSize", "rag.image", "rag.batchSize",
+      "rag.embeddingUrl", "rag.qdrantUrl", "rag.maxFileSize", "rag.image", "rag.batchSize", "rag.embedBatch",
+      "rag.embedConcurrency", "rag.jobQueue", "rag.jobDefinition", "rag.qdrantBatchSize", "rag.qdrantTimeout",
     ]
     for key in keys {
       if let value = repository?.config(key) ?? GitConfig.global(key) { values[key] = value }

@@ -72,7 +72,9 @@ struct SyncCommand: AsyncParsableCommand {
       let counter = embedder
       options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
     }
-    var engine = SyncEngine(store: try context.makeStore(), embedder: embedder, cache: context.makeCache(), options: options)
+    let store = try context.makeStore()
+    await context.prime(embedder, from: store, collection: collection)
+    var engine = SyncEngine(store: store, embedder: embedder, cache: context.makeCache(), options: options)
     let progress = ProgressPrinter(enabled: !global.quiet && !json && Console.stderrIsTerminal)
     engine.onEvent = { progress.handle($0) }
 

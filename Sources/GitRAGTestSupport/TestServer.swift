@@ -64,5 +64,6 @@ public final class TestServer: @unchecked Sendable {
 
 public struct TestServerError: Error, CustomStringConvertible {
   public let message: String
+  public init(message: String) { self.message = message }
   public var description: String { message }
 }

@@ -1,0 +1,172 @@
+import Foundation
+import GitRAGTestSupport
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+@Suite struct SyncEndToEndTests {
+  @Test func syncIndexesThenFollowsCommitsIncrementally() throws {
+    let e2e = try EndToEnd()
+    try e2e.repo.commit(["README.md": "# Demo\n\nHow to configure the retry budget.\n", "src/app.py": "def main():\n    return parse_config()\n"])
+    let first = try e2e.json("sync")
+    #expect(first["mode"] as? String == "full")
+    #expect(first["files_indexed"] as? Int == 2)
+
+    try e2e.repo.commit(["src/net.py": "def open_socket(host, port):\n    return connect_with_backoff(host, port)\n"])
+    let second = try e2e.json("sync")
+    #expect(second["mode"] as? String == "incremental")
+    #expect(second["files_added"] as? Int == 1)
+    #expect(second["chunks_embedded"] as? Int == 1)
+
+    let search = try e2e.json("search", "connect_with_backoff", "--files")
+    let results = search["results"] as? [[String: Any]] ?? []
+    #expect(results.first?["file_path"] as? String == "src/net.py")
+    let stamp = search["stamp"] as? [String: Any]
+    #expect(stamp?["indexed_commit"] as? String == e2e.repo.head)
+    #expect(stamp?["stale"] as? Bool == false)
+
+    let status = try e2e.json("status")
+    #expect(status["files"] as? Int == 3)
+    #expect(status["last_indexed_commit"] as? String == e2e.repo.head)
+
+    // Works from a subfolder and through `git rag`.
+    let fromSubfolder = try e2e.gitRAG("sync", in: "src")
+    #expect(fromSubfolder.status == 0)
+    #expect(fromSubfolder.stdout.contains("up to date"))
+    let viaGit = try runProcess("git", ["rag", "status"], in: e2e.repo.url, environment: e2e.environment, check: false)
+    #expect(viaGit.status == 0)
+    #expect(viaGit.stdout.contains("chunks:"))
+  }
+
+  @Test func renamesRevertsAndBranchRoundTripsEmbedNothing() throws {
+    let e2e = try EndToEnd()
+    try e2e.repo.commit(["lib/a.py": "def alpha():\n    return 1\n", "lib/b.md": "# Notes\n\nSome notes about beta.\n"])
+    try e2e.gitRAG("sync")
+    let baseline = try e2e.textsEmbedded()
+
+    try e2e.repo.git("mv", "lib/a.py", "lib/alpha.py")
+    try e2e.repo.commit(message: "rename")
+    #expect(try e2e.json("sync")["files_renamed"] as? Int == 1)
+
+    try e2e.repo.commit(["lib/b.md": "# Notes\n\nChanged.\n"], message: "edit")
+    try e2e.gitRAG("sync")
+    let afterEdit = try e2e.textsEmbedded()
+    #expect(afterEdit > baseline)
+    try e2e.repo.git("revert", "--no-edit", "HEAD")
+    try e2e.gitRAG("sync")
+
+    try e2e.repo.git("checkout", "-q", "-b", "topic")
+    try e2e.repo.commit(["lib/c.py": "def gamma():\n    return 3\n"])
+    try e2e.gitRAG("sync")
+    let afterTopic = try e2e.textsEmbedded()
+    try e2e.repo.git("checkout", "-q", "main")
+    try e2e.gitRAG("sync")
+    try e2e.repo.git("checkout", "-q", "topic")
+    try e2e.gitRAG("sync")
+    try e2e.repo.commit(["lib/copy.py": "def alpha():\n    return 1\n"], message: "copy")
+    try e2e.gitRAG("sync")
+
+    // The revert, the round trip and the copy embedded nothing new: only the edit and gamma did.
+    #expect(afterTopic - afterEdit == 1)
+    #expect(try e2e.textsEmbedded() == afterTopic)
+  }
+
+  @Test func badInputGetsOneLineAndNonZeroExit() throws {
+    let e2e = try EndToEnd()
+    let notRepo = try TemporaryDirectory()
+    let outside = try GitRAGBinary.run(["sync"], in: notRepo.url, environment: e2e.environment)
+    #expect(outside.status != 0)
+    #expect(outside.stderr.contains("Not a git repository"))
+    #expect(outside.stderr.split(separator: "\n").count == 1)
+
+    let unborn = try e2e.gitRAG("sync")
+    #expect(unborn.status != 0)
+    #expect(unborn.stderr.lowercased().contains("nothing committed"))
+
+    try e2e.repo.commit(["a.txt": "hello world\n"])
+    let missing = try e2e.gitRAG("search", "hello", "--collection", "nope")
+    #expect(missing.status != 0)
+    #expect(missing.stderr.contains("Collection nope not found"))
+
+    let badEmbedder = try e2e.gitRAG("sync", "--embedder", "bogus")
+    #expect(badEmbedder.status == 2)
+
+    #expect(try e2e.gitRAG("sync", "--embedder", "none").status == 0)
+    let mismatch = try e2e.gitRAG("sync")
+    #expect(mismatch.status != 0)
+    #expect(mismatch.stderr.contains("--reindex"))
+    #expect(mismatch.stderr.contains("none"))
+    #expect(try e2e.gitRAG("sync", "--reindex").status == 0)
+
+    // A store file that is not a database.
+    let storeFile = e2e.repo.url.appendingPathComponent(".git/rag/\(e2e.repo.url.lastPathComponent).sqlite")
+    try Data("this is not sqlite".utf8).write(to: storeFile)
+    for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: storeFile.path + suffix) }
+    let corrupt = try e2e.gitRAG("search", "hello")
+    #expect(corrupt.status != 0)
+    #expect(corrupt.stderr.split(separator: "\n").count == 1)
+    #expect(!corrupt.stderr.contains("Fatal"))
+  }
+
+  @Test func aSyncKilledMidwayLeavesTheOldCommitAndTheNextConverges() throws {
+    let e2e = try EndToEnd(latencyMilliseconds: 150)
+    var files: [String: String] = [:]
+    for i in 0..<40 { files["f\(i).txt"] = "file number \(i)\n" + String(repeating: "line \(i) of text\n", count: 30) }
+    try e2e.repo.commit(["seed.txt": "seed\n"])
+    try e2e.gitRAG("sync")
+    let seeded = e2e.repo.head
+    try e2e.repo.commit(files, message: "many files")
+
+    // Small requests, one at a time, so the sync is still embedding when it is killed.
+    let process = Process()
+    process.executableURL = GitRAGBinary.url
+    process.arguments = ["sync", "--quiet"]
+    process.currentDirectoryURL = e2e.repo.url
+    var env = e2e.environment
+    env["GIT_RAG_EMBED_BATCH"] = "1"
+    process.environment = env
+    try process.run()
+    Thread.sleep(forTimeInterval: 1.5)
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+
+    let status = try e2e.json("status")
+    #expect(status["last_indexed_commit"] as? String == seeded)
+
+    // The lock of the killed process is stale: the next sync takes it and converges.
+    let after = try e2e.json("sync")
+    #expect(after["target"] as? String == e2e.repo.head)
+    let fresh = try e2e.json("sync", "--collection", "fresh")
+    #expect(try e2e.json("status")["chunks"] as? Int == (try e2e.json("status", "--collection", "fresh")["chunks"] as? Int))
+    #expect(fresh["chunks_embedded"] as? Int == 0)
+  }
+
+  @Test func aSecondSyncWhileOneRunsAsksForOneMoreRound() throws {
+    let e2e = try EndToEnd(latencyMilliseconds: 200)
+    var files: [String: String] = [:]
+    for i in 0..<20 { files["f\(i).txt"] = "file \(i)\n" }
+    try e2e.repo.commit(files)
+    let process = Process()
+    process.executableURL = GitRAGBinary.url
+    process.arguments = ["sync", "--json"]
+    process.currentDirectoryURL = e2e.repo.url
+    var env = e2e.environment
+    env["GIT_RAG_EMBED_BATCH"] = "1"
+    process.environment = env
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    Thread.sleep(forTimeInterval: 0.8)
+    try e2e.repo.commit(["late.txt": "committed while the first sync ran\n"])
+    let second = try e2e.gitRAG("sync")
+    #expect(second.status == 0)
+    #expect(second.stderr.contains("go round once more"))
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let report = try JSONSerialization.jsonObject(with: output) as? [String: Any]
+    #expect(report?["rounds"] as? Int == 2)
+    #expect(try e2e.json("status")["last_indexed_commit"] as? String == e2e.repo.head)
+  }
+}
