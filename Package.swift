@@ -42,7 +42,7 @@ let package = Package(
     .executableTarget(name: "git-rag", dependencies: ["GitRAGCLI"]),
 
     // MARK: - Tests
-    .target(name: "GitRAGTestSupport", dependencies: ["GitRAGCore"], path: "Sources/GitRAGTestSupport"),
+    .target(name: "GitRAGTestSupport", dependencies: ["GitRAGCore", "Store", "Git", "Embedding", "Indexing"], path: "Sources/GitRAGTestSupport"),
     .testTarget(name: "GitRAGCoreTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
     .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),

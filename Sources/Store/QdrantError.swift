@@ -37,9 +37,9 @@ public enum QdrantError: UserFacingError, Equatable {
     case let .tls(url, reason):
       "TLS connection to Qdrant at \(url) failed (\(reason)). Check the certificate; a private CA must be in the system trust store."
     case let .collectionExists(collection, location):
-      "Collection \(collection) already exists in \(location). Use --reindex to rebuild it or choose another collection."
+      "Collection \(collection) already exists in \(location). Use another name or `git rag collection delete \(collection) --store qdrant`."
     case let .collectionNotFound(collection, location):
-      "Collection \(collection) not found in \(location). Run git rag sync to create it, or check the collection name."
+      "Collection \(collection) not found in \(location). Run `git rag sync --store qdrant` to create it or `git rag collection list --store qdrant`."
     case let .dimensionMismatch(collection, stored, embedder):
       "Collection \(collection) holds \(stored)-d vectors but the embedder makes \(embedder)-d ones. Use --reindex or another collection."
     case let .foreignCollection(collection, detail):

@@ -274,3 +274,11 @@ struct QdrantStoreTests {
     #expect((report?["metadata"] as? [String: Any])?["embedder"] as? String == "test:hash-8")
   }
 }
+
+@Suite struct QdrantStoreContractTests {
+  /// The same contract the embedded store passes (Tests/StoreTests), run on Qdrant.
+  @Test func qdrantStorePassesTheVectorStoreContract() async throws {
+    let fixture = try await QdrantFixture.sharedFixture()
+    try await runVectorStoreContract { try fixture.store() }
+  }
+}

@@ -6,7 +6,7 @@ import Testing
 /// The behaviour every `VectorStore` must show. Called by each store's tests with a factory for a
 /// store on fresh, empty storage (`SQLiteStore` on a temporary folder, `QdrantStore` on a server).
 /// Collections get random names, so a shared server is fine.
-func runVectorStoreContract(makeStore: () async throws -> any VectorStore) async throws {
+public func runVectorStoreContract(makeStore: () async throws -> any VectorStore) async throws {
   let store = try await makeStore()
   try await contractCollectionLifecycle(store)
   try await contractPoints(store)
@@ -17,18 +17,18 @@ func runVectorStoreContract(makeStore: () async throws -> any VectorStore) async
 
 // MARK: - Fixtures
 
-func contractCollectionName(_ purpose: String) -> String {
+public func contractCollectionName(_ purpose: String) -> String {
   "contract-\(purpose)-\(UUID().uuidString.prefix(8).lowercased())"
 }
 
-func contractMetadata(dimension: Int, commit: String? = nil) -> IndexMetadata {
+public func contractMetadata(dimension: Int, commit: String? = nil) -> IndexMetadata {
   IndexMetadata(
     embedder: dimension == 0 ? "none" : "test:unit-\(dimension)", dimension: dimension, chunkerVersion: "1",
     createdAt: "2025-01-02T03:04:05Z", lastIndexedCommit: commit, lastIndexedAt: commit == nil ? nil : "2025-01-02T04:00:00Z",
     source: "/tmp/repo")
 }
 
-func contractPoint(
+public func contractPoint(
   _ path: String, _ index: Int, _ content: String, fileHash: String? = nil, language: String = "python",
   symbol: String? = nil, vector: [Float]?
 ) -> Point {
@@ -41,7 +41,7 @@ func contractPoint(
 }
 
 /// A unit vector of `dimension` with 1 at `axis` (and optionally a bit of `other`), normalised.
-func contractUnit(_ dimension: Int, _ axis: Int, plus other: Int? = nil, weight: Float = 0.3) -> [Float] {
+public func contractUnit(_ dimension: Int, _ axis: Int, plus other: Int? = nil, weight: Float = 0.3) -> [Float] {
   var v = [Float](repeating: 0, count: dimension)
   v[axis] = 1
   if let other { v[other] += weight }
@@ -49,13 +49,13 @@ func contractUnit(_ dimension: Int, _ axis: Int, plus other: Int? = nil, weight:
   return v.map { $0 / norm }
 }
 
-func contractClose(_ a: [Float]?, _ b: [Float]?, tolerance: Float = 1e-5) -> Bool {
+public func contractClose(_ a: [Float]?, _ b: [Float]?, tolerance: Float = 1e-5) -> Bool {
   guard let a, let b, a.count == b.count else { return a == nil && b == nil }
   return zip(a, b).allSatisfy { abs($0 - $1) <= tolerance }
 }
 
 /// Runs `body`, expecting an error whose message contains every one of `fragments`.
-func expectUserError(
+public func expectUserError(
   _ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void
 ) async {
   do {
@@ -72,7 +72,7 @@ func expectUserError(
 
 // MARK: - Parts
 
-func contractCollectionLifecycle(_ store: any VectorStore) async throws {
+public func contractCollectionLifecycle(_ store: any VectorStore) async throws {
   let name = contractCollectionName("life")
   #expect(try await store.collectionExists(name) == false)
   #expect(try await !store.listCollections().contains(name))
@@ -98,7 +98,7 @@ func contractCollectionLifecycle(_ store: any VectorStore) async throws {
   await expectUserError([name, "not found"]) { try await store.deleteCollection(name) }
 }
 
-func contractPoints(_ store: any VectorStore) async throws {
+public func contractPoints(_ store: any VectorStore) async throws {
   let name = contractCollectionName("points")
   try await store.createCollection(name, metadata: contractMetadata(dimension: 4))
   let a0 = contractPoint("src/a.py", 0, "def alpha():\n    return 1", fileHash: "aaa1", symbol: "alpha", vector: contractUnit(4, 0))
@@ -147,7 +147,7 @@ func contractPoints(_ store: any VectorStore) async throws {
   try await store.deleteCollection(name)
 }
 
-func contractMetadataRoundTrip(_ store: any VectorStore) async throws {
+public func contractMetadataRoundTrip(_ store: any VectorStore) async throws {
   let name = contractCollectionName("meta")
   let initial = contractMetadata(dimension: 3)
   try await store.createCollection(name, metadata: initial)
@@ -165,7 +165,7 @@ func contractMetadataRoundTrip(_ store: any VectorStore) async throws {
   try await store.deleteCollection(name)
 }
 
-func contractSearch(_ store: any VectorStore) async throws {
+public func contractSearch(_ store: any VectorStore) async throws {
   let name = contractCollectionName("search")
   try await store.createCollection(name, metadata: contractMetadata(dimension: 8))
   let http = contractPoint(
@@ -243,7 +243,7 @@ func contractSearch(_ store: any VectorStore) async throws {
   try await store.deleteCollection(name)
 }
 
-func contractKeywordOnly(_ store: any VectorStore) async throws {
+public func contractKeywordOnly(_ store: any VectorStore) async throws {
   let name = contractCollectionName("keywords")
   try await store.createCollection(name, metadata: contractMetadata(dimension: 0))
   let a = contractPoint("notes/todo.txt", 0, "Rotate the signingKey before release", language: "text", vector: nil)
