@@ -109,9 +109,8 @@ public final class SQLiteStore: VectorStore {
 
   public func setMetadata(_ collection: String, _ metadata: IndexMetadata) async throws {
     try await open(collection).write(changesPoints: false) { db in
-      let dimension = try SQLiteCollection.dimension(db)
-      if metadata.dimension != dimension,
-        let stored = try Int.fetchOne(db, sql: "SELECT length(vector) / 4 FROM points WHERE vector IS NOT NULL LIMIT 1")
+      if let stored = try Int.fetchOne(db, sql: "SELECT length(vector) / 4 FROM points WHERE vector IS NOT NULL LIMIT 1"),
+        stored != metadata.dimension
       {
         // Vectors of another length are already stored: the new dimension would orphan them.
         throw SQLiteStoreError.dimensionMismatch(collection: collection, expected: stored, actual: metadata.dimension)
