@@ -31,6 +31,9 @@ final class VectorMatrix: Sendable {
 
   var count: Int { rowIDs.count }
 
+  /// File masks of recent globs (a search UI repeats its filter); bounded, dropped with the matrix.
+  private let globMasks = Locked<[String: [Bool]]>([:])
+
   /// Reads every stored vector of `dimension` floats (rows of another length are skipped).
   init(loadingFrom db: Database, generation: Int64, dimension: Int) throws {
     self.generation = generation
@@ -125,7 +128,11 @@ final class VectorMatrix: Sendable {
     guard pathGlob != nil || language != nil else { return nil }
     var filter = RowFilter()
     if let pathGlob {
-      let mask = files.map(pathGlob.matches)
+      let mask = globMasks.withLock { $0[pathGlob.pattern] } ?? files.map(pathGlob.matches)
+      globMasks.withLock { masks in
+        if masks.count >= 16 { masks.removeAll() }
+        masks[pathGlob.pattern] = mask
+      }
       filter.allowedFiles = mask
       if !mask.contains(true) { filter.excludesAll = true }
     }
