@@ -7,6 +7,7 @@
 public enum CodeTokenizer {
   /// Terms of `text`, in order, with repeats (term frequency matters to BM25).
   public static func terms(_ text: String, dropStopWords: Bool = false) -> [String] {
+    if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiTerms(text, dropStopWords: dropStopWords) }
     var out: [String] = []
     out.reserveCapacity(text.utf8.count / 4)
     var word: [Unicode.Scalar] = []

@@ -13,6 +13,8 @@ public struct PathGlob: Sendable, Hashable {
     var bytes = Array(pattern.utf8)
     // `src/` means the folder: leading folders are matched anyway.
     while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+    // Paths are relative to the repository root, so `/src` is `src`.
+    while bytes.count > 1 && bytes.first == UInt8(ascii: "/") { bytes.removeFirst() }
     alternatives = Self.expandBraces(bytes).map(Self.compile)
   }
 

@@ -38,6 +38,8 @@ final class SQLiteCollection: Sendable {
     }
     do {
       let queue = try DatabaseQueue(path: staging.path)
+      // 8 KiB pages: a chunk of a few KB plus its 1.5 KB vector fits one page.
+      try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA page_size = 8192") }
       try queue.write { db in
         try db.execute(sql: schema)
         try db.execute(
@@ -65,7 +67,6 @@ final class SQLiteCollection: Sendable {
     CREATE TABLE points (
       id TEXT NOT NULL PRIMARY KEY,
       file_path TEXT NOT NULL,
-      content TEXT NOT NULL,
       chunk_index INTEGER NOT NULL,
       start_line INTEGER NOT NULL,
       end_line INTEGER NOT NULL,
@@ -75,7 +76,10 @@ final class SQLiteCollection: Sendable {
       chunk_hash TEXT NOT NULL,
       "commit" TEXT NOT NULL,
       timestamp TEXT NOT NULL,
-      vector BLOB -- float32 little-endian; NULL for keyword-only points
+      vector BLOB, -- float32 little-endian; NULL for keyword-only points
+      -- Last, so that reading the other columns (vector search loads path, language and vector of
+      -- every row) stays on the row's first page instead of following content's overflow pages.
+      content TEXT NOT NULL
     );
     -- (file_path, file_hash) also serves the inventory without touching the table.
     CREATE INDEX points_file_path ON points(file_path, file_hash);

@@ -109,9 +109,8 @@ public final class SQLiteStore: VectorStore {
 
   public func setMetadata(_ collection: String, _ metadata: IndexMetadata) async throws {
     try await open(collection).write(changesPoints: false) { db in
-      let dimension = try SQLiteCollection.dimension(db)
-      if metadata.dimension != dimension,
-        let stored = try Int.fetchOne(db, sql: "SELECT length(vector) / 4 FROM points WHERE vector IS NOT NULL LIMIT 1")
+      if let stored = try Int.fetchOne(db, sql: "SELECT length(vector) / 4 FROM points WHERE vector IS NOT NULL LIMIT 1"),
+        stored != metadata.dimension
       {
         // Vectors of another length are already stored: the new dimension would orphan them.
         throw SQLiteStoreError.dimensionMismatch(collection: collection, expected: stored, actual: metadata.dimension)
@@ -305,9 +304,35 @@ public final class SQLiteStore: VectorStore {
       }
       guard limit > 0 else { return [] }
       let matrix = try handle.vectorMatrix(db, dimension: dimension)
-      let best = matrix.nearest(to: vector, limit: limit, filter: matrix.rowFilter(pathGlob: glob, language: language))
-      guard !best.isEmpty else { return [] }
-      let rowIDs = best.map { matrix.rowIDs[$0.row] }
+      let candidates = matrix.candidates(
+        for: vector, limit: limit, filter: matrix.rowFilter(pathGlob: glob, language: language))
+      guard !candidates.isEmpty else { return [] }
+      // Exact scores of the candidates from their float32 rows (same snapshot as the matrix).
+      let candidateRowIDs = candidates.map { matrix.rowIDs[$0] }
+      let query = VectorMatrix.unit(vector)
+      var scratch = [Float](repeating: 0, count: dimension)
+      var exact = TopK(limit: limit)
+      var scored: [Int64] = []
+      for batch in Self.batches(candidateRowIDs) {
+        let rows = try Row.fetchCursor(
+          db, sql: "SELECT rowid, vector FROM points WHERE rowid IN (\(Self.placeholders(batch.count)))",
+          arguments: StatementArguments(batch))
+        while let row = try rows.next() {
+          let score = try row.withUnsafeData(atIndex: 1) { blob -> Float? in
+            guard let blob, blob.count == dimension * 4 else { return nil }
+            return query.withUnsafeBufferPointer { q in
+              scratch.withUnsafeMutableBufferPointer { s in
+                VectorMatrix.cosine(unitQuery: q.baseAddress!, blob, scratch: s.baseAddress!, dimension)
+              }
+            }
+          }
+          guard let score else { continue }
+          exact.offer(score, Int32(scored.count))
+          scored.append(row[0])
+        }
+      }
+      let best = exact.sorted()
+      let rowIDs = best.map { scored[$0.row] }
       var payloads: [Int64: ChunkPayload] = [:]
       let rows = try Row.fetchCursor(
         db,

@@ -144,6 +144,34 @@ import Testing
     await expectUserError(["37", "2"]) { try await store.upsert("main", points: [contractPoint("x.py", 0, "x", vector: [1, 2])]) }
   }
 
+  @Test func vectorSearchIsExactOverSlicesAndTies() async throws {
+    let folder = try TemporaryDirectory()
+    let store = SQLiteStore(directory: folder.url)
+    let dimension = 1000  // 1,100 rows × 1,000: large enough to scan in parallel slices
+    try await store.createCollection("main", metadata: contractMetadata(dimension: dimension))
+    var generator = SplitMix64(seed: 11)
+    var vectors: [[Float]] = []
+    for i in 0..<1100 {
+      // Every 10th row repeats an earlier vector: exact ties.
+      vectors.append(i % 10 == 9 ? vectors[i - 5] : (0..<dimension).map { _ in Float(generator.nextDouble() * 2 - 1) })
+    }
+    for start in stride(from: 0, to: vectors.count, by: 550) {
+      let points = (start..<(start + 550)).map { contractPoint("f\($0).py", 0, "x\($0) = 1", vector: vectors[$0]) }
+      try await store.upsert("main", points: points)
+    }
+    for round in 0..<2 {
+      // Queries close to stored rows, so near-ties at the top are likely.
+      let base = vectors[round * 97 + 4]
+      let query = base.map { $0 + Float(generator.nextDouble() - 0.5) * 0.05 }
+      let expected = vectors.enumerated().map { (index: $0.offset, score: cosine(query, $0.element)) }
+        .sorted { $0.score > $1.score }.prefix(20)
+      let hits = try await store.vectorSearch("main", vector: query, limit: 20, filter: .none)
+      #expect(hits.count == 20)
+      for (hit, want) in zip(hits, expected) { #expect(abs(hit.score - want.score) < 1e-5) }
+      #expect(hits.first?.payload.filePath == "f\(expected.first!.index).py")
+    }
+  }
+
   @Test func aChangedTokenizerFingerprintRebuildsTheKeywordIndex() async throws {
     let folder = try TemporaryDirectory()
     let store = SQLiteStore(directory: folder.url)
