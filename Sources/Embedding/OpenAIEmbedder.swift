@@ -133,7 +133,8 @@ public final class OpenAIEmbedder: Embedder {
   }
 
   private func attempt(body: Data, count: Int) async throws -> Attempt {
-    // Our own deadline enforces `timeout`; URLSession's (whole seconds only on Linux) is a backstop.
+    // Our own deadline enforces `timeout`: on Linux a sub-second URLRequest timeout fired at once
+    // in our tests, so URLSession's (rounded up, plus one second) is only a backstop.
     var request = URLRequest(
       url: endpoint, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: configuration.timeout.rounded(.up) + 1)
     request.httpMethod = "POST"
