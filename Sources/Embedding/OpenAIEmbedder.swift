@@ -139,7 +139,8 @@ public final class OpenAIEmbedder: Embedder {
   }
 
   private func attempt(body: Data, count: Int) async throws -> Attempt {
-    // Our own deadline enforces `timeout`; URLSession's (whole seconds only on Linux) is a backstop.
+    // Our own deadline enforces `timeout`: on Linux a sub-second URLRequest timeout fired at once
+    // in our tests, so URLSession's (rounded up, plus one second) is only a backstop.
     var request = URLRequest(
       url: endpoint, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: configuration.timeout.rounded(.up) + 1)
     request.httpMethod = "POST"
@@ -266,32 +267,38 @@ public final class OpenAIEmbedder: Embedder {
   // MARK: - Decoding
 
   private func decode(_ data: Data, count: Int) async throws -> [[Float]] {
-    let response: EmbeddingResponse
-    do {
-      response = try JSONDecoder().decode(EmbeddingResponse.self, from: data)
-    } catch {
-      throw OpenAIEmbedderError.malformedResponse(url: displayURL, detail: "not the embeddings JSON: \(Self.describe(error))")
+    let items: [OpenAIEmbeddingResponseParser.Item]
+    if let parsed = OpenAIEmbeddingResponseParser.parse(data) {
+      items = parsed
+    } else {
+      do {
+        items = try JSONDecoder().decode(EmbeddingResponse.self, from: data).data
+      } catch {
+        throw OpenAIEmbedderError.malformedResponse(url: displayURL, detail: "not the embeddings JSON: \(Self.describe(error))")
+      }
     }
-    guard response.data.count == count else {
-      throw OpenAIEmbedderError.malformedResponse(
-        url: displayURL, detail: "\(response.data.count) embeddings for \(count) inputs")
+    guard items.count == count else {
+      throw OpenAIEmbedderError.malformedResponse(url: displayURL, detail: "\(items.count) embeddings for \(count) inputs")
     }
     var vectors = [[Float]?](repeating: nil, count: count)
-    for item in response.data {
+    for item in items {
       guard vectors.indices.contains(item.index), vectors[item.index] == nil else {
         throw OpenAIEmbedderError.malformedResponse(url: displayURL, detail: "bad or repeated index \(item.index)")
       }
       vectors[item.index] = item.embedding
     }
     let result = vectors.map { $0 ?? [] }
-    for vector in result {
-      guard !vector.isEmpty else {
-        throw OpenAIEmbedderError.malformedResponse(url: displayURL, detail: "an empty embedding")
-      }
-      if let expected = await state.record(dimension: vector.count) {
-        throw OpenAIEmbedderError.dimensionMismatch(
-          url: displayURL, model: configuration.model, expected: expected, got: vector.count)
-      }
+    let length = result[0].count
+    guard length > 0 else {
+      throw OpenAIEmbedderError.malformedResponse(url: displayURL, detail: "an empty embedding")
+    }
+    if let odd = result.first(where: { $0.count != length }) {
+      throw OpenAIEmbedderError.dimensionMismatch(
+        url: displayURL, model: configuration.model, expected: length, got: odd.count)
+    }
+    if let expected = await state.record(dimension: length) {
+      throw OpenAIEmbedderError.dimensionMismatch(
+        url: displayURL, model: configuration.model, expected: expected, got: length)
     }
     return result
   }
@@ -330,11 +337,7 @@ private struct EmbeddingRequest: Encodable {
 }
 
 private struct EmbeddingResponse: Decodable {
-  struct Item: Decodable {
-    let index: Int
-    let embedding: [Float]
-  }
-  let data: [Item]
+  let data: [OpenAIEmbeddingResponseParser.Item]
 }
 
 private struct ErrorBody: Decodable {

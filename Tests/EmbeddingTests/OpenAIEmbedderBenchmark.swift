@@ -22,6 +22,27 @@ struct OpenAIEmbedderBenchmark {
     }
   }
 
+  /// CPU seconds (user + system) this process has used.
+  static func processCPU() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+  }
+
+  /// CPU seconds the process `pid` has used, from /proc (nil elsewhere).
+  static func childCPU(_ pid: Int32) -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return nil }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+  }
+
+  static func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+  }
+
   @Test func remoteEmbedderSaturation() async throws {
     let latency = Self.setting("BENCH_LATENCY_MS", 50)
     let count = Self.setting("BENCH_TEXTS", 20_000)
@@ -36,7 +57,11 @@ struct OpenAIEmbedderBenchmark {
     _ = try await embedder.embed(["warm-up"])
     try await server.resetStats()
     var vectors: [[Float]] = []
+    let serverPID = server.server.process.processIdentifier
+    let (clientCPU0, serverCPU0) = (Self.processCPU(), Self.childCPU(serverPID))
     let seconds = try await OpenAIEmbeddingServer.seconds { vectors = try await embedder.embed(texts) }
+    let clientCPU = Self.processCPU() - clientCPU0
+    let serverCPU = Self.childCPU(serverPID).flatMap { now in serverCPU0.map { now - $0 } }
     let stats = try await server.stats()
     let throughput = Double(count) / seconds
     let ideal = Double(configuration.maxConcurrentRequests * configuration.maxTextsPerRequest) / (Double(latency) / 1000)
@@ -67,7 +92,8 @@ struct OpenAIEmbedderBenchmark {
       BENCH batched: \(count) texts in \(String(format: "%.3f", seconds)) s = \(f(throughput)) texts/s; \
       requests=\(stats.requests) max_in_flight=\(stats.maxInFlight); ideal \(f(ideal)) texts/s \
       (\(configuration.maxConcurrentRequests) in flight x \(configuration.maxTextsPerRequest) texts / \(latency) ms); \
-      efficiency \(f(100 * throughput / ideal))%
+      efficiency \(f(100 * throughput / ideal))%; CPU: client \(String(format: "%.2f", clientCPU)) s, \
+      server \(serverCPU.map { String(format: "%.2f", $0) } ?? "?") s, load average \(Self.loadAverage())
       BENCH seed (1 text/request, 5 workers): \(seedCount) texts in \(String(format: "%.3f", seedSeconds)) s = \
       \(f(seedThroughput)) texts/s; requests=\(seedStats.requests) max_in_flight=\(seedStats.maxInFlight); \
       ideal \(f(seedIdeal)) texts/s; efficiency \(f(100 * seedThroughput / seedIdeal))%

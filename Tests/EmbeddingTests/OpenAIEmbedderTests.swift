@@ -31,6 +31,16 @@ import Testing
     #expect(try await server.stats().requests == 144)
   }
 
+  @Test func largeDimensionsRoundTrip() async throws {
+    // 1536 components: long arrays and small values written with exponents.
+    let server = try await OpenAIEmbeddingServer.start(dimension: 1536)
+    let embedder = OpenAIEmbedder(configuration: server.configuration(maxTexts: 4))
+    let texts = Self.texts(10)
+    let vectors = try await embedder.embed(texts)
+    #expect(zip(vectors, texts).allSatisfy { server.matches($0, $1) })
+    #expect(try await embedder.dimension == 1536)
+  }
+
   @Test func vectorsFollowResponseIndexNotResponseOrder() async throws {
     let server = try await OpenAIEmbeddingServer.start()
     try await server.control(["shuffle_next": 5])
