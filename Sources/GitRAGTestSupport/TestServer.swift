@@ -54,7 +54,8 @@ public final class TestServer: @unchecked Sendable {
   public func stop() {
     guard process.isRunning else { return }
     process.terminate()
-    let deadline = Date().addingTimeInterval(3)
+    // Children of Foundation's Process may start with SIGTERM blocked: do not wait long for it.
+    let deadline = Date().addingTimeInterval(0.5)
     while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
   }
