@@ -175,6 +175,15 @@ public final class SQLiteStore: VectorStore {
     }
   }
 
+  public func deleteStale(_ collection: String, keeping files: [String: String]) async throws {
+    guard !files.isEmpty else { return }
+    try await open(collection).write(changesPoints: true) { db in
+      for (path, hash) in files.sorted(by: { $0.key < $1.key }) {
+        try SQLiteCollection.deletePoints(db, where: "file_path = ? AND file_hash != ?", arguments: [path, hash])
+      }
+    }
+  }
+
   public func deletePoints(_ collection: String, ids: [String]) async throws {
     guard !ids.isEmpty else { return }
     try await open(collection).write(changesPoints: true) { db in
