@@ -4,10 +4,12 @@
 typealias Lanes = SIMD8<Float>
 
 enum BERTKernels {
-  /// e^x for each lane: Cody–Waite range reduction and a degree-6 polynomial (max rel. error ~2 ulp).
+  /// e^x for each lane, x ≤ 0: Cody–Waite range reduction and a degree-6 polynomial (max rel. error ~2 ulp).
   @inline(__always)
   static func exp(_ x: Lanes) -> Lanes {
-    let x = x.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.3))
+    // Only a lower clamp: every caller passes x ≤ 0. (pointwiseMin/Max are scalar loops in the stdlib.)
+    let floor = Lanes(repeating: -87.3)
+    let x = x.replacing(with: floor, where: x .< floor)
     // Adding 1.5·2^23 rounds to the nearest integer and leaves that integer in the low mantissa bits.
     let magic = Lanes(repeating: 12_582_912)
     let shifted = x * 1.442_695_04 + magic
@@ -110,7 +112,8 @@ enum BERTKernels {
       let raw = UnsafeMutableRawPointer(line)
       var maxLanes = Lanes(repeating: -.infinity)
       for j in Swift.stride(from: 0, to: full, by: 8) {
-        maxLanes = pointwiseMax(maxLanes, raw.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self))
+        let v = raw.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+        maxLanes = maxLanes.replacing(with: v, where: v .> maxLanes)
       }
       var maximum = maxLanes.max()
       for j in full..<columns { maximum = Swift.max(maximum, line[j]) }

@@ -34,4 +34,16 @@ import Testing
         String(format: "linear_gflops=%.1f", flops / 1e9))
     }
   }
+
+  @Test(.enabled(if: environment["GIT_RAG_BENCH"] == "1", "set GIT_RAG_BENCH=1 (scripts/bench/embedding/run.sh)"))
+  func tokenizerThroughput() throws {
+    let folder = try #require(LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
+    let tokenizer = try WordPieceTokenizer.load(modelDirectory: folder)
+    let line = "func parseConfig(_ path: String) throws -> Config { // Zürich café, 日本語\n"
+    let text = String(repeating: line, count: 1_000_000 / line.utf8.count)
+    let start = Date()
+    let count = tokenizer.tokenCount(text)
+    let elapsed = Date().timeIntervalSince(start)
+    print(String(format: "swift tokenizer mb_per_s=%.1f tokens_per_s=%.0f", Double(text.utf8.count) / elapsed / 1e6, Double(count) / elapsed))
+  }
 }

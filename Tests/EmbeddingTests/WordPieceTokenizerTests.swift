@@ -48,6 +48,15 @@ import Testing
     #expect(Self.small.pieces("unknownword") == ["[UNK]"])
   }
 
+  @Test func normalisesBeforeSplitting() {
+    // Decomposed and precomposed accents agree; marks in either order are dropped.
+    #expect(Self.small.pieces("Cafe\u{301} CAFÉ cafe\u{323}\u{302}") == ["cafe", "cafe", "cafe"])
+    // U+037E GREEK QUESTION MARK decomposes to ";", which is punctuation: NFD runs before the split.
+    #expect(Self.small.pieces("cafe\u{37E}cafe") == ["cafe", "[UNK]", "cafe"])
+    // Zero-width space (Cf) vanishes, no-break space splits.
+    #expect(Self.small.pieces("ca\u{200B}fe\u{A0}run") == ["cafe", "run"])
+  }
+
   @Test func emptyTextIsJustSpecialTokens() {
     #expect(Self.small.encode("") == [2, 3])
     #expect(Self.small.encode(" \t\n\u{0}") == [2, 3])
