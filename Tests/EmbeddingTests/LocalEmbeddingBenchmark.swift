@@ -13,25 +13,28 @@ import Testing
     let batch = Int(Self.environment["GIT_RAG_BENCH_BATCH"] ?? "") ?? 32
     let seconds = Double(Self.environment["GIT_RAG_BENCH_SECONDS"] ?? "") ?? 8
     let lengths = (Self.environment["GIT_RAG_BENCH_LENGTHS"] ?? "128 256").split(separator: " ").compactMap { Int($0) }
+    let threadCounts = (Self.environment["GIT_RAG_BENCH_THREADS"] ?? "1").split(separator: " ").compactMap { Int($0) }
     var random = SplitMix(state: 0)
+    for threads in threadCounts {
     for length in lengths {
       let sequences = (0..<batch).map { _ in [101] + (0..<(length - 2)).map { _ in Int32(1000 + Int(random.next() % 29000)) } + [102] }
-      _ = model.embed(sequences)
+      _ = model.embed(sequences, threads: threads)
       var timings: BERTModel.Timings? = BERTModel.Timings()
       var runs = 0
       let start = Date()
       while Date().timeIntervalSince(start) < seconds || runs < 2 {
-        _ = model.embed(sequences, timings: &timings)
+        _ = model.embed(sequences, threads: threads, timings: &timings)
         runs += 1
       }
       let elapsed = Date().timeIntervalSince(start)
       let t = timings!
       func share(_ value: Double) -> String { String(format: "%.1f%%", 100 * value / t.total) }
-      let flops = Double(runs * batch * length) * 2 * 6 * (4 * 384 * 384 + 2 * 384 * 1536) / t.linear
+      let flops = Double(runs * batch * length) * 2 * 6 * (4 * 384 * 384 + 2 * 384 * 1536) / t.linear * Double(threads)
       print(
-        String(format: "swift threads=1 seq=%d chunks_per_s=%.2f", length, Double(runs * batch) / elapsed),
+        String(format: "swift threads=%d seq=%d chunks_per_s=%.2f", threads, length, Double(runs * batch) / elapsed),
         "linear=\(share(t.linear)) attention=\(share(t.attention)) elementwise=\(share(t.elementwise)) embedding+pooling=\(share(t.embeddingAndPooling))",
         String(format: "linear_gflops=%.1f", flops / 1e9))
+    }
     }
   }
 
