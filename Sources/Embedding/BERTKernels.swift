@@ -98,7 +98,7 @@ enum BERTKernels {
     }
   }
 
-  /// Each row of the square score matrix ← exp(row − max(row)), in place; `sums` ← the row sums.
+  /// Each row of the `rows` × `columns` score block ← exp(row − max(row)), in place; `sums` ← the row sums.
   static func exponentiateRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, sums: UnsafeMutablePointer<Float>) {
     let full = columns & ~7
     for row in 0..<rows {

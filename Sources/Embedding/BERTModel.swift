@@ -31,6 +31,8 @@ public final class BERTModel: @unchecked Sendable {
   let zeroBias: UnsafePointer<Float>
   /// Most tokens evaluated together; bounds scratch memory and keeps activations cache-resident.
   let tokensPerGroup = 2048
+  /// Query rows per attention block: 64 × 256 scores (64 KB) stay in L2 between the two GEMMs.
+  let attentionBlock = 64
 
   /// Loads `config.json` and `model.safetensors` from `directory`.
   public convenience init(directory: URL) throws(ModelFileError) {
@@ -196,14 +198,18 @@ public final class BERTModel: @unchecked Sendable {
         let n = Int32(sequence.count), base = offsets[s]
         guard n > 0 else { continue }
         for head in 0..<heads {
-          let q = qkv + base * 3 * h + head * d
-          let k = q + h, v = q + 2 * h
-          let out = context + base * h + head * d
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, Int32(d), 1, q, Int32(3 * h), k, Int32(3 * h), 0, scores, n)
-          // Unnormalised: exp(s - max) and row sums; the division happens on the d-wide context rows.
-          BERTKernels.exponentiateRows(scores, rows: Int(n), columns: Int(n), sums: sums)
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(d), n, 1, scores, n, v, Int32(3 * h), 0, out, Int32(h))
-          BERTKernels.divideRows(out, rows: Int(n), columns: d, stride: h, by: sums)
+          let k = qkv + base * 3 * h + h + head * d, v = k + h
+          // Query rows in blocks, so a block's scores stay in L2 through softmax and the second GEMM.
+          for first in stride(from: 0, to: Int(n), by: attentionBlock) {
+            let m = Int32(min(attentionBlock, Int(n) - first))
+            let q = qkv + (base + first) * 3 * h + head * d
+            let out = context + (base + first) * h + head * d
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(3 * h), k, Int32(3 * h), 0, scores, n)
+            // Unnormalised: exp(s - max) and row sums; the division happens on the d-wide context rows.
+            BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, scores, n, v, Int32(3 * h), 0, out, Int32(h))
+            BERTKernels.divideRows(out, rows: Int(m), columns: d, stride: h, by: sums)
+          }
         }
       }
       clock.lap(\.attention)
