@@ -17,7 +17,7 @@ import Testing
 
   @Test func fixtureHasCases() { #expect(Self.cases.count >= 16) }
 
-  @Test(arguments: cases)
+  @Test(LocalFixtures.needsInstalledModel, arguments: cases)
   func matchesHuggingFace(_ example: Case) throws {
     let model = try #require(LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
     let tokenizer = try WordPieceTokenizer.load(modelDirectory: model)
@@ -28,7 +28,7 @@ import Testing
     }
   }
 
-  @Test func tokenizerJSONVocabularyGivesTheSameIDs() throws {
+  @Test(LocalFixtures.needsInstalledModel) func tokenizerJSONVocabularyGivesTheSameIDs() throws {
     let model = try #require(LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
     let fromVocab = try WordPieceTokenizer.load(modelDirectory: model)
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wp-\(UUID().uuidString)")
