@@ -4,10 +4,12 @@
 typealias Lanes = SIMD8<Float>
 
 enum BERTKernels {
-  /// e^x for each lane: Cody–Waite range reduction and a degree-6 polynomial (max rel. error ~2 ulp).
+  /// e^x for each lane, x ≤ 0: Cody–Waite range reduction and a degree-6 polynomial (max rel. error ~2 ulp).
   @inline(__always)
   static func exp(_ x: Lanes) -> Lanes {
-    let x = x.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.3))
+    // Only a lower clamp: every caller passes x ≤ 0. (pointwiseMin/Max are scalar loops in the stdlib.)
+    let floor = Lanes(repeating: -87.3)
+    let x = x.replacing(with: floor, where: x .< floor)
     // Adding 1.5·2^23 rounds to the nearest integer and leaves that integer in the low mantissa bits.
     let magic = Lanes(repeating: 12_582_912)
     let shifted = x * 1.442_695_04 + magic
@@ -42,53 +44,46 @@ enum BERTKernels {
     return unsafeBitCast(unsafeBitCast(positive, to: SIMD8<UInt32>.self) | (bits & signMask), to: Lanes.self)
   }
 
-  /// x ← gelu(x + bias) over `rows` rows of `bias.count` columns: 0.5·x·(1 + erf(x/√2)).
-  static func addBiasGELU(_ x: UnsafeMutablePointer<Float>, rows: Int, bias: UnsafePointer<Float>, columns: Int) {
-    precondition(columns % 8 == 0)
-    for row in 0..<rows {
-      let line = UnsafeMutableRawPointer(x + row * columns)
-      let b = UnsafeRawPointer(bias)
-      for j in stride(from: 0, to: columns, by: 8) {
-        let offset = j * 4
-        let v = line.loadUnaligned(fromByteOffset: offset, as: Lanes.self) + b.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
-        let g = v * 0.5 * (1 + erf(v * 0.707_106_77))
-        line.storeBytes(of: g, toByteOffset: offset, as: Lanes.self)
-      }
+  /// x ← gelu(x) = 0.5·x·(1 + erf(x/√2)), in place; `count` is a multiple of 8.
+  static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    let raw = UnsafeMutableRawPointer(x)
+    for offset in stride(from: 0, to: count * 4, by: 32) {
+      let v = raw.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+      raw.storeBytes(of: v * 0.5 * (1 + erf(v * 0.707_106_77)), toByteOffset: offset, as: Lanes.self)
     }
   }
 
-  /// x ← x + bias, row by row.
-  static func addBias(_ x: UnsafeMutablePointer<Float>, rows: Int, bias: UnsafePointer<Float>, columns: Int) {
-    precondition(columns % 8 == 0)
-    for row in 0..<rows {
-      let line = UnsafeMutableRawPointer(x + row * columns)
-      let b = UnsafeRawPointer(bias)
-      for j in stride(from: 0, to: columns * 4, by: 32) {
-        let v = line.loadUnaligned(fromByteOffset: j, as: Lanes.self) + b.loadUnaligned(fromByteOffset: j, as: Lanes.self)
-        line.storeBytes(of: v, toByteOffset: j, as: Lanes.self)
-      }
+  /// Every row of `x` ← `row` (a GEMM's bias, before it accumulates with beta = 1).
+  static func fillRows(_ x: UnsafeMutablePointer<Float>, rows: Int, with row: UnsafePointer<Float>, columns: Int) {
+    for index in 0..<rows { (x + index * columns).update(from: row, count: columns) }
+  }
+
+  /// out ← a + b + c over `count` floats (a multiple of 8).
+  static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    let (ra, rb, rc, ro) = (UnsafeRawPointer(a), UnsafeRawPointer(b), UnsafeRawPointer(c), UnsafeMutableRawPointer(out))
+    for offset in stride(from: 0, to: count * 4, by: 32) {
+      let sum = ra.loadUnaligned(fromByteOffset: offset, as: Lanes.self) + rb.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+        + rc.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+      ro.storeBytes(of: sum, toByteOffset: offset, as: Lanes.self)
     }
   }
 
-  /// residual ← LayerNorm(residual + x + bias) · gamma + beta, row by row.
-  static func addBiasResidualLayerNorm(
-    _ x: UnsafePointer<Float>, residual: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-    bias: UnsafePointer<Float>?, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float
+  /// Each row of `x` ← LayerNorm(row)·gamma + beta, in place; and the same row plus `bias` into `copy`
+  /// (the next GEMM's output, which then accumulates onto the residual and its bias).
+  static func layerNorm(
+    _ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+    epsilon: Float, copyPlus bias: UnsafePointer<Float>, into copy: UnsafeMutablePointer<Float>
   ) {
     precondition(columns % 8 == 0)
     let bytes = columns * 4
-    let g = UnsafeRawPointer(gamma), bt = UnsafeRawPointer(beta)
+    let g = UnsafeRawPointer(gamma), bt = UnsafeRawPointer(beta), b = UnsafeRawPointer(bias)
     for row in 0..<rows {
-      let source = UnsafeRawPointer(x + row * columns)
-      let line = UnsafeMutableRawPointer(residual + row * columns)
-      var sum = Lanes(), squares = Lanes()
-      for j in stride(from: 0, to: bytes, by: 32) {
-        var v = line.loadUnaligned(fromByteOffset: j, as: Lanes.self) + source.loadUnaligned(fromByteOffset: j, as: Lanes.self)
-        if let bias { v += UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: j, as: Lanes.self) }
-        line.storeBytes(of: v, toByteOffset: j, as: Lanes.self)
-        sum += v
-      }
+      let line = UnsafeMutableRawPointer(x + row * columns)
+      let out = UnsafeMutableRawPointer(copy + row * columns)
+      var sum = Lanes()
+      for j in stride(from: 0, to: bytes, by: 32) { sum += line.loadUnaligned(fromByteOffset: j, as: Lanes.self) }
       let mean = sum.sum() / Float(columns)
+      var squares = Lanes()
       for j in stride(from: 0, to: bytes, by: 32) {
         let d = line.loadUnaligned(fromByteOffset: j, as: Lanes.self) - mean
         squares += d * d
@@ -96,42 +91,49 @@ enum BERTKernels {
       let scale = 1 / (squares.sum() / Float(columns) + epsilon).squareRoot()
       for j in stride(from: 0, to: bytes, by: 32) {
         let v = (line.loadUnaligned(fromByteOffset: j, as: Lanes.self) - mean) * scale
-        let out = v * g.loadUnaligned(fromByteOffset: j, as: Lanes.self) + bt.loadUnaligned(fromByteOffset: j, as: Lanes.self)
-        line.storeBytes(of: out, toByteOffset: j, as: Lanes.self)
+        let normed = v * g.loadUnaligned(fromByteOffset: j, as: Lanes.self) + bt.loadUnaligned(fromByteOffset: j, as: Lanes.self)
+        line.storeBytes(of: normed, toByteOffset: j, as: Lanes.self)
+        out.storeBytes(of: normed + b.loadUnaligned(fromByteOffset: j, as: Lanes.self), toByteOffset: j, as: Lanes.self)
       }
     }
   }
 
-  /// Softmax of each of `rows` rows of length `columns` (stride `stride`), in place.
-  static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride rowStride: Int) {
+  /// Each row of the `rows` × `columns` score block ← exp(row − max(row)), in place; `sums` ← the row sums.
+  static func exponentiateRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, sums: UnsafeMutablePointer<Float>) {
     let full = columns & ~7
     for row in 0..<rows {
-      let line = x + row * rowStride
+      let line = x + row * columns
       let raw = UnsafeMutableRawPointer(line)
       var maxLanes = Lanes(repeating: -.infinity)
-      for j in Swift.stride(from: 0, to: full, by: 8) {
-        maxLanes = pointwiseMax(maxLanes, raw.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self))
+      for j in Swift.stride(from: 0, to: full * 4, by: 32) {
+        let v = raw.loadUnaligned(fromByteOffset: j, as: Lanes.self)
+        maxLanes = maxLanes.replacing(with: v, where: v .> maxLanes)
       }
       var maximum = maxLanes.max()
       for j in full..<columns { maximum = Swift.max(maximum, line[j]) }
       var sumLanes = Lanes()
-      for j in Swift.stride(from: 0, to: full, by: 8) {
-        let e = exp(raw.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) - maximum)
-        raw.storeBytes(of: e, toByteOffset: j * 4, as: Lanes.self)
+      for j in Swift.stride(from: 0, to: full * 4, by: 32) {
+        let e = exp(raw.loadUnaligned(fromByteOffset: j, as: Lanes.self) - maximum)
+        raw.storeBytes(of: e, toByteOffset: j, as: Lanes.self)
         sumLanes += e
       }
       var sum = sumLanes.sum()
       if full < columns {
-        var tail = Lanes(repeating: -.infinity)
+        var tail = Lanes(repeating: -100)
         for j in full..<columns { tail[j - full] = line[j] - maximum }
         let e = exp(tail)
         for j in full..<columns { line[j] = e[j - full]; sum += e[j - full] }
       }
-      let inverse = 1 / sum
-      for j in Swift.stride(from: 0, to: full, by: 8) {
-        raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) * inverse, toByteOffset: j * 4, as: Lanes.self)
-      }
-      for j in full..<columns { line[j] *= inverse }
+      sums[row] = sum
+    }
+  }
+
+  /// Row i of the `rows` × `columns` block at `x` (row stride `stride`) ← row / sums[i].
+  static func divideRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride rowStride: Int, by sums: UnsafePointer<Float>) {
+    for row in 0..<rows {
+      let inverse = 1 / sums[row]
+      let line = x + row * rowStride
+      for j in 0..<columns { line[j] *= inverse }
     }
   }
 }

@@ -7,28 +7,32 @@ import GitRAGCore
 /// evaluated on the CPU: matrix products through OpenBLAS `sgemm`, the rest in SIMD kernels.
 ///
 /// Sequences of one call are packed back to back (no padding); every linear layer runs as one GEMM
-/// over all their tokens, attention runs per sequence and head.
-public final class BERTModel: Sendable {
+/// over all their tokens, attention runs per sequence and head. Biases and residuals are written
+/// into a GEMM's output before it runs (`beta = 1`), so no pass over the data only adds them.
+public final class BERTModel: @unchecked Sendable {
+  // @unchecked: every property is a `let` set in init; the pointers point into `storage`, which
+  // this model owns and never writes after init. Forward passes use per-call scratch buffers.
   public let configuration: BERTConfiguration
 
-  struct Layer: Sendable {
+  /// Pointers into `storage`, one transformer layer's tensors.
+  struct Layer: @unchecked Sendable {
+    // @unchecked: read-only pointers into the model's weight storage, which outlives every use.
     /// Query, key and value weights stacked as one [3H, H] matrix; the query rows carry 1/√d.
-    var qkvWeight: [Float], qkvBias: [Float]
-    var outputWeight: [Float], outputBias: [Float]
-    var attentionNormGamma: [Float], attentionNormBeta: [Float]
-    var intermediateWeight: [Float], intermediateBias: [Float]
-    var feedForwardWeight: [Float], feedForwardBias: [Float]
-    var outputNormGamma: [Float], outputNormBeta: [Float]
+    var qkvWeight, qkvBias: UnsafePointer<Float>
+    var outputWeight, outputBias, attentionNormGamma, attentionNormBeta: UnsafePointer<Float>
+    var intermediateWeight, intermediateBias: UnsafePointer<Float>
+    var feedForwardWeight, feedForwardBias, outputNormGamma, outputNormBeta: UnsafePointer<Float>
   }
 
-  let wordEmbeddings: [Float]
-  let positionEmbeddings: [Float]
-  /// Token type 0 embeddings (every token is type 0 for single-text encoding).
-  let tokenTypeEmbedding: [Float]
-  let embeddingNormGamma: [Float], embeddingNormBeta: [Float]
+  private let storage: WeightStorage
   let layers: [Layer]
+  let wordEmbeddings, positionEmbeddings, tokenTypeEmbedding, embeddingNormGamma, embeddingNormBeta: UnsafePointer<Float>
+  /// Zeros, the bias after the last layer's output LayerNorm (nothing follows it).
+  let zeroBias: UnsafePointer<Float>
   /// Most tokens evaluated together; bounds scratch memory and keeps activations cache-resident.
   let tokensPerGroup = 2048
+  /// Query rows per attention block: 64 × 256 scores (64 KB) stay in L2 between the two GEMMs.
+  let attentionBlock = 64
 
   /// Loads `config.json` and `model.safetensors` from `directory`.
   public convenience init(directory: URL) throws(ModelFileError) {
@@ -39,120 +43,124 @@ public final class BERTModel: Sendable {
 
   /// Takes the weights from `weights`, checking every tensor's name, dtype and shape against `configuration`.
   public init(configuration c: BERTConfiguration, weights: SafeTensorsFile) throws(ModelFileError) {
+    guard c.hiddenSize % 8 == 0, c.intermediateSize % 8 == 0 else {
+      throw .malformed(path: weights.path, reason: "hidden and intermediate sizes must be multiples of 8")
+    }
     configuration = c
     let prefix = weights.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
     func tensor(_ name: String, _ shape: Int...) throws(ModelFileError) -> [Float] {
       try weights.floats(prefix + name, shape: shape)
     }
     let h = c.hiddenSize
-    wordEmbeddings = try tensor("embeddings.word_embeddings.weight", c.vocabSize, h)
-    positionEmbeddings = try tensor("embeddings.position_embeddings.weight", c.maxPositions, h)
-    tokenTypeEmbedding = Array(try tensor("embeddings.token_type_embeddings.weight", c.typeVocabSize, h)[0..<h])
-    embeddingNormGamma = try tensor("embeddings.LayerNorm.weight", h)
-    embeddingNormBeta = try tensor("embeddings.LayerNorm.bias", h)
+    var arrays: [[Float]] = []
+    func keep(_ values: [Float]) -> Int { arrays.append(values); return arrays.count - 1 }
+    let word = keep(try tensor("embeddings.word_embeddings.weight", c.vocabSize, h))
+    let position = keep(try tensor("embeddings.position_embeddings.weight", c.maxPositions, h))
+    let type = keep(Array(try tensor("embeddings.token_type_embeddings.weight", c.typeVocabSize, h)[0..<h]))
+    let gamma = keep(try tensor("embeddings.LayerNorm.weight", h))
+    let beta = keep(try tensor("embeddings.LayerNorm.bias", h))
+    let zero = keep([Float](repeating: 0, count: h))
     let scale = 1 / Float(h / c.headCount).squareRoot()
-    var layers: [Layer] = []
+    var layerIndices: [[Int]] = []
     for index in 0..<c.layerCount {
       let p = "encoder.layer.\(index)."
       let query = try tensor(p + "attention.self.query.weight", h, h).map { $0 * scale }
       let queryBias = try tensor(p + "attention.self.query.bias", h).map { $0 * scale }
-      layers.append(
-        Layer(
-          qkvWeight: query + (try tensor(p + "attention.self.key.weight", h, h)) + (try tensor(p + "attention.self.value.weight", h, h)),
-          qkvBias: queryBias + (try tensor(p + "attention.self.key.bias", h)) + (try tensor(p + "attention.self.value.bias", h)),
-          outputWeight: try tensor(p + "attention.output.dense.weight", h, h),
-          outputBias: try tensor(p + "attention.output.dense.bias", h),
-          attentionNormGamma: try tensor(p + "attention.output.LayerNorm.weight", h),
-          attentionNormBeta: try tensor(p + "attention.output.LayerNorm.bias", h),
-          intermediateWeight: try tensor(p + "intermediate.dense.weight", c.intermediateSize, h),
-          intermediateBias: try tensor(p + "intermediate.dense.bias", c.intermediateSize),
-          feedForwardWeight: try tensor(p + "output.dense.weight", h, c.intermediateSize),
-          feedForwardBias: try tensor(p + "output.dense.bias", h),
-          outputNormGamma: try tensor(p + "output.LayerNorm.weight", h),
-          outputNormBeta: try tensor(p + "output.LayerNorm.bias", h)
-        ))
+      layerIndices.append([
+        keep(query + (try tensor(p + "attention.self.key.weight", h, h)) + (try tensor(p + "attention.self.value.weight", h, h))),
+        keep(queryBias + (try tensor(p + "attention.self.key.bias", h)) + (try tensor(p + "attention.self.value.bias", h))),
+        keep(try tensor(p + "attention.output.dense.weight", h, h)),
+        keep(try tensor(p + "attention.output.dense.bias", h)),
+        keep(try tensor(p + "attention.output.LayerNorm.weight", h)),
+        keep(try tensor(p + "attention.output.LayerNorm.bias", h)),
+        keep(try tensor(p + "intermediate.dense.weight", c.intermediateSize, h)),
+        keep(try tensor(p + "intermediate.dense.bias", c.intermediateSize)),
+        keep(try tensor(p + "output.dense.weight", h, c.intermediateSize)),
+        keep(try tensor(p + "output.dense.bias", h)),
+        keep(try tensor(p + "output.LayerNorm.weight", h)),
+        keep(try tensor(p + "output.LayerNorm.bias", h)),
+      ])
     }
-    self.layers = layers
-    guard h % 8 == 0, c.intermediateSize % 8 == 0 else {
-      throw .malformed(path: weights.path, reason: "hidden and intermediate sizes must be multiples of 8")
+    storage = WeightStorage(arrays)
+    let s = storage
+    wordEmbeddings = s[word]; positionEmbeddings = s[position]; tokenTypeEmbedding = s[type]
+    embeddingNormGamma = s[gamma]; embeddingNormBeta = s[beta]; zeroBias = s[zero]
+    layers = layerIndices.map { i in
+      Layer(
+        qkvWeight: s[i[0]], qkvBias: s[i[1]], outputWeight: s[i[2]], outputBias: s[i[3]],
+        attentionNormGamma: s[i[4]], attentionNormBeta: s[i[5]], intermediateWeight: s[i[6]], intermediateBias: s[i[7]],
+        feedForwardWeight: s[i[8]], feedForwardBias: s[i[9]], outputNormGamma: s[i[10]], outputNormBeta: s[i[11]])
     }
     BLASThreads.useOneThread()
   }
 
-  /// Where the time of forward passes went, in seconds (filled by `embed(_:timings:)`).
+  /// Where the time of forward passes went, in seconds (filled by `embed(_:threads:timings:)`).
   public struct Timings: Sendable, Equatable {
-    /// The four linear layers of every transformer layer (OpenBLAS sgemm).
+    /// The four linear layers of every transformer layer (OpenBLAS sgemm), biases included.
     public var linear: Double = 0
     /// Attention: per-sequence, per-head score and context sgemms and the softmax.
     public var attention: Double = 0
-    /// Bias, GELU, residual and LayerNorm kernels.
+    /// GELU and LayerNorm kernels.
     public var elementwise: Double = 0
     /// Embedding lookup and pooling.
     public var embeddingAndPooling: Double = 0
     public init() {}
     public var total: Double { linear + attention + elementwise + embeddingAndPooling }
+
+    mutating func add(_ other: Timings) {
+      linear += other.linear; attention += other.attention
+      elementwise += other.elementwise; embeddingAndPooling += other.embeddingAndPooling
+    }
   }
 
   /// Mean-pooled, L2-normalised embeddings of token-id sequences, one per sequence, in order.
   ///
   /// Sequences longer than `maxPositions` are cut; ids outside the vocabulary read as id 0; an
-  /// empty sequence gives a zero vector.
-  public func embed(_ sequences: [[Int32]]) -> [[Float]] {
+  /// empty sequence gives a zero vector. With `threads` > 1, groups of sequences run on that many
+  /// threads at once (OpenBLAS itself stays single-threaded).
+  public func embed(_ sequences: [[Int32]], threads: Int = 1) -> [[Float]] {
     var timings: Timings?
-    return embed(sequences, timings: &timings)
+    return embed(sequences, threads: threads, timings: &timings)
   }
 
-  /// `embed(_:)`, adding the time each phase took to `timings` when it is not nil.
-  public func embed(_ sequences: [[Int32]], timings: inout Timings?) -> [[Float]] {
+  /// `embed(_:threads:)`, adding the time each phase took (summed over threads) to `timings` when it is not nil.
+  public func embed(_ sequences: [[Int32]], threads: Int = 1, timings: inout Timings?) -> [[Float]] {
     let limit = configuration.maxPositions
     let sequences = sequences.map { $0.count > limit ? Array($0[0..<limit]) : $0 }
-    var results = [[Float]](repeating: [], count: sequences.count)
-    var workspace = Workspace(configuration: configuration, tokens: min(tokensPerGroup, max(1, sequences.map(\.count).reduce(0, +))), longest: sequences.map(\.count).max() ?? 1)
-    var group: [Int] = []
+    let total = sequences.reduce(0) { $0 + $1.count }
+    let threads = max(1, threads)
+    // Groups of whole sequences, at most `budget` tokens each (a longer sequence is a group alone).
+    let budget = min(tokensPerGroup, max(1, (total + threads - 1) / threads))
+    var groups: [[Int]] = []
     var groupTokens = 0
-    func run() {
-      guard !group.isEmpty else { return }
-      let vectors = forward(group.map { sequences[$0] }, workspace: &workspace, timings: &timings)
-      for (index, vector) in zip(group, vectors) { results[index] = vector }
-      group.removeAll()
-      groupTokens = 0
-    }
     for (index, sequence) in sequences.enumerated() {
-      if groupTokens + sequence.count > tokensPerGroup { run() }
-      group.append(index)
+      if groups.isEmpty || (groupTokens + sequence.count > budget && !groups[groups.count - 1].isEmpty) {
+        groups.append([])
+        groupTokens = 0
+      }
+      groups[groups.count - 1].append(index)
       groupTokens += sequence.count
     }
-    run()
-    return results
-  }
-
-  /// Scratch buffers for one group of tokens.
-  struct Workspace {
-    var hidden: [Float], qkv: [Float], context: [Float], projected: [Float], intermediate: [Float], scores: [Float]
-    var capacity: Int
-
-    init(configuration c: BERTConfiguration, tokens: Int, longest: Int) {
-      capacity = 0
-      hidden = []; qkv = []; context = []; projected = []; intermediate = []; scores = []
-      reserve(configuration: c, tokens: tokens, longest: longest)
-    }
-
-    mutating func reserve(configuration c: BERTConfiguration, tokens: Int, longest: Int) {
-      if tokens > capacity {
-        capacity = tokens
-        hidden = [Float](repeating: 0, count: tokens * c.hiddenSize)
-        qkv = [Float](repeating: 0, count: tokens * 3 * c.hiddenSize)
-        context = [Float](repeating: 0, count: tokens * c.hiddenSize)
-        projected = [Float](repeating: 0, count: tokens * c.hiddenSize)
-        intermediate = [Float](repeating: 0, count: tokens * c.intermediateSize)
+    let results = ResultSlots(count: sequences.count)
+    let allGroups = groups
+    let workers = min(threads, groups.count)
+    let measure = timings != nil
+    let work: @Sendable (Int) -> Void = { worker in
+      let workspace = Workspace()
+      var clock = PhaseClock(enabled: measure)
+      for group in stride(from: worker, to: allGroups.count, by: workers) {
+        let members = allGroups[group]
+        let vectors = self.forward(members.map { sequences[$0] }, workspace: workspace, clock: &clock)
+        for (index, vector) in zip(members, vectors) { results.set(index, vector, worker: worker) }
       }
-      if scores.count < longest * longest { scores = [Float](repeating: 0, count: longest * longest) }
+      results.addTimings(clock.spent)
     }
+    if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+    if measure { timings!.add(results.timings) }
+    return results.vectors
   }
 
-  private func forward(_ sequences: [[Int32]], workspace: inout Workspace, timings: inout Timings?) -> [[Float]] {
-    var clock = PhaseClock(enabled: timings != nil)
-    defer { if timings != nil { clock.add(to: &timings!) } }
+  private func forward(_ sequences: [[Int32]], workspace: Workspace, clock: inout PhaseClock) -> [[Float]] {
     let c = configuration
     let h = c.hiddenSize, inter = c.intermediateSize, heads = c.headCount, d = h / heads
     let total = sequences.reduce(0) { $0 + $1.count }
@@ -162,146 +170,192 @@ public final class BERTModel: Sendable {
     var offsets: [Int] = []
     var start = 0
     for sequence in sequences { offsets.append(start); start += sequence.count }
+    // `x` holds the layer input; `residual` holds x + the next output-projection bias, where the
+    // attention output projection accumulates. They swap roles inside each layer.
+    var x = workspace.hidden, residual = workspace.residual
+    let qkv = workspace.qkv, context = workspace.context, intermediate = workspace.intermediate
+    let scores = workspace.scores, sums = workspace.sums
+    clock.start()
 
-    workspace.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
-      let hidden = hiddenBuffer.baseAddress!
-      // Embeddings: word + position + type, then LayerNorm (the sum goes through the fused kernel).
-      workspace.projected.withUnsafeMutableBufferPointer { sumBuffer in
-        let sum = sumBuffer.baseAddress!
-        wordEmbeddings.withUnsafeBufferPointer { words in
-          positionEmbeddings.withUnsafeBufferPointer { positions in
-            for (s, sequence) in sequences.enumerated() {
-              for (p, id) in sequence.enumerated() {
-                let row = offsets[s] + p
-                let token = (id >= 0 && Int(id) < c.vocabSize) ? Int(id) : 0
-                (hidden + row * h).update(from: words.baseAddress! + token * h, count: h)
-                (sum + row * h).update(from: positions.baseAddress! + p * h, count: h)
-              }
-            }
-          }
-        }
-        tokenTypeEmbedding.withUnsafeBufferPointer { type in
-          embeddingNormGamma.withUnsafeBufferPointer { gamma in
-            embeddingNormBeta.withUnsafeBufferPointer { beta in
-              BERTKernels.addBiasResidualLayerNorm(
-                sum, residual: hidden, rows: total, columns: h, bias: type.baseAddress!,
-                gamma: gamma.baseAddress!, beta: beta.baseAddress!, epsilon: c.layerNormEpsilon)
-            }
+    // Embeddings: word + position + type 0, then LayerNorm.
+    for (s, sequence) in sequences.enumerated() {
+      for (p, id) in sequence.enumerated() {
+        let row = offsets[s] + p
+        let token = (id >= 0 && Int(id) < c.vocabSize) ? Int(id) : 0
+        BERTKernels.add(wordEmbeddings + token * h, positionEmbeddings + p * h, tokenTypeEmbedding, into: x + row * h, count: h)
+      }
+    }
+    BERTKernels.layerNorm(
+      x, rows: total, columns: h, gamma: embeddingNormGamma, beta: embeddingNormBeta, epsilon: c.layerNormEpsilon,
+      copyPlus: layers.first?.outputBias ?? zeroBias, into: residual)
+    clock.lap(\.embeddingAndPooling)
+
+    for (index, layer) in layers.enumerated() {
+      BERTKernels.fillRows(qkv, rows: total, with: layer.qkvBias, columns: 3 * h)
+      Self.accumulate(x, rows: total, inputs: h, weight: layer.qkvWeight, outputs: 3 * h, into: qkv)
+      clock.lap(\.linear)
+      for (s, sequence) in sequences.enumerated() {
+        let n = Int32(sequence.count), base = offsets[s]
+        guard n > 0 else { continue }
+        for head in 0..<heads {
+          let k = qkv + base * 3 * h + h + head * d, v = k + h
+          // Query rows in blocks, so a block's scores stay in L2 through softmax and the second GEMM.
+          for first in stride(from: 0, to: Int(n), by: attentionBlock) {
+            let m = Int32(min(attentionBlock, Int(n) - first))
+            let q = qkv + (base + first) * 3 * h + head * d
+            let out = context + (base + first) * h + head * d
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(3 * h), k, Int32(3 * h), 0, scores, n)
+            // Unnormalised: exp(s - max) and row sums; the division happens on the d-wide context rows.
+            BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, scores, n, v, Int32(3 * h), 0, out, Int32(h))
+            BERTKernels.divideRows(out, rows: Int(m), columns: d, stride: h, by: sums)
           }
         }
       }
-
-      clock.lap(\.embeddingAndPooling)
-      for layer in layers {
-        workspace.qkv.withUnsafeMutableBufferPointer { qkvBuffer in
-          let qkv = qkvBuffer.baseAddress!
-          Self.linear(hidden, rows: total, inputs: h, weight: layer.qkvWeight, outputs: 3 * h, into: qkv)
-          clock.lap(\.linear)
-          layer.qkvBias.withUnsafeBufferPointer { BERTKernels.addBias(qkv, rows: total, bias: $0.baseAddress!, columns: 3 * h) }
-          clock.lap(\.elementwise)
-          workspace.context.withUnsafeMutableBufferPointer { contextBuffer in
-            let context = contextBuffer.baseAddress!
-            workspace.scores.withUnsafeMutableBufferPointer { scoresBuffer in
-              let scores = scoresBuffer.baseAddress!
-              for (s, sequence) in sequences.enumerated() {
-                let n = Int32(sequence.count), base = offsets[s]
-                guard n > 0 else { continue }
-                for head in 0..<heads {
-                  let q = qkv + base * 3 * h + head * d
-                  let k = q + h, v = q + 2 * h
-                  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, Int32(d), 1, q, Int32(3 * h), k, Int32(3 * h), 0, scores, n)
-                  BERTKernels.softmaxRows(scores, rows: Int(n), columns: Int(n), stride: Int(n))
-                  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(d), n, 1, scores, n, v, Int32(3 * h), 0, context + base * h + head * d, Int32(h))
-                }
-              }
-            }
-            clock.lap(\.attention)
-            workspace.projected.withUnsafeMutableBufferPointer { projectedBuffer in
-              let projected = projectedBuffer.baseAddress!
-              Self.linear(context, rows: total, inputs: h, weight: layer.outputWeight, outputs: h, into: projected)
-              clock.lap(\.linear)
-              Self.addResidualNorm(projected, hidden, rows: total, columns: h, bias: layer.outputBias, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta, epsilon: c.layerNormEpsilon)
-            }
-          }
-        }
-        workspace.intermediate.withUnsafeMutableBufferPointer { interBuffer in
-          let intermediate = interBuffer.baseAddress!
-          clock.lap(\.elementwise)
-          Self.linear(hidden, rows: total, inputs: h, weight: layer.intermediateWeight, outputs: inter, into: intermediate)
-          clock.lap(\.linear)
-          layer.intermediateBias.withUnsafeBufferPointer { BERTKernels.addBiasGELU(intermediate, rows: total, bias: $0.baseAddress!, columns: inter) }
-          clock.lap(\.elementwise)
-          workspace.projected.withUnsafeMutableBufferPointer { projectedBuffer in
-            let projected = projectedBuffer.baseAddress!
-            Self.linear(intermediate, rows: total, inputs: inter, weight: layer.feedForwardWeight, outputs: h, into: projected)
-            clock.lap(\.linear)
-            Self.addResidualNorm(projected, hidden, rows: total, columns: h, bias: layer.feedForwardBias, gamma: layer.outputNormGamma, beta: layer.outputNormBeta, epsilon: c.layerNormEpsilon)
-            clock.lap(\.elementwise)
-          }
-        }
-      }
+      clock.lap(\.attention)
+      // residual = x + bias + context·Wᵀ; then y = LayerNorm(residual), and x ← y + feed-forward bias.
+      Self.accumulate(context, rows: total, inputs: h, weight: layer.outputWeight, outputs: h, into: residual)
+      clock.lap(\.linear)
+      BERTKernels.layerNorm(
+        residual, rows: total, columns: h, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta,
+        epsilon: c.layerNormEpsilon, copyPlus: layer.feedForwardBias, into: x)
+      swap(&x, &residual)
+      clock.lap(\.elementwise)
+      BERTKernels.fillRows(intermediate, rows: total, with: layer.intermediateBias, columns: inter)
+      Self.accumulate(x, rows: total, inputs: h, weight: layer.intermediateWeight, outputs: inter, into: intermediate)
+      clock.lap(\.linear)
+      BERTKernels.gelu(intermediate, count: total * inter)
+      clock.lap(\.elementwise)
+      Self.accumulate(intermediate, rows: total, inputs: inter, weight: layer.feedForwardWeight, outputs: h, into: residual)
+      clock.lap(\.linear)
+      let nextBias = index + 1 < layers.count ? layers[index + 1].outputBias : zeroBias
+      BERTKernels.layerNorm(
+        residual, rows: total, columns: h, gamma: layer.outputNormGamma, beta: layer.outputNormBeta,
+        epsilon: c.layerNormEpsilon, copyPlus: nextBias, into: x)
+      swap(&x, &residual)
+      clock.lap(\.elementwise)
     }
 
     // Mean pooling over every token (no padding, so the attention mask is all ones), then L2.
     defer { clock.lap(\.embeddingAndPooling) }
-    return workspace.hidden.withUnsafeBufferPointer { hidden in
-      sequences.enumerated().map { s, sequence in
-        var vector = [Float](repeating: 0, count: h)
-        guard !sequence.isEmpty else { return vector }
-        for row in offsets[s]..<(offsets[s] + sequence.count) {
-          for j in 0..<h { vector[j] += hidden[row * h + j] }
-        }
-        let count = Float(sequence.count)
-        var norm: Float = 0
-        for j in 0..<h { vector[j] /= count; norm += vector[j] * vector[j] }
-        let inverse = 1 / max(norm.squareRoot(), 1e-12)
-        for j in 0..<h { vector[j] *= inverse }
-        return vector
+    return sequences.enumerated().map { s, sequence in
+      var vector = [Float](repeating: 0, count: h)
+      guard !sequence.isEmpty else { return vector }
+      for row in offsets[s]..<(offsets[s] + sequence.count) {
+        for j in 0..<h { vector[j] += x[row * h + j] }
       }
+      let count = Float(sequence.count)
+      var norm: Float = 0
+      for j in 0..<h { vector[j] /= count; norm += vector[j] * vector[j] }
+      let inverse = 1 / max(norm.squareRoot(), 1e-12)
+      for j in 0..<h { vector[j] *= inverse }
+      return vector
     }
   }
 
-  /// output[rows, outputs] = input[rows, inputs] · weightᵀ, with `weight` stored [outputs, inputs] as PyTorch does.
-  private static func linear(_ input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: [Float], outputs: Int, into output: UnsafeMutablePointer<Float>) {
-    weight.withUnsafeBufferPointer { w in
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1, input, Int32(inputs), w.baseAddress!, Int32(inputs), 0, output, Int32(outputs))
+  /// output[rows, outputs] += input[rows, inputs] · weightᵀ, with `weight` stored [outputs, inputs] as PyTorch does.
+  private static func accumulate(_ input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int, into output: UnsafeMutablePointer<Float>) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1, input, Int32(inputs), weight, Int32(inputs), 1, output, Int32(outputs))
+  }
+}
+
+/// Every weight tensor in one allocation, freed with the model.
+final class WeightStorage: @unchecked Sendable {
+  // @unchecked: written only in init, read-only afterwards.
+  private let base: UnsafeMutablePointer<Float>
+  private let offsets: [Int]
+
+  init(_ arrays: [[Float]]) {
+    // Each tensor starts on a 64-byte boundary.
+    var offsets: [Int] = []
+    var size = 0
+    for array in arrays { offsets.append(size); size += (array.count + 15) & ~15 }
+    base = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(size, 1))
+    for (array, offset) in zip(arrays, offsets) { (base + offset).initialize(from: array, count: array.count) }
+    self.offsets = offsets
+  }
+
+  subscript(index: Int) -> UnsafePointer<Float> { UnsafePointer(base + offsets[index]) }
+
+  deinit { base.deallocate() }
+}
+
+/// Scratch buffers of one worker, grown as needed.
+final class Workspace {
+  private(set) var hidden = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private(set) var residual = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private(set) var qkv = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private(set) var context = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private(set) var intermediate = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private(set) var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private(set) var sums = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private var tokens = 0, longest = 0
+
+  func reserve(configuration c: BERTConfiguration, tokens: Int, longest: Int) {
+    func grow(_ pointer: inout UnsafeMutablePointer<Float>, _ count: Int) {
+      pointer.deallocate()
+      pointer = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+      pointer.initialize(repeating: 0, count: count)
+    }
+    if tokens > self.tokens {
+      self.tokens = tokens
+      grow(&hidden, tokens * c.hiddenSize)
+      grow(&residual, tokens * c.hiddenSize)
+      grow(&qkv, tokens * 3 * c.hiddenSize)
+      grow(&context, tokens * c.hiddenSize)
+      grow(&intermediate, tokens * c.intermediateSize)
+    }
+    if longest > self.longest {
+      self.longest = longest
+      grow(&scores, longest * longest)
+      grow(&sums, longest)
     }
   }
 
-  private static func addResidualNorm(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: [Float], gamma: [Float], beta: [Float], epsilon: Float) {
-    bias.withUnsafeBufferPointer { b in
-      gamma.withUnsafeBufferPointer { g in
-        beta.withUnsafeBufferPointer { bt in
-          BERTKernels.addBiasResidualLayerNorm(x, residual: residual, rows: rows, columns: columns, bias: b.baseAddress!, gamma: g.baseAddress!, beta: bt.baseAddress!, epsilon: epsilon)
-        }
-      }
-    }
+  deinit {
+    for pointer in [hidden, residual, qkv, context, intermediate, scores, sums] { pointer.deallocate() }
   }
+}
+
+/// Result vectors written by several workers, each index by exactly one.
+final class ResultSlots: @unchecked Sendable {
+  // @unchecked: every slot is written by one worker, and read only after all workers finished;
+  // the timings are merged under the lock.
+  private var slots: [[Float]]
+  private var merged = BERTModel.Timings()
+  private let lock = NSLock()
+
+  init(count: Int) { slots = [[Float]](repeating: [], count: count) }
+
+  func set(_ index: Int, _ vector: [Float], worker: Int) {
+    lock.lock(); defer { lock.unlock() }
+    slots[index] = vector
+  }
+
+  func addTimings(_ timings: BERTModel.Timings) {
+    lock.lock(); defer { lock.unlock() }
+    merged.add(timings)
+  }
+
+  var vectors: [[Float]] { lock.lock(); defer { lock.unlock() }; return slots }
+  var timings: BERTModel.Timings { lock.lock(); defer { lock.unlock() }; return merged }
 }
 
 /// Splits a forward pass into phases when asked to; free when not.
 struct PhaseClock {
   let enabled: Bool
-  private var last: UInt64
-  private var spent = BERTModel.Timings()
+  private var last: UInt64 = 0
+  private(set) var spent = BERTModel.Timings()
 
-  init(enabled: Bool) {
-    self.enabled = enabled
-    last = enabled ? DispatchTime.now().uptimeNanoseconds : 0
-  }
+  init(enabled: Bool) { self.enabled = enabled }
+
+  mutating func start() { if enabled { last = DispatchTime.now().uptimeNanoseconds } }
 
   mutating func lap(_ phase: WritableKeyPath<BERTModel.Timings, Double>) {
     guard enabled else { return }
     let now = DispatchTime.now().uptimeNanoseconds
     spent[keyPath: phase] += Double(now - last) / 1e9
     last = now
-  }
-
-  func add(to timings: inout BERTModel.Timings) {
-    timings.linear += spent.linear
-    timings.attention += spent.attention
-    timings.elementwise += spent.elementwise
-    timings.embeddingAndPooling += spent.embeddingAndPooling
   }
 }
 

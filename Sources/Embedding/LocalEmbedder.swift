@@ -34,6 +34,8 @@ public final class LocalEmbedder: Embedder {
   public let model: BERTModel
   /// Texts per forward pass.
   public let batchSize: Int
+  /// Threads one forward pass uses (OpenBLAS itself always runs single-threaded).
+  public let threads: Int
   /// `local:<model folder name>:<dimension>:mean:l2`.
   public let fingerprint: String
   public var dimension: Int { model.configuration.hiddenSize }
@@ -41,8 +43,9 @@ public final class LocalEmbedder: Embedder {
   // Forward passes run here, never on the cooperative pool: they take hundreds of milliseconds.
   private let queue = DispatchQueue(label: "git-rag.local-embedder", qos: .userInitiated)
 
-  /// Loads tokenizer, configuration and weights from `modelDirectory`.
-  public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32) throws {
+  /// Loads tokenizer, configuration and weights from `modelDirectory`. `threads` > 1 splits each
+  /// batch across that many threads (the default, 1, leaves the other cores to the rest of a sync).
+  public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32, threads: Int = 1) throws {
     let name = modelDirectory.standardizedFileURL.lastPathComponent
     var isDirectory: ObjCBool = false
     let manager = FileManager.default
@@ -72,6 +75,7 @@ public final class LocalEmbedder: Embedder {
     self.tokenizer = tokenizer
     self.model = try BERTModel(directory: modelDirectory)
     self.batchSize = max(1, batchSize)
+    self.threads = max(1, threads)
     self.fingerprint = "local:\(name):\(configuration.hiddenSize):mean:l2"
   }
 
@@ -95,6 +99,6 @@ public final class LocalEmbedder: Embedder {
 
   /// Embeds `texts` on the calling thread, in one forward pass.
   public func embedNow(_ texts: [String]) -> [[Float]] {
-    model.embed(texts.map(tokenizer.encode))
+    model.embed(texts.map(tokenizer.encode), threads: threads)
   }
 }

@@ -15,6 +15,8 @@ public struct WordPieceTokenizer: Sendable {
   public let unknownID: Int32
   /// Words longer than this (in Unicode scalars) become `[UNK]` whole.
   public let maxWordLength = 100
+  /// UTF-8 length of the longest vocabulary entry (with its `##`).
+  private let longestToken: Int
 
   /// A tokenizer over `tokens`, where a token's id is its index (the order of `vocab.txt`).
   public init(tokens: [String], maxLength: Int = 256) throws(ModelFileError) {
@@ -32,6 +34,7 @@ public struct WordPieceTokenizer: Sendable {
     classifierID = cls
     separatorID = sep
     unknownID = unk
+    longestToken = vocabulary.keys.map(\.utf8.count).max() ?? 0
   }
 
   /// Loads `vocab.txt` from `directory`, or the WordPiece vocabulary inside `tokenizer.json`.
@@ -98,6 +101,7 @@ public struct WordPieceTokenizer: Sendable {
     var segment: [Unicode.Scalar] = []
     var segmentIsASCII = true
     var word: [Unicode.Scalar] = []
+    var cache = ScalarCache()
     // Returns false once `limit` pieces were emitted.
     func emitWord() -> Bool {
       defer { word.removeAll(keepingCapacity: true) }
@@ -114,7 +118,7 @@ public struct WordPieceTokenizer: Sendable {
     func emitSegment() -> Bool {
       defer { segment.removeAll(keepingCapacity: true); segmentIsASCII = true }
       guard !segment.isEmpty else { return true }
-      if !segmentIsASCII { segment = Self.stripAccentsAndLowercase(segment) }
+      if !segmentIsASCII { segment = Self.stripAccentsAndLowercase(segment, cache: &cache) }
       for scalar in segment {
         if Self.isWhitespace(scalar) {
           guard emitWord() else { return false }
@@ -155,48 +159,111 @@ public struct WordPieceTokenizer: Sendable {
     _ = emitSegment()
   }
 
-  /// Strip accents (NFD, drop nonspacing marks), then lowercase, as BertNormalizer does.
-  static func stripAccentsAndLowercase(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
-    var string = String.UnicodeScalarView()
-    string.append(contentsOf: scalars)
-    let decomposed = String(string).decomposedStringWithCanonicalMapping
+  /// Greedy longest-match WordPiece; a word with any unknown remainder is one `[UNK]`.
+  private func wordPieces(_ word: [Unicode.Scalar], _ body: (Int32) -> Void) {
+    if word.count > maxWordLength { body(unknownID); return }
+    // Candidates are looked up as UTF-8: the word's bytes from scalar `start` to `end`, after "##"
+    // unless `start` is 0.
+    var bytes: [UInt8] = []
+    var boundaries: [Int] = [0]
+    for scalar in word {
+      UTF8.encode(scalar) { bytes.append($0) }
+      boundaries.append(bytes.count)
+    }
+    var continuation: [UInt8] = [0x23, 0x23]
+    var ids: [Int32] = []
+    var start = 0
+    var found = true
+    while found, start < word.count {
+      var end = word.count
+      // No vocabulary entry is longer than `longestToken` bytes: skip candidates that are.
+      while end > start, boundaries[end] - boundaries[start] > longestToken { end -= 1 }
+      var id: Int32?
+      while end > start {
+        let piece = bytes[boundaries[start]..<boundaries[end]]
+        let candidate: String
+        if start == 0 {
+          candidate = String(decoding: piece, as: UTF8.self)
+        } else {
+          continuation.removeSubrange(2...)
+          continuation.append(contentsOf: piece)
+          candidate = String(decoding: continuation, as: UTF8.self)
+        }
+        if let match = vocabulary[candidate] { id = match; break }
+        end -= 1
+      }
+      if let id { ids.append(id); start = end } else { found = false }
+    }
+    if found { ids.forEach(body) } else { body(unknownID) }
+  }
+
+  /// Per-scalar results of the Unicode lookups `stripAccentsAndLowercase` needs, for one text.
+  struct ScalarCache {
+    var decompositions: [UInt32: [Unicode.Scalar]] = [:]
+    var lowercase: [UInt32: [Unicode.Scalar]] = [:]
+
+    /// Full canonical decomposition of one scalar.
+    mutating func decomposition(_ scalar: Unicode.Scalar) -> [Unicode.Scalar] {
+      if let known = decompositions[scalar.value] { return known }
+      let result = Array(String(Character(scalar)).decomposedStringWithCanonicalMapping.unicodeScalars)
+      decompositions[scalar.value] = result
+      return result
+    }
+
+    mutating func lowercased(_ scalar: Unicode.Scalar) -> [Unicode.Scalar] {
+      if let known = lowercase[scalar.value] { return known }
+      let properties = scalar.properties
+      let result = properties.changesWhenLowercased ? Array(properties.lowercaseMapping.unicodeScalars) : [scalar]
+      lowercase[scalar.value] = result
+      return result
+    }
+  }
+
+  /// Strip accents (NFD, drop nonspacing marks), then lowercase, as BertNormalizer does. NFD is
+  /// each scalar's canonical decomposition followed by the canonical ordering of combining marks.
+  static func stripAccentsAndLowercase(_ scalars: [Unicode.Scalar], cache: inout ScalarCache) -> [Unicode.Scalar] {
+    var decomposed: [Unicode.Scalar] = []
+    decomposed.reserveCapacity(scalars.count + 4)
+    var hasMarks = false
+    for scalar in scalars {
+      if scalar.value < 0xC0 {
+        decomposed.append(scalar)
+      } else {
+        for part in cache.decomposition(scalar) {
+          if part.properties.canonicalCombiningClass != .notReordered { hasMarks = true }
+          decomposed.append(part)
+        }
+      }
+    }
+    if hasMarks { canonicallyOrder(&decomposed) }
     var result: [Unicode.Scalar] = []
-    result.reserveCapacity(scalars.count)
-    for scalar in decomposed.unicodeScalars {
+    result.reserveCapacity(decomposed.count)
+    for scalar in decomposed {
       if scalar.value < 0x80 {
         result.append(scalar.value >= 0x41 && scalar.value <= 0x5A ? Unicode.Scalar(scalar.value + 0x20)! : scalar)
-        continue
-      }
-      let properties = scalar.properties
-      if properties.generalCategory == .nonspacingMark { continue }
-      if properties.changesWhenLowercased {
-        result.append(contentsOf: properties.lowercaseMapping.unicodeScalars)
-      } else {
-        result.append(scalar)
+      } else if scalar.properties.generalCategory != .nonspacingMark {
+        result.append(contentsOf: cache.lowercased(scalar))
       }
     }
     return result
   }
 
-  /// Greedy longest-match WordPiece; a word with any unknown remainder is one `[UNK]`.
-  private func wordPieces(_ word: [Unicode.Scalar], _ body: (Int32) -> Void) {
-    if word.count > maxWordLength { body(unknownID); return }
-    var ids: [Int32] = []
-    var start = 0
-    while start < word.count {
-      var end = word.count
-      var found: Int32?
-      while start < end {
-        var candidate = start > 0 ? "##" : ""
-        candidate.unicodeScalars.append(contentsOf: word[start..<end])
-        if let id = vocabulary[candidate] { found = id; break }
-        end -= 1
+  /// Stable sort of every run of non-starters by combining class (Unicode canonical ordering).
+  static func canonicallyOrder(_ scalars: inout [Unicode.Scalar]) {
+    var index = 0
+    while index < scalars.count {
+      guard scalars[index].properties.canonicalCombiningClass != .notReordered else { index += 1; continue }
+      var end = index
+      while end < scalars.count, scalars[end].properties.canonicalCombiningClass != .notReordered { end += 1 }
+      if end - index > 1 {
+        let run = scalars[index..<end].enumerated().sorted {
+          let (a, b) = ($0.element.properties.canonicalCombiningClass.rawValue, $1.element.properties.canonicalCombiningClass.rawValue)
+          return a != b ? a < b : $0.offset < $1.offset
+        }
+        scalars.replaceSubrange(index..<end, with: run.map(\.element))
       }
-      guard let id = found else { body(unknownID); return }
-      ids.append(id)
-      start = end
+      index = end
     }
-    ids.forEach(body)
   }
 
   /// Cc, Cf, Cs, Co, Cn except tab, newline and carriage return (which count as whitespace).

@@ -4,8 +4,8 @@ import GitRAGCore
 import Testing
 
 @Suite struct LocalEmbedderTests {
-  @Test func matchesSentenceTransformers() async throws {
-    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing))
+  @Test(LocalFixtures.needsInstalledModel) func matchesSentenceTransformers() async throws {
+    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing)).get()
     let reference = try #require(try LocalFixtures.json("st_ref") as? [String: Any])
     let sentences = try #require(reference["sentences"] as? [String])
     let expected = try #require(reference["embeddings"] as? [[Double]])
@@ -20,8 +20,8 @@ import Testing
     }
   }
 
-  @Test func describesItself() async throws {
-    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing))
+  @Test(LocalFixtures.needsInstalledModel) func describesItself() async throws {
+    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing)).get()
     let generic: any Embedder = embedder
     #expect(try await generic.fingerprint == "local:all-MiniLM-L6-v2:384:mean:l2")
     #expect(try await generic.dimension == 384)
@@ -30,8 +30,8 @@ import Testing
     #expect(embedder.tokenCount("Hello, World!") == 6)
   }
 
-  @Test func emptyAndHugeTexts() async throws {
-    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing))
+  @Test(LocalFixtures.needsInstalledModel) func emptyAndHugeTexts() async throws {
+    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing)).get()
     let huge = String(repeating: "let value = compute(index) // a line of code\n", count: 1_000_000 / 45)
     #expect(embedder.tokenizer.encode(huge).count == 256)
     let vectors = try await embedder.embed(["", huge])
@@ -42,8 +42,8 @@ import Testing
     }
   }
 
-  @Test func batchingGivesTheSameVectorsAsOneByOne() async throws {
-    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing))
+  @Test(LocalFixtures.needsInstalledModel) func batchingGivesTheSameVectorsAsOneByOne() async throws {
+    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing)).get()
     let texts = ["short", "a somewhat longer sentence about git history", "func main() { print(\"hi\") }", "", "日本語 text"]
     let together = try await embedder.embed(texts)
     for (text, vector) in zip(texts, together) {

@@ -6,32 +6,75 @@ import Testing
 @Suite struct LocalEmbeddingBenchmark {
   static let environment = ProcessInfo.processInfo.environment
 
-  @Test(.enabled(if: environment["GIT_RAG_BENCH"] == "1", "set GIT_RAG_BENCH=1 (scripts/bench/embedding/run.sh)"))
+  @Test(
+    .enabled(
+      if: environment["GIT_RAG_BENCH"] == "1",
+      "set GIT_RAG_BENCH=1 (scripts/bench/embedding/run.sh)"))
   func forwardPassThroughput() throws {
-    let folder = try #require(LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
+    let folder = try #require(
+      LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
     let model = try BERTModel(directory: folder)
     let batch = Int(Self.environment["GIT_RAG_BENCH_BATCH"] ?? "") ?? 32
     let seconds = Double(Self.environment["GIT_RAG_BENCH_SECONDS"] ?? "") ?? 8
-    let lengths = (Self.environment["GIT_RAG_BENCH_LENGTHS"] ?? "128 256").split(separator: " ").compactMap { Int($0) }
+    let lengths = (Self.environment["GIT_RAG_BENCH_LENGTHS"] ?? "128 256").split(separator: " ")
+      .compactMap { Int($0) }
+    let threadCounts = (Self.environment["GIT_RAG_BENCH_THREADS"] ?? "1").split(separator: " ")
+      .compactMap { Int($0) }
     var random = SplitMix(state: 0)
-    for length in lengths {
-      let sequences = (0..<batch).map { _ in [101] + (0..<(length - 2)).map { _ in Int32(1000 + Int(random.next() % 29000)) } + [102] }
-      _ = model.embed(sequences)
-      var timings: BERTModel.Timings? = BERTModel.Timings()
-      var runs = 0
-      let start = Date()
-      while Date().timeIntervalSince(start) < seconds || runs < 2 {
-        _ = model.embed(sequences, timings: &timings)
-        runs += 1
+    for threads in threadCounts {
+      for length in lengths {
+        let sequences = (0..<batch).map { _ in
+          [101] + (0..<(length - 2)).map { _ in Int32(1000 + Int(random.next() % 29000)) } + [102]
+        }
+        _ = model.embed(sequences, threads: threads)
+        var timings: BERTModel.Timings? = BERTModel.Timings()
+        var runs = 0
+        let cpuStart = Self.processCPUTime()
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds || runs < 2 {
+          _ = model.embed(sequences, threads: threads, timings: &timings)
+          runs += 1
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let cpu = Self.processCPUTime() - cpuStart
+        let t = timings!
+        func share(_ value: Double) -> String { String(format: "%.1f%%", 100 * value / t.total) }
+        let flops =
+          Double(runs * batch * length) * 2 * 6 * (4 * 384 * 384 + 2 * 384 * 1536) / t.linear
+          * Double(threads)
+        print(
+          String(
+            format: "swift threads=%d seq=%d chunks_per_s=%.2f chunks_per_cpu_s=%.2f", threads, length,
+            Double(runs * batch) / elapsed, Double(runs * batch) / cpu),
+          "linear=\(share(t.linear)) attention=\(share(t.attention)) elementwise=\(share(t.elementwise)) embedding+pooling=\(share(t.embeddingAndPooling))",
+          String(format: "linear_gflops=%.1f", flops / 1e9))
       }
-      let elapsed = Date().timeIntervalSince(start)
-      let t = timings!
-      func share(_ value: Double) -> String { String(format: "%.1f%%", 100 * value / t.total) }
-      let flops = Double(runs * batch * length) * 2 * 6 * (4 * 384 * 384 + 2 * 384 * 1536) / t.linear
-      print(
-        String(format: "swift threads=1 seq=%d chunks_per_s=%.2f", length, Double(runs * batch) / elapsed),
-        "linear=\(share(t.linear)) attention=\(share(t.attention)) elementwise=\(share(t.elementwise)) embedding+pooling=\(share(t.embeddingAndPooling))",
-        String(format: "linear_gflops=%.1f", flops / 1e9))
     }
+  }
+
+  @Test(
+    .enabled(
+      if: environment["GIT_RAG_BENCH"] == "1",
+      "set GIT_RAG_BENCH=1 (scripts/bench/embedding/run.sh)"))
+  func tokenizerThroughput() throws {
+    let folder = try #require(
+      LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
+    let tokenizer = try WordPieceTokenizer.load(modelDirectory: folder)
+    let line = "func parseConfig(_ path: String) throws -> Config { // Zürich café, 日本語\n"
+    let text = String(repeating: line, count: 1_000_000 / line.utf8.count)
+    let start = Date()
+    let count = tokenizer.tokenCount(text)
+    let elapsed = Date().timeIntervalSince(start)
+    print(
+      String(
+        format: "swift tokenizer mb_per_s=%.1f tokens_per_s=%.0f",
+        Double(text.utf8.count) / elapsed / 1e6, Double(count) / elapsed))
+  }
+
+  /// CPU seconds this process has used: throughput per CPU second holds up on a busy machine.
+  static func processCPUTime() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
   }
 }

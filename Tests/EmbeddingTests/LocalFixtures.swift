@@ -15,11 +15,17 @@ enum LocalFixtures {
     return FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path) ? url : nil
   }
 
+  /// Skips a test when the real model is missing, saying so.
+  static var needsInstalledModel: ConditionTrait { .enabled(if: installedModel != nil, Comment(rawValue: installedModelMissing)) }
+
   static let installedModelMissing =
     "all-MiniLM-L6-v2 is not installed (run scripts/install-model); skipping checks against the real model"
 
-  /// One loaded embedder per test process: loading maps 90 MB and copies the weights.
-  static let sharedEmbedder: LocalEmbedder? = installedModel.flatMap { try? LocalEmbedder(modelDirectory: $0) }
+  /// One loaded embedder per test process (loading maps 90 MB and copies the weights); nil when
+  /// the model is not installed, a thrown error when it is installed but does not load.
+  static let sharedEmbedder: Result<LocalEmbedder, any Error>? = installedModel.map { url in
+    Result { try LocalEmbedder(modelDirectory: url) }
+  }
 
   static func cosine(_ a: [Float], _ b: [Float]) -> Double {
     var dot = 0.0, na = 0.0, nb = 0.0

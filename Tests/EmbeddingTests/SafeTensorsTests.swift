@@ -158,6 +158,20 @@ struct SplitMix {
     #expect(embedder.tokenizer.encode("Hellos, git rag!") == [2, 4, 6, 7, 8, 9, 1, 3])
   }
 
+  @Test func threadsAndGroupsDoNotChangeVectors() throws {
+    let model = try SyntheticModel()
+    defer { model.remove() }
+    let bert = try BERTModel(directory: model.folder)
+    var random = SplitMix(state: 7)
+    let sequences: [[Int32]] = (0..<40).map { _ in (0..<(1 + Int(random.next() % 16))).map { _ in Int32(random.next() % 10) } } + [[]]
+    let alone = sequences.map { bert.embed([$0])[0] }
+    for threads in [1, 2, 3] {
+      let together = bert.embed(sequences, threads: threads)
+      for (a, b) in zip(alone, together) { #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 }) }
+    }
+    #expect(alone.last == [Float](repeating: 0, count: 8))
+  }
+
   @Test func headerIsParsed() throws {
     let model = try SyntheticModel()
     defer { model.remove() }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Embedding throughput: our Swift forward pass (OpenBLAS, one thread) against ONNX Runtime on the
+# Embedding throughput: our Swift forward pass (OpenBLAS sgemm) against ONNX Runtime on the
 # same model, batches of 32 texts of 128 and of 256 tokens, measured alternately in one run.
 #
 #   scripts/bench/embedding/run.sh [ROUNDS]      (default 2 rounds; numbers are chunks/s)
+#   THREADS="1" GIT_RAG_BENCH_SECONDS=5 scripts/bench/embedding/run.sh 1
 #
 # ONNX Runtime lives in a throwaway venv outside the repository ($BENCH_VENV, default
 # /tmp/bench-venv); the ONNX graph is written from model.safetensors by export_onnx.py.
@@ -12,7 +13,7 @@ rounds="${1:-2}"
 venv="${BENCH_VENV:-/tmp/bench-venv}"
 model="${GIT_RAG_MODEL_PATH:-${XDG_CACHE_HOME:-$HOME/.cache}/git-rag/models/all-MiniLM-L6-v2}"
 seconds="${GIT_RAG_BENCH_SECONDS:-8}"
-ort_threads="${ORT_THREADS:-1 2}"
+threads="${THREADS:-1 2}"  # thread counts to compare, the same for both sides
 
 [ -f "$model/model.safetensors" ] || { echo "run.sh: no model at $model (scripts/install-model)" >&2; exit 1; }
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
@@ -26,11 +27,11 @@ swift build -c release --build-tests 2>&1 | grep -E "error|warning: " || true
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$rounds"); do
   echo "# round $round"
-  GIT_RAG_BENCH=1 GIT_RAG_BENCH_SECONDS="$seconds" GIT_RAG_MODEL_PATH="$model" \
+  GIT_RAG_BENCH=1 GIT_RAG_BENCH_SECONDS="$seconds" GIT_RAG_BENCH_THREADS="$threads" GIT_RAG_MODEL_PATH="$model" \
     swift test -c release --skip-build --filter LocalEmbeddingBenchmark 2>&1 | grep -E '^swift ' || { echo "swift benchmark failed" >&2; exit 1; }
   for graph in "ort:$onnx" "ort-fused:$fused"; do
     # shellcheck disable=SC2086
     "$venv/bin/python" scripts/bench/embedding/bench_ort.py "${graph#*:}" Tests/EmbeddingTests/Fixtures/st_ref.json \
-      --label "${graph%%:*}" --seconds "$seconds" --threads $ort_threads 2>&1 | grep -E '^ort'
+      --label "${graph%%:*}" --seconds "$seconds" --threads $threads 2>&1 | grep -E '^ort'
   done
 done
