@@ -179,6 +179,14 @@ public final class QdrantStore: VectorStore {
     }
   }
 
+  public func deleteStale(_ collection: String, keeping files: [String: String]) async throws {
+    for (filePath, fileHash) in files.sorted(by: { $0.key < $1.key }) {
+      let filter = QdrantFilter(must: [.matchValue(key: "file_path", value: filePath)], mustNot: [.matchValue(key: "file_hash", value: fileHash)])
+      let _: QdrantJSON = try await transport.send(
+        "POST", path(collection, "/points/delete?wait=true"), body: DeleteRequest(filter: filter), collection: collection)
+    }
+  }
+
   public func deletePoints(_ collection: String, ids: [String]) async throws {
     for group in Self.groups(ids.filter { $0 != Self.metadataPointID }, of: 1000) {
       let _: QdrantJSON = try await transport.send(
