@@ -1,4 +1,5 @@
 #include <git2.h>
+#include <git2/sys/repository.h>
 
 // git_libgit2_opts is variadic, which Swift cannot call: one fixed-argument wrapper per option used.
 static inline int git_rag_set_search_path(int level, const char *path) {

@@ -97,6 +97,13 @@ public final class Repository {
     var pointer: OpaquePointer?
     let flags = GIT_REPOSITORY_OPEN_BARE.rawValue | GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue
     guard git_repository_open_ext(&pointer, git_repository_path(handle), flags, nil) == 0 else { return nil }
+    // Attribute lookups would otherwise load the on-disk index (tens of ms on a large repository)
+    // although they read only the commit's .gitattributes: give the twin an empty in-memory one.
+    var emptyIndex: OpaquePointer?
+    if git_index_new(&emptyIndex) == 0 {
+      git_repository_set_index(pointer, emptyIndex)
+      git_index_free(emptyIndex)
+    }
     bareTwinHandle = pointer
     return pointer
   }

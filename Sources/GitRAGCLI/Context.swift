@@ -139,7 +139,8 @@ struct ConfigSnapshot: @unchecked Sendable {
       "rag.embedConcurrency", "rag.jobQueue", "rag.jobDefinition", "rag.qdrantBatchSize", "rag.qdrantTimeout",
     ]
     for key in keys {
-      if let value = repository?.config(key) ?? GitConfig.global(key) { values[key] = value }
+      // A repository's config already layers global and system settings under its own.
+      if let value = repository.map({ $0.config(key) }) ?? GitConfig.global(key) { values[key] = value }
     }
     self.values = values
   }
