@@ -43,6 +43,8 @@ public final class EmbeddingCache: Sendable {
     config.busyMode = .timeout(10)
     config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
     let pool = try DatabasePool(path: url.path, configuration: config)
+    // Every sync opens the cache: only the first one pays for a write transaction.
+    if try pool.read({ try $0.tableExists("vectors") && $0.tableExists("cache_state") }) { return pool }
     try pool.write { db in
       try db.execute(sql: """
         CREATE TABLE IF NOT EXISTS vectors (
