@@ -17,6 +17,7 @@ public struct GitRAGCommand: AsyncParsableCommand {
     subcommands: [
       SyncCommand.self, SearchCommand.self, StatusCommand.self, CollectionCommand.self,
       InspectCommand.self, EmbedCommand.self, ManualCommand.self,
+      UploadCommand.self,
     ]
   )
 

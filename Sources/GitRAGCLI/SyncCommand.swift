@@ -34,9 +34,13 @@ struct SyncCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Index this commit instead of HEAD.")
   var commit: String?
 
+  @Option(name: .customLong("dir"), help: "Index a plain folder (not a git repository) instead; honours its .gitignore.")
+  var dir: String?
+
   func run() async throws {
     global.bootstrapLogging()
     if fromHook, ProcessInfo.processInfo.environment["GIT_RAG_SKIP_HOOKS"] == "1" { return }
+    if let dir { return try await DirectorySync.run(directory: dir, global: global, dryRun: dryRun, json: json) }
     let context = try CommandContext(options: global)
     let repository = try context.requireRepository()
     let collection = context.collection
