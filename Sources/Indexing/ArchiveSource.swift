@@ -72,19 +72,19 @@ public final class ArchiveSource: ContentSource {
       let type = archive_entry_filetype(entry) & 0o170000
       var reason: String?
       let normalized = Self.normalize(name)
-      switch normalized {
-      case .failure(let why): reason = why.description
-      case .success: break
-      }
-      if reason == nil {
+      if type == 0o040000 {
+        reason = ""  // folders need no record
+      } else if case .failure(let why) = normalized {
+        reason = why.description
+      } else {
         if archive_entry_hardlink(entry) != nil {
           reason = "hard link"
         } else if type == 0o120000 {
           reason = "symlink"
-        } else if type == 0o040000 {
-          reason = ""  // folders need no record
         } else if type != 0o100000 {
           reason = "device or special file"
+        } else if archive_entry_sparse_count(entry) > 0 {
+          reason = "sparse file"
         }
       }
 
