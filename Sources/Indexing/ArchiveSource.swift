@@ -148,7 +148,7 @@ public final class ArchiveSource: ContentSource {
   }
 
   /// `./a//b/./c` → `a/b/c`; absolute paths and `..` components are refused with a reason.
-  static func normalize(_ name: String) -> Result<String, ArchivePathError> {
+  public static func normalize(_ name: String) -> Result<String, ArchivePathError> {
     let unified = name.replacingOccurrences(of: "\\", with: "/")
     if unified.hasPrefix("/") { return .failure(ArchivePathError("absolute path")) }
     if unified.count >= 2, unified.dropFirst().first == ":", unified.first?.isLetter == true {
