@@ -14,6 +14,8 @@ public struct RemoteRepositoryUpload {
   public var depth: Int?
   /// Clone here and keep it (tests inspect the clone); nil for a temporary folder that is removed.
   public var keepCloneAt: URL?
+  /// Parent of the temporary clone folder.
+  public var temporaryRoot = FileManager.default.temporaryDirectory
 
   public init(location: CloneLocation, clone: CloneOptions) {
     self.location = location
@@ -26,7 +28,7 @@ public struct RemoteRepositoryUpload {
     if let keepCloneAt {
       folder = keepCloneAt
     } else {
-      folder = FileManager.default.temporaryDirectory.appendingPathComponent("git-rag-clone-\(UUID().uuidString)", isDirectory: true)
+      folder = temporaryRoot.appendingPathComponent("git-rag-clone-\(UUID().uuidString)", isDirectory: true)
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
     defer { if keepCloneAt == nil { try? FileManager.default.removeItem(at: folder) } }
