@@ -12,6 +12,7 @@ Stops sshd on SIGTERM.
 """
 
 import argparse
+import ctypes
 import os
 import signal
 import socket
@@ -26,7 +27,15 @@ def free_port(host):
         return s.getsockname()[1]
 
 
+def child_setup():
+    # sshd dies with this script, even when the script is SIGKILLed; signals blocked by the
+    # process that started us (a test runner) are unblocked.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def main():
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
@@ -52,7 +61,7 @@ UsePAM no
 PrintMotd no
 LogLevel ERROR
 """)
-        sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", config], stdin=subprocess.DEVNULL)
+        sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", config], stdin=subprocess.DEVNULL, preexec_fn=child_setup)
         deadline = time.time() + 10
         while time.time() < deadline and sshd.poll() is None:
             try:
