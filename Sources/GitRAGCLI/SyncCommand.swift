@@ -35,6 +35,8 @@ struct SyncCommand: AsyncParsableCommand {
   var commit: String?
 
   @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+  @Option(name: .customLong("dir"), help: "Index a plain folder (not a git repository) instead; honours its .gitignore.")
+  var dir: String?
 
   func run() async throws {
     global.bootstrapLogging()
@@ -45,6 +47,7 @@ struct SyncCommand: AsyncParsableCommand {
       try await runtime.submit(operation: .sync, arguments: arguments, settings: context.settings)
       return
     }
+    if let dir { return try await DirectorySync.run(directory: dir, global: global, dryRun: dryRun, json: json) }
     let context = try CommandContext(options: global)
     let repository = try context.requireRepository()
     let collection = context.collection

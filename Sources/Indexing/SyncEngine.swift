@@ -18,6 +18,9 @@ public struct SyncOptions: Sendable {
   public var slabChunks = 512
   /// Points per upsert call.
   public var upsertBatch = 256
+  /// Index or replace only the source's files: every other file of the collection and the
+  /// recorded commit stay as they are (`upload file`). Set by `upsertFiles(source:)`.
+  public var partial = false
 
   public init(collection: String) { self.collection = collection }
 }
@@ -92,9 +95,21 @@ public struct SyncEngine: Sendable {
   /// or nil to reconcile against the store's inventory.
   public func sync(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
     let clock = ContinuousClock.now
-    var report = try await syncOnce(source: source, changes: changes)
+    let analysed = try await withPythonAnalysis(source)
+    var report = try await syncOnce(source: analysed) { base in
+      let diff = try changes(base)
+      return try (analysed as? PythonAnalysisSource)?.amend(diff) ?? diff
+    }
     report.seconds = (ContinuousClock.now - clock).seconds
     return report
+  }
+
+  /// Indexes the source's files, replacing earlier versions of the same paths, and leaves every
+  /// other file of the collection alone (`upload file`). An unchanged file is a no-op.
+  public func upsertFiles(source: ContentSource) async throws -> SyncReport {
+    var engine = self
+    engine.options.partial = true
+    return try await engine.sync(source: source) { _ in nil }
   }
 
   func syncOnce(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
@@ -117,7 +132,12 @@ public struct SyncEngine: Sendable {
       var inventory = metadata == nil ? [:] : try await store.inventory(collection)
       // After a chunker change every file is re-chunked: pretend no stored hash matches.
       if rechunk { inventory = inventory.mapValues { _ in "" } }
-      plan = planner.planReconcile(files: try source.files(), inventory: inventory, base: base, target: source.revision, source: source)
+      let files = try source.files()
+      if options.partial {
+        let paths = Set(files.map(\.path))
+        inventory = inventory.filter { paths.contains($0.key) }
+      }
+      plan = planner.planReconcile(files: files, inventory: inventory, base: base, target: source.revision, source: source)
     }
     onEvent?(.planned(plan))
 
@@ -185,7 +205,7 @@ public struct SyncEngine: Sendable {
 
     // 4. Only now does the index claim the new commit.
     try faultInjection?("metadata")
-    if var current = metadata {
+    if var current = metadata, !options.partial {
       current.lastIndexedCommit = source.revision
       current.lastIndexedAt = Timestamp.now()
       current.chunkerVersion = chunkerVersion
