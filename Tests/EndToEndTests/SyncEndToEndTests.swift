@@ -12,13 +12,15 @@ import Testing
     try e2e.repo.commit(["README.md": "# Demo\n\nHow to configure the retry budget.\n", "src/app.py": "def main():\n    return parse_config()\n"])
     let first = try e2e.json("sync")
     #expect(first["mode"] as? String == "full")
-    #expect(first["files_indexed"] as? Int == 2)
+    // Two files plus the Python project summary (.rag_metadata/analysis.txt).
+    #expect(first["files_indexed"] as? Int == 3)
 
     try e2e.repo.commit(["src/net.py": "def open_socket(host, port):\n    return connect_with_backoff(host, port)\n"])
     let second = try e2e.json("sync")
     #expect(second["mode"] as? String == "incremental")
     #expect(second["files_added"] as? Int == 1)
-    #expect(second["chunks_embedded"] as? Int == 1)
+    // The new file's chunk and the refreshed Python summary.
+    #expect(second["chunks_embedded"] as? Int == 2)
 
     let search = try e2e.json("search", "connect_with_backoff", "--files")
     let results = search["results"] as? [[String: Any]] ?? []
@@ -28,7 +30,7 @@ import Testing
     #expect(stamp?["stale"] as? Bool == false)
 
     let status = try e2e.json("status")
-    #expect(status["files"] as? Int == 3)
+    #expect(status["files"] as? Int == 4)
     #expect(status["last_indexed_commit"] as? String == e2e.repo.head)
 
     // Works from a subfolder and through `git rag`.
@@ -42,11 +44,12 @@ import Testing
 
   @Test func renamesRevertsAndBranchRoundTripsEmbedNothing() throws {
     let e2e = try EndToEnd()
-    try e2e.repo.commit(["lib/a.py": "def alpha():\n    return 1\n", "lib/b.md": "# Notes\n\nSome notes about beta.\n"])
+    // No Python here: a Python change also refreshes the project summary, which is embedded anew.
+    try e2e.repo.commit(["lib/a.js": "function alpha() {\n  return 1;\n}\n", "lib/b.md": "# Notes\n\nSome notes about beta.\n"])
     try e2e.gitRAG("sync")
     let baseline = try e2e.textsEmbedded()
 
-    try e2e.repo.git("mv", "lib/a.py", "lib/alpha.py")
+    try e2e.repo.git("mv", "lib/a.js", "lib/alpha.js")
     try e2e.repo.commit(message: "rename")
     #expect(try e2e.json("sync")["files_renamed"] as? Int == 1)
 
@@ -58,14 +61,14 @@ import Testing
     try e2e.gitRAG("sync")
 
     try e2e.repo.git("checkout", "-q", "-b", "topic")
-    try e2e.repo.commit(["lib/c.py": "def gamma():\n    return 3\n"])
+    try e2e.repo.commit(["lib/c.js": "function gamma() {\n  return 3;\n}\n"])
     try e2e.gitRAG("sync")
     let afterTopic = try e2e.textsEmbedded()
     try e2e.repo.git("checkout", "-q", "main")
     try e2e.gitRAG("sync")
     try e2e.repo.git("checkout", "-q", "topic")
     try e2e.gitRAG("sync")
-    try e2e.repo.commit(["lib/copy.py": "def alpha():\n    return 1\n"], message: "copy")
+    try e2e.repo.commit(["lib/copy.js": "function alpha() {\n  return 1;\n}\n"], message: "copy")
     try e2e.gitRAG("sync")
 
     // The revert, the round trip and the copy embedded nothing new: only the edit and gamma did.
@@ -144,9 +147,9 @@ import Testing
   }
 
   @Test func aSecondSyncWhileOneRunsAsksForOneMoreRound() throws {
-    let e2e = try EndToEnd(latencyMilliseconds: 200)
+    let e2e = try EndToEnd(latencyMilliseconds: 100)
     var files: [String: String] = [:]
-    for i in 0..<20 { files["f\(i).txt"] = "file \(i)\n" }
+    for i in 0..<40 { files["f\(i).txt"] = "file \(i)\n" }
     try e2e.repo.commit(files)
     let process = Process()
     process.executableURL = GitRAGBinary.url
@@ -154,6 +157,7 @@ import Testing
     process.currentDirectoryURL = e2e.repo.url
     var env = e2e.environment
     env["GIT_RAG_EMBED_BATCH"] = "1"
+    env["GIT_RAG_EMBED_CONCURRENCY"] = "1"
     process.environment = env
     let out = Pipe()
     process.standardOutput = out
