@@ -89,10 +89,7 @@ final class SSHTestServer: @unchecked Sendable {
     return home
   }
 
-  deinit {
-    let server = self.server
-    DispatchQueue.global().async { server.stop() }
-  }
+  deinit { server.stop() }
 }
 
 /// A store and an engine without embeddings, and a way to upload a repository into it.

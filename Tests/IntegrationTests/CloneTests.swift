@@ -197,7 +197,7 @@ import Testing
     try FileManager.default.copyItem(atPath: publicRepo.barePath, toPath: root.url.appendingPathComponent("pub.git").path)
     try FileManager.default.copyItem(atPath: privateRepo.barePath, toPath: root.url.appendingPathComponent("private/sec.git").path)
     let server = try await startCloneServer("git_http_server.py", ["--root", root.path], environment: ["GIT_HTTP_TEST_TOKEN": Self.token])
-    defer { DispatchQueue.global().async { server.stop() } }
+    defer { server.stop() }
     let bench = try CloneBench()
     let home = try TemporaryDirectory()
     let base = server.baseURL

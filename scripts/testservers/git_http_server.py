@@ -17,6 +17,7 @@ import argparse
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -130,6 +131,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # A test runner may start us with SIGTERM blocked; unblock it so `stop()` ends us promptly.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
