@@ -23,7 +23,7 @@ public struct QueryAnalysis: Sendable, Hashable {
   public var identifiers: [String] = []
   /// The query has the shape of a bug report: several lines with code, a traceback or identifiers.
   public var looksLikeBugReport: Bool { !frames.isEmpty || (title != nil && identifiers.count >= 2) }
-  /// The query talks about documentation or tests, so those files are what the user wants too.
+  /// The query's title is about documentation or tests, so those files are what the user wants.
   public var mentionsDocsOrTests = false
 }
 
@@ -67,9 +67,9 @@ public enum QueryAnalyzer {
     analysis.paths = paths.items
     analysis.dottedNames = dotted.items
     analysis.identifiers = identifiers.items
-    let lower = query.lowercased()
-    analysis.mentionsDocsOrTests = ["documentation", "docstring", "the docs", "readme", "changelog", "unit test", "test suite"]
-      .contains { lower.contains($0) }
+    // Reports often cite the docs in passing; only a title about them makes docs the target.
+    let titleWords = Set(CodeTokenizer.terms(analysis.title ?? query))
+    analysis.mentionsDocsOrTests = !titleWords.isDisjoint(with: ["doc", "docs", "documentation", "docstring", "typo", "readme", "changelog", "test", "tests"])
     return analysis
   }
 
@@ -128,7 +128,9 @@ public enum QueryAnalyzer {
       }
       if let range = rest.range(of: ", in ") {
         let name = rest[range.upperBound...].trimmingCharacters(in: .whitespaces)
-        if isIdentifier(Substring(name)) { function = name }
+        if let first = name.first, first.isLetter || first == "_", name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+          function = name
+        }
       }
       return QueryAnalysis.Frame(path: path, line: lineNumber, function: function)
     }

@@ -41,7 +41,8 @@ public struct QueryPlan: Sendable {
     // Named code counts more than prose: it is what the matching source file contains.
     var named: [String] = analysis.identifiers + analysis.dottedNames
     named += analysis.frames.compactMap(\.function)
-    for term in Set(named.flatMap { CodeTokenizer.terms($0, dropStopWords: true) }) { terms[term, default: 0] += 2 }
+    // Stop words stay when they are code (`xr.where`, `keep_attrs=...`).
+    for term in Set(named.flatMap { CodeTokenizer.terms($0) }) { terms[term, default: 0] += 2 }
     if let title = analysis.title {
       for term in Set(CodeTokenizer.terms(title, dropStopWords: true)) { terms[term, default: 0] += 1 }
     }

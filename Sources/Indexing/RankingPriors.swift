@@ -3,6 +3,8 @@ import Foundation
 /// What a file is for, judged from its path and language alone (works for any repository).
 public enum FileRole: String, Sendable, Codable, CaseIterable {
   case source, test, documentation, changelog, example, configuration
+  /// Third-party code copied into the repository (`vendor/`, `third_party/`, `pkg/packages/`).
+  case vendored
 
   public static func of(path: String, language: String) -> FileRole {
     let lower = path.lowercased()
@@ -22,6 +24,8 @@ public enum FileRole: String, Sendable, Codable, CaseIterable {
     {
       return .test
     }
+    // A top-level `packages/` is a monorepo's own code; one nested in a package is vendored.
+    if !folders.isDisjoint(with: vendoredFolders) || components.dropFirst().dropLast().contains("packages") { return .vendored }
     if documentationLanguages.contains(language) || !folders.isDisjoint(with: documentationFolders) {
       return .documentation
     }
@@ -32,6 +36,7 @@ public enum FileRole: String, Sendable, Codable, CaseIterable {
 
   private static let changelogStems: Set<String> = ["changes", "history", "news", "changelog", "releases", "release_notes"]
   private static let testFolders: Set<String> = ["test", "tests", "testing", "spec", "specs", "__tests__", "testdata", "fixtures"]
+  private static let vendoredFolders: Set<String> = ["vendor", "vendored", "_vendor", "third_party", "thirdparty", "third-party", "external", "extern", "node_modules"]
   private static let documentationFolders: Set<String> = ["doc", "docs", "documentation", "man"]
   private static let exampleFolders: Set<String> = ["example", "examples", "samples", "demo", "demos", "benchmarks", "asv_bench"]
   private static let documentationLanguages: Set<String> = ["markdown", "restructuredtext", "asciidoc", "text", "latex", "html"]
@@ -54,12 +59,15 @@ public struct RankingPriors: Sendable {
   /// Factor per file role when the query reads like a bug report naming code (a report is
   /// usually fixed in source, while changelogs, docs and tests repeat its words).
   public var bugReportRoleFactor: [FileRole: Double] = [
-    .source: 1, .test: 0.6, .documentation: 0.5, .changelog: 0.3, .example: 0.6, .configuration: 0.6,
+    .source: 1, .test: 0.6, .documentation: 0.5, .changelog: 0.3, .example: 0.6, .configuration: 0.6, .vendored: 0.6,
   ]
   /// Factor for a file whose path the query mentions (a traceback frame, a file name).
   public var mentionedPathFactor = 1.5
   /// Factor for a file whose module the query names by a dotted name (`pkg.module.Class`).
   public var mentionedModuleFactor = 1.3
+
+  /// How much less the outermost traceback frame is boosted than the innermost (0: all alike).
+  public var outerFrameDiscount = 0.5
 
   public init() {}
 
@@ -72,7 +80,13 @@ public struct RankingPriors: Sendable {
         boosts.append(Boost(reason: "\(role.rawValue) file for a bug report", factor: factor))
       }
     }
-    if mentionedPathFactor != 1, let mention = plan.mentionedPaths.first(where: { Self.pathMatches(path, mentioned: $0) }) {
+    let frames = plan.analysis.frames
+    if mentionedPathFactor != 1, let frame = frames.lastIndex(where: { Self.pathMatches(path, mentioned: $0.path) }) {
+      // Inner frames are nearer the fault: the innermost gets the whole boost, outer ones less.
+      let depth = Double(frame + 1) / Double(frames.count)
+      let factor = 1 + (mentionedPathFactor - 1) * (1 - outerFrameDiscount * (1 - depth))
+      boosts.append(Boost(reason: "traceback frame (\(frames[frame].path))", factor: factor))
+    } else if mentionedPathFactor != 1, let mention = plan.mentionedPaths.first(where: { Self.pathMatches(path, mentioned: $0) }) {
       boosts.append(Boost(reason: "path mentioned (\(mention))", factor: mentionedPathFactor))
     } else if mentionedModuleFactor != 1, let module = plan.mentionedModules.first(where: { Self.moduleMatches(path, dotted: $0) }) {
       boosts.append(Boost(reason: "module named (\(module))", factor: mentionedModuleFactor))
@@ -82,7 +96,7 @@ public struct RankingPriors: Sendable {
 
   /// `mentioned` ends with `path`'s last two components (or is `path`'s file name when the
   /// mention has no folder): `/site-packages/requests/models.py` names `requests/models.py`.
-  static func pathMatches(_ path: String, mentioned: String) -> Bool {
+  public static func pathMatches(_ path: String, mentioned: String) -> Bool {
     let mention = mentioned.replacingOccurrences(of: "\\", with: "/").split(separator: "/").map(String.init)
     let indexed = path.split(separator: "/").map(String.init)
     guard let last = mention.last, last == indexed.last else { return false }
@@ -92,7 +106,7 @@ public struct RankingPriors: Sendable {
 
   /// `dotted` names `path` as a module (`requests.sessions`, or a name inside it such as
   /// `requests.sessions.Session`); the module needs two parts to count, `__init__` stands for its package.
-  static func moduleMatches(_ path: String, dotted: String) -> Bool {
+  public static func moduleMatches(_ path: String, dotted: String) -> Bool {
     guard let dot = path.lastIndex(of: "."), path[path.index(after: dot)...].count <= 4 else { return false }
     var parts = path[..<dot].split(separator: "/").map(String.init)
     if parts.last == "__init__" { parts.removeLast() }

@@ -205,6 +205,7 @@ public struct SearchEngine: Sendable {
       case "rankFilesByBestChunk": rankFilesByBestChunk = value != 0
       case "mentionedPath": priors.mentionedPathFactor = value
       case "mentionedModule": priors.mentionedModuleFactor = value
+      case "outerFrameDiscount": priors.outerFrameDiscount = value
       default:
         if let role = FileRole(rawValue: parts[0]) { priors.bugReportRoleFactor[role] = value }
       }
