@@ -67,7 +67,7 @@ struct SearchCommand: AsyncParsableCommand {
         print(try JSONOutput.encode(FileResults(stamp: stamp, results: hits)))
       } else {
         stamp.printWarnings()
-        if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery), embedded: embedder != nil) }
+        if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery, weights: engine.queryWeights), embedded: embedder != nil) }
         for (rank, hit) in hits.enumerated() {
           let best = hit.best.payload
           print(String(format: "%2d. %@  (%.4f, best %@:%d-%d%@)", rank + 1, hit.filePath, hit.score, best.filePath, best.startLine, best.endLine, best.symbol.map { " \($0)" } ?? ""))
@@ -84,7 +84,7 @@ struct SearchCommand: AsyncParsableCommand {
         print(try JSONOutput.encode(ChunkResults(stamp: stamp, results: ranked.map(\.hit))))
       } else {
         stamp.printWarnings()
-        if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery), embedded: embedder != nil) }
+        if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery, weights: engine.queryWeights), embedded: embedder != nil) }
         for (rank, ranked) in ranked.enumerated() {
           let hit = ranked.hit, p = hit.payload
           print(String(format: "%2d. %@:%d-%d%@  (%.4f)", rank + 1, p.filePath, p.startLine, p.endLine, p.symbol.map { "  \($0)" } ?? "", hit.score))

@@ -51,8 +51,10 @@ public enum QueryAnalyzer {
         paths.insert(trimmed)
       } else if isDottedName(trimmed) {
         dotted.insert(trimmed)
-        // Attribute and method names after the first part are code (`ds.stack`, `xr.Dataset.copy`).
-        for (index, part) in trimmed.split(separator: ".").enumerated() where isIdentifier(part) || index > 0 && part.count >= 3 {
+        // Attribute and method names after the first part are code (`ds.stack`, `xr.Dataset.copy`);
+        // the first part is usually a variable or an import alias (`ds`, `np`) unless it is a class.
+        for (index, part) in trimmed.split(separator: ".").enumerated()
+        where index > 0 && (part.count >= 3 || isIdentifier(part)) || index == 0 && part.first!.isUppercase && part.count >= 3 {
           identifiers.insert(String(part))
         }
       } else if isIdentifier(Substring(trimmed)) {

@@ -2,6 +2,22 @@ import Foundation
 import GitRAGCore
 import Store
 
+/// Weights of the keyword terms a query plan builds (a term's weights add up).
+public struct QueryWeights: Sendable, Hashable {
+  /// A term of the report's prose, once.
+  public var prose = 1.0
+  /// Extra prose weight per doubling of a term's count.
+  public var proseRepeat = 0.5
+  /// A term of an identifier, dotted name or traceback function the query names.
+  public var identifier = 2.0
+  /// A term of the title.
+  public var title = 1.0
+  /// A term of a traceback frame's file name.
+  public var frameFile = 1.0
+
+  public init() {}
+}
+
 /// How one query is searched: the weighted terms BM25 ranks on, the text the embedding model
 /// sees, and the files the query points at.
 public struct QueryPlan: Sendable {
@@ -21,7 +37,7 @@ public struct QueryPlan: Sendable {
 
   /// Reads `query`; with `analyze` false, the plan is the plain query (every term once, the
   /// whole text embedded, no mentions), which is how search ranked before query analysis.
-  public init(query: String, analyze: Bool = true) {
+  public init(query: String, analyze: Bool = true, weights: QueryWeights = QueryWeights()) {
     guard analyze else {
       analysis = QueryAnalysis()
       keyword = KeywordQuery(text: query)
@@ -37,19 +53,26 @@ public struct QueryPlan: Sendable {
 
     let prose = Self.prose(query)
     var terms: [String: Double] = [:]
-    for term in CodeTokenizer.terms(prose, dropStopWords: true) { terms[term, default: 0] += 1 }
+    var counts: [String: Int] = [:]
+    for term in CodeTokenizer.terms(prose, dropStopWords: true) { counts[term, default: 0] += 1 }
+    // Prose counts sublinearly: an output block repeating `float64` twenty times is not twenty
+    // times the evidence.
+    for (term, count) in counts {
+      terms[term] = weights.prose * (1 + weights.proseRepeat * log2(Double(count)))
+    }
     // Named code counts more than prose: it is what the matching source file contains.
-    var named: [String] = analysis.identifiers + analysis.dottedNames
-    named += analysis.frames.compactMap(\.function)
     // Stop words stay when they are code (`xr.where`, `keep_attrs=...`).
-    for term in Set(named.flatMap { CodeTokenizer.terms($0) }) { terms[term, default: 0] += 2 }
+    let named = analysis.identifiers + analysis.frames.compactMap(\.function)
+    for term in Set(named.flatMap { CodeTokenizer.terms($0) }) { terms[term, default: 0] += weights.identifier }
     if let title = analysis.title {
-      for term in Set(CodeTokenizer.terms(title, dropStopWords: true)) { terms[term, default: 0] += 1 }
+      for term in Set(CodeTokenizer.terms(title, dropStopWords: true)) { terms[term, default: 0] += weights.title }
     }
     for frame in analysis.frames {
       let file = frame.path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? frame.path
-      for term in Set(CodeTokenizer.terms(file, dropStopWords: true)) where term.count > 2 { terms[term, default: 0] += 1 }
+      for term in Set(CodeTokenizer.terms(file, dropStopWords: true)) where term.count > 2 { terms[term, default: 0] += weights.frameFile }
     }
+    // Bare numbers (`64` of `float64`, line numbers, sizes) match everywhere and mean little.
+    for term in terms.keys where term.allSatisfy(\.isNumber) { terms[term] = nil }
     keyword = KeywordQuery(terms: terms)
 
     embeddingText = Self.embeddingText(query: query, analysis: analysis, prose: prose)

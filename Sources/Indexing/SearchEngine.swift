@@ -68,6 +68,7 @@ public struct SearchEngine: Sendable {
   public var priors = RankingPriors()
   /// Rank files by their best chunk's rank in each list (false: sum fused chunk scores).
   public var rankFilesByBestChunk = true
+  public var queryWeights = QueryWeights()
   /// Read the query (`QueryPlan`) instead of searching its plain text.
   public var analyzeQuery = true
 
@@ -87,7 +88,7 @@ public struct SearchEngine: Sendable {
 
   /// Chunk-level hits with their fused score and boosts, best first.
   public func rankedChunks(_ request: SearchRequest, limit: Int? = nil) async throws -> [RankedChunk] {
-    let plan = QueryPlan(query: request.query, analyze: analyzeQuery)
+    let plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
     let limit = limit ?? request.limit
     let lists = try await candidates(plan, filter: request.filter, depth: max(depth, limit * 3))
     var ranked = fuse(keyword: lists.keyword, vector: lists.vector).map { hit in
@@ -104,7 +105,7 @@ public struct SearchEngine: Sendable {
   /// File-level hits, best first: each file takes the rank of its best chunk in the keyword list
   /// and in the vector list, the two ranks are fused, and the file's boosts applied.
   public func files(_ request: SearchRequest) async throws -> [FileHit] {
-    let plan = QueryPlan(query: request.query, analyze: analyzeQuery)
+    let plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
     let lists = try await candidates(plan, filter: request.filter, depth: max(fileDepth, request.limit * 10))
     let chunkScores = fuse(keyword: lists.keyword, vector: lists.vector)
     var files: [String: FileHit] = [:]
@@ -206,6 +207,11 @@ public struct SearchEngine: Sendable {
       case "mentionedPath": priors.mentionedPathFactor = value
       case "mentionedModule": priors.mentionedModuleFactor = value
       case "outerFrameDiscount": priors.outerFrameDiscount = value
+      case "prose": queryWeights.prose = value
+      case "proseRepeat": queryWeights.proseRepeat = value
+      case "identifier": queryWeights.identifier = value
+      case "title": queryWeights.title = value
+      case "frameFile": queryWeights.frameFile = value
       default:
         if let role = FileRole(rawValue: parts[0]) { priors.bugReportRoleFactor[role] = value }
       }
