@@ -111,7 +111,7 @@ struct SearchCommand: AsyncParsableCommand {
   /// What the query analysis found: the terms BM25 weights most and what the model reads.
   private func printPlan(_ plan: QueryPlan, embedded: Bool) {
     let top = plan.keyword.terms.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(15)
-      .map { $0.value == 1 ? $0.key : String(format: "%@×%g", $0.key, $0.value) }
+      .map { $0.value == 1 ? $0.key : String(format: "%@×%.1f", $0.key, $0.value) }
     print("query: \(plan.keyword.terms.count) keyword terms; strongest: \(top.joined(separator: " "))")
     if plan.analysis.looksLikeBugReport { print("query: reads as a bug report naming code (source files preferred)") }
     if !plan.mentionedPaths.isEmpty { print("query: mentions paths \(plan.mentionedPaths.prefix(8).joined(separator: ", "))") }

@@ -67,9 +67,9 @@ public struct QueryPlan: Sendable {
     if let title = analysis.title {
       for term in Set(CodeTokenizer.terms(title, dropStopWords: true)) { terms[term, default: 0] += weights.title }
     }
-    for frame in analysis.frames {
-      let file = frame.path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? frame.path
-      for term in Set(CodeTokenizer.terms(file, dropStopWords: true)) where term.count > 2 { terms[term, default: 0] += weights.frameFile }
+    let frameFiles = Set(analysis.frames.map { $0.path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? $0.path })
+    for term in Set(frameFiles.flatMap { CodeTokenizer.terms($0, dropStopWords: true) }) where term.count > 2 {
+      terms[term, default: 0] += weights.frameFile
     }
     // Bare numbers (`64` of `float64`, line numbers, sizes) match everywhere and mean little.
     for term in terms.keys where term.allSatisfy(\.isNumber) { terms[term] = nil }
