@@ -19,6 +19,8 @@ public struct QueryAnalysis: Sendable, Hashable {
   public var paths: [String] = []
   /// Dotted names (`xr.combine_by_coords`, `requests.sessions`, `Session.resolve_redirects`).
   public var dottedNames: [String] = []
+  /// Identifiers the title names (the whole query's, when it is one line): what the report is about.
+  public var namedInTitle: [String] = []
   /// Code identifiers: snake_case, camelCase, names in backticks, called names, exception types.
   public var identifiers: [String] = []
   /// The query has the shape of a bug report: several lines with code, a traceback or identifiers.
@@ -44,7 +46,23 @@ public enum QueryAnalyzer {
       }
     }
     let body = reportBody(query).joined(separator: "\n")
-    for word in words(body) {
+    collectCode(in: body, paths: &paths, dotted: &dotted, identifiers: &identifiers)
+    // The code a title (or a one-line query) names is what the report is about.
+    var titlePaths = OrderedSet(), titleDotted = OrderedSet(), titleNames = OrderedSet()
+    collectCode(in: analysis.title ?? (nonEmpty.count == 1 ? nonEmpty[0] : ""), paths: &titlePaths, dotted: &titleDotted, identifiers: &titleNames)
+    analysis.namedInTitle = titleNames.items
+    analysis.paths = paths.items
+    analysis.dottedNames = dotted.items
+    analysis.identifiers = identifiers.items
+    // Reports often cite the docs in passing; only a title about them makes docs the target.
+    let titleWords = Set(CodeTokenizer.terms(analysis.title ?? query))
+    analysis.mentionsDocsOrTests = !titleWords.isDisjoint(with: ["doc", "docs", "documentation", "docstring", "typo", "readme", "changelog", "test", "tests"])
+    return analysis
+  }
+
+  /// Paths, dotted names and identifiers written in `text`.
+  private static func collectCode(in text: String, paths: inout OrderedSet, dotted: inout OrderedSet, identifiers: inout OrderedSet) {
+    for word in words(text) {
       let trimmed = word.trimmingCharacters(in: CharacterSet(charactersIn: ".:,;()[]{}<>'\"`*=!?"))
       guard !trimmed.isEmpty, !trimmed.contains("://"), !trimmed.hasPrefix("@") else { continue }
       if isPath(trimmed) {
@@ -61,18 +79,11 @@ public enum QueryAnalyzer {
         identifiers.insert(trimmed)
       }
     }
-    for quoted in backticked(body) where quoted.count <= 60 {
+    for quoted in backticked(text) where quoted.count <= 60 {
       for part in quoted.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }) where part.count >= 3 {
         if part.first!.isLetter || part.first == "_" { identifiers.insert(String(part)) }
       }
     }
-    analysis.paths = paths.items
-    analysis.dottedNames = dotted.items
-    analysis.identifiers = identifiers.items
-    // Reports often cite the docs in passing; only a title about them makes docs the target.
-    let titleWords = Set(CodeTokenizer.terms(analysis.title ?? query))
-    analysis.mentionsDocsOrTests = !titleWords.isDisjoint(with: ["doc", "docs", "documentation", "docstring", "typo", "readme", "changelog", "test", "tests"])
-    return analysis
   }
 
   /// The lines of `query` that are the reporter's own words and code: without HTML comments,

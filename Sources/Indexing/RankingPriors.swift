@@ -66,10 +66,21 @@ public struct RankingPriors: Sendable {
   /// Factor for a file whose module the query names by a dotted name (`pkg.module.Class`).
   public var mentionedModuleFactor = 1.3
 
+  /// Factor for a chunk defining a symbol the title names (`xr.where` → `def where`).
+  public var titleDefinitionFactor = 1.5
   /// How much less the outermost traceback frame is boosted than the innermost (0: all alike).
   public var outerFrameDiscount = 0.5
 
   public init() {}
+
+  /// The boost for a chunk whose symbol (`Class.method`, `function`) ends in a name the title
+  /// mentions, or nil.
+  public func definitionBoost(symbol: String?, plan: QueryPlan) -> Boost? {
+    guard titleDefinitionFactor != 1, let symbol, !plan.analysis.namedInTitle.isEmpty else { return nil }
+    let last = symbol.split(whereSeparator: { $0 == "." || $0 == ":" || $0 == " " || $0 == "/" }).last.map { String($0).lowercased() }
+    guard let last, let name = plan.analysis.namedInTitle.first(where: { $0.lowercased() == last }) else { return nil }
+    return Boost(reason: "defines \(name), named in the title", factor: titleDefinitionFactor)
+  }
 
   /// The boosts for one file under `plan`.
   public func boosts(path: String, language: String, plan: QueryPlan) -> [Boost] {

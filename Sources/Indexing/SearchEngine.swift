@@ -92,7 +92,8 @@ public struct SearchEngine: Sendable {
     let limit = limit ?? request.limit
     let lists = try await candidates(plan, filter: request.filter, depth: max(depth, limit * 3))
     var ranked = fuse(keyword: lists.keyword, vector: lists.vector).map { hit in
-      let boosts = priors.boosts(path: hit.payload.filePath, language: hit.payload.language, plan: plan)
+      var boosts = priors.boosts(path: hit.payload.filePath, language: hit.payload.language, plan: plan)
+      if let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan) { boosts.append(definition) }
       var hit = hit
       let fused = hit.score
       hit.score = boosts.reduce(fused) { $0 * $1.factor }
@@ -116,6 +117,11 @@ public struct SearchEngine: Sendable {
         files[path] = FileHit(filePath: path, score: 0, best: hit, chunks: 0, fused: 0, boosts: boosts)
       }
       files[path]!.chunks += 1
+      if let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan),
+        !files[path]!.boosts.contains(where: { $0.reason == definition.reason })
+      {
+        files[path]!.boosts.append(definition)
+      }
     }
     for (list, isKeyword) in [(lists.keyword, true), (lists.vector, false)] {
       let weight = isKeyword ? keywordWeight : vectorWeight
@@ -207,6 +213,7 @@ public struct SearchEngine: Sendable {
       case "mentionedPath": priors.mentionedPathFactor = value
       case "mentionedModule": priors.mentionedModuleFactor = value
       case "outerFrameDiscount": priors.outerFrameDiscount = value
+      case "titleDefinition": priors.titleDefinitionFactor = value
       case "prose": queryWeights.prose = value
       case "proseRepeat": queryWeights.proseRepeat = value
       case "identifier": queryWeights.identifier = value
