@@ -51,6 +51,7 @@ private let bugReport = """
     #expect(analysis.dottedNames.contains("shipit.get"))
     #expect(analysis.looksLikeBugReport)
     #expect(!analysis.mentionsDocsOrTests)
+    #expect(analysis.namedInTitle.isEmpty)
   }
 
   @Test func findsPathsAndDottedNamesInProse() {
@@ -64,6 +65,7 @@ private let bugReport = """
     #expect(!analysis.dottedNames.contains("e.g"))
     #expect(analysis.identifiers.contains("resolve_redirects"))
     #expect(analysis.identifiers.contains("combine_by_coords"))
+    #expect(analysis.namedInTitle == ["Session", "resolve_redirects"])
   }
 
   @Test func aShortQuestionIsNotABugReport() {
@@ -191,13 +193,13 @@ private let corpus: [String: String] = [
   }
 
   /// Indexes `files` keyword-only (no model) and returns a search engine over the index.
-  private func index(_ files: [String: String]) async throws -> Indexed {
+  private func index(_ files: [String: String], maxCharacters: Int = 400) async throws -> Indexed {
     let repo = try TemporaryGitRepository()
     try repo.commit(files)
     let folder = try TemporaryDirectory()
     let store = SQLiteStore(directory: folder.url)
     var options = SyncOptions(collection: "quality")
-    options.chunking.maxCharacters = 400
+    options.chunking.maxCharacters = maxCharacters
     let sync = SyncEngine(store: store, embedder: NoEmbedder(), cache: nil, options: options)
     _ = try await sync.sync(repository: try Repository(path: repo.url))
     return Indexed(engine: SearchEngine(store: store, embedder: nil, collection: "quality"), repository: repo, storeFolder: folder)
@@ -239,6 +241,19 @@ private let corpus: [String: String] = [
     let chunks = try await engine.rankedChunks(request)
     #expect(chunks.first?.hit.payload.filePath == "shipit/models.py")
     #expect(chunks.allSatisfy { abs($0.hit.score - $0.boosts.reduce($0.fused) { $0 * $1.factor }) < 1e-12 })
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func aChunkDefiningWhatTheTitleNamesIsBoosted() async throws {
+    let indexed = try await index(corpus, maxCharacters: 200)
+    let engine = indexed.engine
+    var request = SearchRequest(query: "`prepare_body` sets a content length for GET\nSeen with shipit 2.1 and Python 3.")
+    request.limit = 10
+    let chunks = try await engine.rankedChunks(request)
+    let definition = try #require(chunks.first { $0.hit.payload.symbol?.hasSuffix("prepare_body") == true }, "symbols: \(chunks.map { $0.hit.payload.symbol ?? "-" })")
+    #expect(definition.boosts.contains { $0.reason == "defines prepare_body, named in the title" })
+    #expect(chunks.first?.hit.payload.filePath == "shipit/models.py")
+    #expect(chunks.filter { $0.hit.payload.symbol?.hasSuffix("prepare_body") != true }.allSatisfy { !$0.boosts.contains { $0.reason.hasPrefix("defines") } })
     withExtendedLifetime(indexed) {}
   }
 
