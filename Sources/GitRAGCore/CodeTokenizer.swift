@@ -74,5 +74,11 @@ public enum CodeTokenizer {
     "like", "way", "get", "got", "one", "use", "using", "used", "work", "works", "working", "example", "expected",
     "actually", "really", "want", "see", "know", "issue", "problem", "bug", "thing", "still", "even", "well", "let",
     "make", "however", "since", "instead", "might", "must", "may", "shall", "etc", "eg", "ie",
+    // Words of bug-report prose and issue templates.
+    "happen", "happened", "happens", "expect", "expecting", "result", "results", "wrong", "correct", "correctly",
+    "currently", "following", "something", "anything", "everything", "things", "able", "need", "needs", "tried",
+    "trying", "try", "reproduce", "reproducible", "minimal", "complete", "verifiable", "anyone", "maybe", "guess",
+    "sure", "seem", "seemed", "looks", "look", "thank", "sorry", "already", "though", "although", "without",
+    "within", "case", "cases", "going", "come", "comes", "cause", "causes", "caused", "fine", "good",
   ]
 }

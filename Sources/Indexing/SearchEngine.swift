@@ -14,69 +14,157 @@ public struct SearchRequest: Sendable {
   public init(query: String) { self.query = query }
 }
 
+/// A chunk-level result with how its score came about.
+public struct RankedChunk: Sendable, Codable, Hashable {
+  /// The hit; `score` is the final score (fused score times every boost).
+  public var hit: SearchHit
+  /// Reciprocal-rank-fusion score before boosts.
+  public var fused: Double
+  public var boosts: [Boost]
+}
+
 /// A file-level result built from chunk hits.
 public struct FileHit: Sendable, Codable, Hashable {
   public var filePath: String
+  /// Final score: the fused score times every boost.
   public var score: Double
   /// The file's best chunk.
   public var best: SearchHit
+  /// How many of the file's chunks were among the candidates.
   public var chunks: Int
+  /// 1-based rank of the file in the keyword (BM25) list, by its best chunk there.
+  public var keywordRank: Int?
+  /// 1-based rank of the file in the vector list, by its best chunk there.
+  public var vectorRank: Int?
+  /// Reciprocal-rank-fusion score before boosts.
+  public var fused: Double
+  public var boosts: [Boost]
 
   enum CodingKeys: String, CodingKey {
-    case filePath = "file_path", score, best, chunks
+    case filePath = "file_path", score, best, chunks, keywordRank = "keyword_rank", vectorRank = "vector_rank"
+    case fused, boosts
   }
 }
 
-/// Hybrid search: BM25 and vector similarity fused by reciprocal rank.
+/// Hybrid search: BM25 and vector similarity fused by reciprocal rank, then priors and boosts.
+///
+/// The query is read first (`QueryPlan`): BM25 gets its weighted terms, the model gets a short
+/// text made of the title, the named code and the start of the prose. Files are ranked by the
+/// rank of their best chunk in each list, so a file with many chunks does not crowd out others.
 public struct SearchEngine: Sendable {
   public let store: any VectorStore
   public let embedder: (any Embedder)?
   public let collection: String
-  /// Candidates taken from each ranked list before fusion.
+  /// Candidates taken from each ranked list before fusion (chunk results).
   public var depth = 100
+  /// Chunk candidates taken from each list for file results (files need more chunks to rank).
+  public var fileDepth = 300
   /// Reciprocal-rank-fusion constant (ranks are 1-based).
   public var rrfK = 60.0
   public var keywordWeight = 1.0
   public var vectorWeight = 1.0
+  /// What each further chunk of a file in a list adds, relative to its best chunk's share.
+  public var extraChunkShare = 0.0
+  public var priors = RankingPriors()
+  /// Rank files by their best chunk's rank in each list (false: sum fused chunk scores).
+  public var rankFilesByBestChunk = true
+  public var queryWeights = QueryWeights()
+  /// Read the query (`QueryPlan`) instead of searching its plain text.
+  public var analyzeQuery = true
 
   public init(store: any VectorStore, embedder: (any Embedder)?, collection: String) {
     self.store = store
     self.embedder = embedder
     self.collection = collection
+    let environment = ProcessInfo.processInfo.environment
+    // Tuning knobs for the quality benchmark (scripts/bench/quality); not a user setting.
+    if let value = environment["GIT_RAG_RANK_TUNING"] { apply(tuning: value) }
   }
 
   /// Chunk-level hits, best first.
   public func chunks(_ request: SearchRequest, limit: Int? = nil) async throws -> [SearchHit] {
-    let keywordQuery = KeywordQuery(text: request.query)
-    let depth = max(self.depth, (limit ?? request.limit) * 3)
-    async let keywordHits = keywordQuery.terms.isEmpty
-      ? [] : store.keywordSearch(collection, query: keywordQuery, limit: depth, filter: request.filter)
-    var vectorHits: [SearchHit] = []
-    if let embedder, try await embedder.dimension > 0 {
-      let vector = try await embedder.embed([request.query])[0]
-      vectorHits = try await store.vectorSearch(collection, vector: vector, limit: depth, filter: request.filter)
-    }
-    let fused = fuse(keyword: try await keywordHits, vector: vectorHits)
-    return Array(fused.prefix(limit ?? request.limit))
+    try await rankedChunks(request, limit: limit).map(\.hit)
   }
 
-  /// File-level hits: each file scored from its best chunks, best first.
+  /// Chunk-level hits with their fused score and boosts, best first.
+  public func rankedChunks(_ request: SearchRequest, limit: Int? = nil) async throws -> [RankedChunk] {
+    let plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
+    let limit = limit ?? request.limit
+    let lists = try await candidates(plan, filter: request.filter, depth: max(depth, limit * 3))
+    var ranked = fuse(keyword: lists.keyword, vector: lists.vector).map { hit in
+      var boosts = priors.boosts(path: hit.payload.filePath, language: hit.payload.language, plan: plan)
+      if let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan) { boosts.append(definition) }
+      var hit = hit
+      let fused = hit.score
+      hit.score = boosts.reduce(fused) { $0 * $1.factor }
+      return RankedChunk(hit: hit, fused: fused, boosts: boosts)
+    }
+    ranked.sort { ($0.hit.score, $1.hit.payload.filePath, $1.hit.payload.chunkIndex) > ($1.hit.score, $0.hit.payload.filePath, $0.hit.payload.chunkIndex) }
+    return Array(ranked.prefix(limit))
+  }
+
+  /// File-level hits, best first: each file takes the rank of its best chunk in the keyword list
+  /// and in the vector list, the two ranks are fused, and the file's boosts applied.
   public func files(_ request: SearchRequest) async throws -> [FileHit] {
-    let hits = try await chunks(request, limit: max(request.limit * 10, depth))
-    var byFile: [String: FileHit] = [:]
-    for hit in hits {
+    let plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
+    let lists = try await candidates(plan, filter: request.filter, depth: max(fileDepth, request.limit * 10))
+    let chunkScores = fuse(keyword: lists.keyword, vector: lists.vector)
+    var files: [String: FileHit] = [:]
+    for hit in chunkScores {
       let path = hit.payload.filePath
-      if var existing = byFile[path] {
-        // The best chunk counts fully; further chunks add a little (a file that matches in
-        // several places is a better bet than one lucky chunk).
-        existing.score += hit.score * 0.25
-        existing.chunks += 1
-        byFile[path] = existing
-      } else {
-        byFile[path] = FileHit(filePath: path, score: hit.score, best: hit, chunks: 1)
+      if files[path] == nil {
+        let boosts = priors.boosts(path: path, language: hit.payload.language, plan: plan)
+        files[path] = FileHit(filePath: path, score: 0, best: hit, chunks: 0, fused: 0, boosts: boosts)
+      }
+      files[path]!.chunks += 1
+      if let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan),
+        !files[path]!.boosts.contains(where: { $0.reason == definition.reason })
+      {
+        files[path]!.boosts.append(definition)
       }
     }
-    return Array(byFile.values.sorted { ($0.score, $1.filePath) > ($1.score, $0.filePath) }.prefix(request.limit))
+    for (list, isKeyword) in [(lists.keyword, true), (lists.vector, false)] {
+      let weight = isKeyword ? keywordWeight : vectorWeight
+      var rank = 0
+      var seen: Set<String> = []
+      for hit in list {
+        let path = hit.payload.filePath
+        if seen.insert(path).inserted {
+          rank += 1
+          if isKeyword { files[path]?.keywordRank = rank } else { files[path]?.vectorRank = rank }
+          files[path]?.fused += weight / (rrfK + Double(rank))
+        } else if extraChunkShare > 0, let file = files[path], let fileRank = isKeyword ? file.keywordRank : file.vectorRank {
+          files[path]!.fused += extraChunkShare * weight / (rrfK + Double(fileRank)) / Double(file.chunks)
+        }
+      }
+    }
+    if !rankFilesByBestChunk {
+      // Older rule: fused chunk scores, the best chunk fully and every further one a quarter.
+      for key in files.keys { files[key]!.fused = 0 }
+      var seen: Set<String> = []
+      for hit in chunkScores {
+        let first = seen.insert(hit.payload.filePath).inserted
+        files[hit.payload.filePath]!.fused += first ? hit.score : hit.score * 0.25
+      }
+    }
+    let hits = files.values.map { file in
+      var file = file
+      file.score = file.boosts.reduce(file.fused) { $0 * $1.factor }
+      return file
+    }
+    return Array(hits.sorted { ($0.score, $1.filePath) > ($1.score, $0.filePath) }.prefix(request.limit))
+  }
+
+  /// The keyword and vector candidate lists for `plan`, best first.
+  func candidates(_ plan: QueryPlan, filter: SearchFilter, depth: Int) async throws -> (keyword: [SearchHit], vector: [SearchHit]) {
+    async let keywordHits = plan.keyword.terms.isEmpty
+      ? [] : store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
+    var vectorHits: [SearchHit] = []
+    if let embedder, vectorWeight > 0, try await embedder.dimension > 0 {
+      let vector = try await embedder.embed([plan.embeddingText])[0]
+      vectorHits = try await store.vectorSearch(collection, vector: vector, limit: depth, filter: filter)
+    }
+    return (try await keywordHits, vectorHits)
   }
 
   /// Reciprocal rank fusion of two ranked lists (keyword-only when `vector` is empty).
@@ -105,6 +193,35 @@ public struct SearchEngine: Sendable {
     }
     return merged.values.sorted {
       ($0.score, $1.payload.filePath, $1.payload.chunkIndex) > ($1.score, $0.payload.filePath, $0.payload.chunkIndex)
+    }
+  }
+
+  /// `key=value,key=value` overrides of the knobs above, for benchmark sweeps.
+  mutating func apply(tuning: String) {
+    for pair in tuning.split(separator: ",") {
+      let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      guard parts.count == 2, let value = Double(parts[1]) else { continue }
+      switch parts[0] {
+      case "depth": depth = Int(value)
+      case "fileDepth": fileDepth = Int(value)
+      case "rrfK": rrfK = value
+      case "keywordWeight": keywordWeight = value
+      case "vectorWeight": vectorWeight = value
+      case "extraChunkShare": extraChunkShare = value
+      case "analyzeQuery": analyzeQuery = value != 0
+      case "rankFilesByBestChunk": rankFilesByBestChunk = value != 0
+      case "mentionedPath": priors.mentionedPathFactor = value
+      case "mentionedModule": priors.mentionedModuleFactor = value
+      case "outerFrameDiscount": priors.outerFrameDiscount = value
+      case "titleDefinition": priors.titleDefinitionFactor = value
+      case "prose": queryWeights.prose = value
+      case "proseRepeat": queryWeights.proseRepeat = value
+      case "identifier": queryWeights.identifier = value
+      case "title": queryWeights.title = value
+      case "frameFile": queryWeights.frameFile = value
+      default:
+        if let role = FileRole(rawValue: parts[0]) { priors.bugReportRoleFactor[role] = value }
+      }
     }
   }
 }

@@ -1,0 +1,214 @@
+import Foundation
+import GitRAGCore
+
+/// What a query says, read the way a developer reads a bug report: its title, the code it names,
+/// the traceback frames and file paths it quotes, and the prose around them.
+public struct QueryAnalysis: Sendable, Hashable {
+  /// One frame of a quoted traceback (`File "…/requests/models.py", line 12, in prepare_body`).
+  public struct Frame: Sendable, Hashable {
+    public var path: String
+    public var line: Int?
+    public var function: String?
+  }
+
+  /// The first non-empty line, when the query has more than one line (a report's title).
+  public var title: String?
+  /// Traceback frames, in the order quoted.
+  public var frames: [Frame] = []
+  /// File paths mentioned anywhere (frames included), as written.
+  public var paths: [String] = []
+  /// Dotted names (`xr.combine_by_coords`, `requests.sessions`, `Session.resolve_redirects`).
+  public var dottedNames: [String] = []
+  /// Identifiers the title names (the whole query's, when it is one line): what the report is about.
+  public var namedInTitle: [String] = []
+  /// Code identifiers: snake_case, camelCase, names in backticks, called names, exception types.
+  public var identifiers: [String] = []
+  /// The query has the shape of a bug report: several lines with code, a traceback or identifiers.
+  public var looksLikeBugReport: Bool { !frames.isEmpty || (title != nil && identifiers.count >= 2) }
+  /// The query's title is about documentation or tests, so those files are what the user wants.
+  public var mentionsDocsOrTests = false
+}
+
+/// Reads a free-text query (a question, a few identifiers, or a whole bug report).
+public enum QueryAnalyzer {
+  public static func analyze(_ query: String) -> QueryAnalysis {
+    var analysis = QueryAnalysis()
+    let lines = query.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    let nonEmpty = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    if nonEmpty.count > 1 { analysis.title = nonEmpty[0] }
+
+    var paths = OrderedSet(), dotted = OrderedSet(), identifiers = OrderedSet()
+    for line in lines {
+      if let frame = frame(in: line) {
+        analysis.frames.append(frame)
+        paths.insert(frame.path)
+        if let function = frame.function { identifiers.insert(function) }
+      }
+    }
+    let body = reportBody(query).joined(separator: "\n")
+    collectCode(in: body, paths: &paths, dotted: &dotted, identifiers: &identifiers)
+    // The code a title (or a one-line query) names is what the report is about.
+    var titlePaths = OrderedSet(), titleDotted = OrderedSet(), titleNames = OrderedSet()
+    collectCode(in: analysis.title ?? (nonEmpty.count == 1 ? nonEmpty[0] : ""), paths: &titlePaths, dotted: &titleDotted, identifiers: &titleNames)
+    analysis.namedInTitle = titleNames.items
+    analysis.paths = paths.items
+    analysis.dottedNames = dotted.items
+    analysis.identifiers = identifiers.items
+    // Reports often cite the docs in passing; only a title about them makes docs the target.
+    let titleWords = Set(CodeTokenizer.terms(analysis.title ?? query))
+    analysis.mentionsDocsOrTests = !titleWords.isDisjoint(with: ["doc", "docs", "documentation", "docstring", "typo", "readme", "changelog", "test", "tests"])
+    return analysis
+  }
+
+  /// Paths, dotted names and identifiers written in `text`.
+  private static func collectCode(in text: String, paths: inout OrderedSet, dotted: inout OrderedSet, identifiers: inout OrderedSet) {
+    for word in words(text) {
+      let trimmed = word.trimmingCharacters(in: CharacterSet(charactersIn: ".:,;()[]{}<>'\"`*=!?"))
+      guard !trimmed.isEmpty, !trimmed.contains("://"), !trimmed.hasPrefix("@") else { continue }
+      if isPath(trimmed) {
+        paths.insert(trimmed)
+      } else if isDottedName(trimmed) {
+        dotted.insert(trimmed)
+        // Attribute and method names after the first part are code (`ds.stack`, `xr.Dataset.copy`);
+        // the first part is usually a variable or an import alias (`ds`, `np`) unless it is a class.
+        for (index, part) in trimmed.split(separator: ".").enumerated()
+        where index > 0 && (part.count >= 3 || isIdentifier(part)) || index == 0 && part.first!.isUppercase && part.count >= 3 {
+          identifiers.insert(String(part))
+        }
+      } else if isIdentifier(Substring(trimmed)) {
+        identifiers.insert(trimmed)
+      }
+    }
+    for quoted in backticked(text) where quoted.count <= 60 {
+      for part in quoted.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }) where part.count >= 3 {
+        if part.first!.isLetter || part.first == "_" { identifiers.insert(String(part)) }
+      }
+    }
+  }
+
+  /// The lines of `query` that are the reporter's own words and code: without HTML comments,
+  /// template checklists (`- [x] ...`), markdown headings after the title, traceback frame lines,
+  /// and environment dumps (a run of four or more `key: value` lines).
+  static func reportBody(_ query: String) -> [Substring] {
+    var text = query
+    while let start = text.range(of: "<!--") {
+      let end = text.range(of: "-->", range: start.upperBound..<text.endIndex)?.upperBound ?? text.endIndex
+      text.removeSubrange(start.lowerBound..<end)
+    }
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    var keep = [Bool](repeating: true, count: lines.count)
+    var run: [Int] = []
+    func closeRun() {
+      if run.count >= 4 { for index in run { keep[index] = false } }
+      run.removeAll()
+    }
+    for (index, line) in lines.enumerated() {
+      let trimmed = line.trimmingCharacters(in: .whitespaces)
+      if trimmed.isEmpty || trimmed.allSatisfy({ $0 == "-" || $0 == "=" }) { continue }
+      if isKeyValue(trimmed) { run.append(index); continue }
+      closeRun()
+      if trimmed.hasPrefix("- [") || trimmed.hasPrefix("* [") || trimmed.hasPrefix("#") && index > 0 && trimmed.dropFirst().first.map({ $0 == "#" || $0 == " " }) == true
+        || trimmed.hasPrefix("Traceback (most recent call last)") || frame(in: line) != nil || trimmed == "_No response_"
+      {
+        keep[index] = false
+      }
+    }
+    closeRun()
+    return zip(lines, keep).filter(\.1).map(\.0)
+  }
+
+  /// `name: value` with a one-word name, as in environment dumps and config listings.
+  private static func isKeyValue(_ line: String) -> Bool {
+    guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { return false }
+    let key = line[..<colon]
+    let after = line[line.index(after: colon)...]
+    guard key.count <= 30, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }),
+      after.first == " " || after.isEmpty
+    else { return false }
+    return true
+  }
+
+  /// A Python traceback frame (`File "path", line N, in name`) or a `path:line` location.
+  static func frame(in line: Substring) -> QueryAnalysis.Frame? {
+    let text = line.trimmingCharacters(in: .whitespaces)
+    if text.hasPrefix("File \""), let close = text.dropFirst(6).firstIndex(of: "\"") {
+      let path = String(text[text.index(text.startIndex, offsetBy: 6)..<close])
+      let rest = text[text.index(after: close)...]
+      var lineNumber: Int?
+      var function: String?
+      if let range = rest.range(of: "line ") {
+        lineNumber = Int(rest[range.upperBound...].prefix(while: \.isNumber))
+      }
+      if let range = rest.range(of: ", in ") {
+        let name = rest[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        if let first = name.first, first.isLetter || first == "_", name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+          function = name
+        }
+      }
+      return QueryAnalysis.Frame(path: path, line: lineNumber, function: function)
+    }
+    return nil
+  }
+
+  /// Whitespace-separated words, with markdown link and code punctuation kept for trimming.
+  private static func words(_ text: String) -> [String] {
+    text.split(whereSeparator: { $0.isWhitespace || $0 == "(" || $0 == ")" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "=" })
+      .map(String.init)
+  }
+
+  private static func backticked(_ text: String) -> [Substring] {
+    let parts = text.split(separator: "`", omittingEmptySubsequences: false)
+    guard parts.count >= 3 else { return [] }
+    // Odd-numbered pieces sit between backticks; fenced blocks (```) give empty neighbours.
+    return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0] }.filter { !$0.isEmpty && !$0.contains("\n") }
+  }
+
+  /// Extensions that make a word a file path even without a slash.
+  static let sourceExtensions: Set<String> = [
+    "py", "pyi", "pyx", "swift", "js", "mjs", "ts", "tsx", "jsx", "go", "rs", "java", "kt", "scala", "c", "h", "cc",
+    "cpp", "hpp", "m", "mm", "cs", "rb", "php", "sh", "pl", "lua", "r", "ex", "exs", "erl", "hs", "ml", "dart", "zig",
+    "jl", "vue", "svelte", "sql", "proto", "toml", "yaml", "yml", "json", "cfg", "ini", "md", "rst", "txt",
+  ]
+
+  static func isPath(_ word: String) -> Bool {
+    guard word.count >= 3, !word.hasPrefix("-") else { return false }
+    let name = word.split(separator: "/").last.map(String.init) ?? word
+    guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
+    let ext = name[name.index(after: dot)...].lowercased()
+    return sourceExtensions.contains(ext) && word.allSatisfy(isPathCharacter)
+  }
+
+  private static func isPathCharacter(_ c: Character) -> Bool {
+    c.isLetter || c.isNumber || c == "/" || c == "." || c == "_" || c == "-" || c == "\\" || c == "~"
+  }
+
+  static func isDottedName(_ word: String) -> Bool {
+    let parts = word.split(separator: ".", omittingEmptySubsequences: false)
+    return parts.count >= 2 && parts.contains { $0.count >= 3 }
+      && parts.allSatisfy { part in
+        guard let first = part.first, first.isLetter || first == "_" else { return false }
+        return part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+      }
+  }
+
+  /// Looks like code rather than a word of prose: has `_` inside, an inner capital, or ends in a digit after letters.
+  static func isIdentifier(_ word: Substring) -> Bool {
+    guard word.count >= 3, let first = word.first, first.isLetter || first == "_",
+      word.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+    else { return false }
+    let core = word.drop(while: { $0 == "_" })
+    if core.dropLast().contains("_") { return true }
+    let inner = core.dropFirst()
+    if inner.contains(where: \.isUppercase) && inner.contains(where: \.isLowercase) { return true }
+    return false
+  }
+}
+
+/// Insertion-ordered unique strings.
+private struct OrderedSet {
+  private(set) var items: [String] = []
+  private var seen: Set<String> = []
+  mutating func insert(_ item: String) {
+    if seen.insert(item).inserted { items.append(item) }
+  }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import GitRAGCore
+import Store
+
+/// Weights of the keyword terms a query plan builds (a term's weights add up).
+public struct QueryWeights: Sendable, Hashable {
+  /// A term of the report's prose, once.
+  public var prose = 1.0
+  /// Extra prose weight per doubling of a term's count.
+  public var proseRepeat = 0.5
+  /// A term of an identifier, dotted name or traceback function the query names.
+  public var identifier = 2.0
+  /// A term of the title.
+  public var title = 1.0
+  /// A term of a traceback frame's file name.
+  public var frameFile = 1.0
+
+  public init() {}
+}
+
+/// How one query is searched: the weighted terms BM25 ranks on, the text the embedding model
+/// sees, and the files the query points at.
+public struct QueryPlan: Sendable {
+  public var analysis: QueryAnalysis
+  /// Terms for BM25: prose with stop words dropped, identifiers and the title weighted up.
+  public var keyword: KeywordQuery
+  /// What the embedding model sees (it reads at most a few hundred tokens): the title, the named
+  /// code, then the start of the prose.
+  public var embeddingText: String
+  /// Paths the query mentions (traceback frames, file names), as written.
+  public var mentionedPaths: [String]
+  /// Dotted names that may be module paths (`requests.sessions`, `xarray.core.dataset.Dataset`).
+  public var mentionedModules: [String]
+
+  /// Characters of `embeddingText`: about 256 word pieces of mixed code and prose.
+  public static let embeddingBudget = 1000
+
+  /// Reads `query`; with `analyze` false, the plan is the plain query (every term once, the
+  /// whole text embedded, no mentions), which is how search ranked before query analysis.
+  public init(query: String, analyze: Bool = true, weights: QueryWeights = QueryWeights()) {
+    guard analyze else {
+      analysis = QueryAnalysis()
+      keyword = KeywordQuery(text: query)
+      embeddingText = query
+      mentionedPaths = []
+      mentionedModules = []
+      return
+    }
+    let analysis = QueryAnalyzer.analyze(query)
+    self.analysis = analysis
+    mentionedPaths = analysis.paths
+    mentionedModules = analysis.dottedNames
+
+    let prose = Self.prose(query)
+    var terms: [String: Double] = [:]
+    var counts: [String: Int] = [:]
+    for term in CodeTokenizer.terms(prose, dropStopWords: true) { counts[term, default: 0] += 1 }
+    // Prose counts sublinearly: an output block repeating `float64` twenty times is not twenty
+    // times the evidence.
+    for (term, count) in counts {
+      terms[term] = weights.prose * (1 + weights.proseRepeat * log2(Double(count)))
+    }
+    // Named code counts more than prose: it is what the matching source file contains.
+    // Stop words stay when they are code (`xr.where`, `keep_attrs=...`).
+    let named = analysis.identifiers + analysis.frames.compactMap(\.function)
+    for term in Set(named.flatMap { CodeTokenizer.terms($0) }) { terms[term, default: 0] += weights.identifier }
+    if let title = analysis.title {
+      for term in Set(CodeTokenizer.terms(title, dropStopWords: true)) { terms[term, default: 0] += weights.title }
+    }
+    let frameFiles = Set(analysis.frames.map { $0.path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? $0.path })
+    for term in Set(frameFiles.flatMap { CodeTokenizer.terms($0, dropStopWords: true) }) where term.count > 2 {
+      terms[term, default: 0] += weights.frameFile
+    }
+    // Bare numbers (`64` of `float64`, line numbers, sizes) match everywhere and mean little.
+    for term in terms.keys where term.allSatisfy(\.isNumber) { terms[term] = nil }
+    keyword = KeywordQuery(terms: terms)
+
+    embeddingText = Self.embeddingText(query: query, analysis: analysis, prose: prose)
+  }
+
+  /// The query without what only adds noise to BM25: traceback frame lines (their paths name
+  /// the user's machine), HTML comments and checklists of issue templates, and environment
+  /// dumps (runs of `key: value` lines such as `numpy: 1.18.1`, `OS: Linux`).
+  static func prose(_ query: String) -> String {
+    QueryAnalyzer.reportBody(query).joined(separator: "\n")
+  }
+
+  static func embeddingText(query: String, analysis: QueryAnalysis, prose: String) -> String {
+    var parts: [String] = []
+    if let title = analysis.title { parts.append(title) }
+    var named = analysis.dottedNames + analysis.identifiers
+    for frame in analysis.frames {
+      if let function = frame.function { named.append(function) }
+    }
+    var seen: Set<String> = []
+    let code = named.filter { seen.insert($0).inserted }.prefix(40).joined(separator: " ")
+    if !code.isEmpty { parts.append(code) }
+    var body = prose
+    if let title = analysis.title, let range = body.range(of: title) { body.removeSubrange(range) }
+    parts.append(body.split(whereSeparator: \.isWhitespace).joined(separator: " "))
+    let text = parts.joined(separator: "\n")
+    return text.count <= embeddingBudget ? text : String(text.prefix(embeddingBudget))
+  }
+}

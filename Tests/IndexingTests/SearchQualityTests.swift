@@ -1,0 +1,296 @@
+import Embedding
+import Foundation
+import Git
+import GitRAGCore
+import GitRAGTestSupport
+import Indexing
+import Store
+import Testing
+
+/// A bug report as users file them: a title, prose, code, a traceback and an environment dump.
+private let bugReport = """
+  GET requests always send a Content-Length header
+  Hi, calling `shipit.get(url)` adds a content-length header even without a body. \
+  Some servers reject GET requests with that header.
+
+  ```
+  Traceback (most recent call last):
+    File "/home/me/app.py", line 3, in <module>
+      shipit.get("http://example.com")
+    File "/usr/lib/python3/site-packages/shipit/sessions.py", line 40, in request
+      prep = self.prepare_request(req)
+    File "/usr/lib/python3/site-packages/shipit/models.py", line 21, in prepare_body
+      self.headers['Content-Length'] = str(length)
+  ValueError: content length of a GET request
+  ```
+
+  - [x] I searched the existing issues
+
+  INSTALLED VERSIONS
+  ------------------
+  python: 3.10.8 (main, Oct 13 2022)
+  OS: Linux
+  machine: x86_64
+  shipit: 2.1.0
+  numpy: None
+  """
+
+@Suite struct QueryAnalyzerTests {
+  @Test func readsTracebackFramesPathsAndIdentifiers() {
+    let analysis = QueryAnalyzer.analyze(bugReport)
+    #expect(analysis.title == "GET requests always send a Content-Length header")
+    #expect(analysis.frames.map(\.path) == [
+      "/home/me/app.py", "/usr/lib/python3/site-packages/shipit/sessions.py", "/usr/lib/python3/site-packages/shipit/models.py",
+    ])
+    #expect(analysis.frames.map(\.line) == [3, 40, 21])
+    #expect(analysis.frames.map(\.function) == [nil, "request", "prepare_body"])
+    #expect(analysis.paths.contains("/usr/lib/python3/site-packages/shipit/models.py"))
+    #expect(analysis.identifiers.contains("prepare_body"))
+    #expect(analysis.identifiers.contains("prepare_request"))
+    #expect(analysis.identifiers.contains("ValueError"))
+    #expect(analysis.dottedNames.contains("shipit.get"))
+    #expect(analysis.looksLikeBugReport)
+    #expect(!analysis.mentionsDocsOrTests)
+    #expect(analysis.namedInTitle.isEmpty)
+  }
+
+  @Test func findsPathsAndDottedNamesInProse() {
+    let analysis = QueryAnalyzer.analyze("""
+      Session.resolve_redirects copies the request
+      In src/net/session.py the call to `xr.combine_by_coords` fails; see e.g. the docs at http://x.org/a.py.
+      """)
+    #expect(analysis.paths == ["src/net/session.py"])
+    #expect(analysis.dottedNames.contains("Session.resolve_redirects"))
+    #expect(analysis.dottedNames.contains("xr.combine_by_coords"))
+    #expect(!analysis.dottedNames.contains("e.g"))
+    #expect(analysis.identifiers.contains("resolve_redirects"))
+    #expect(analysis.identifiers.contains("combine_by_coords"))
+    #expect(analysis.namedInTitle == ["Session", "resolve_redirects"])
+  }
+
+  @Test func aShortQuestionIsNotABugReport() {
+    let analysis = QueryAnalyzer.analyze("where are retries configured")
+    #expect(analysis.title == nil)
+    #expect(analysis.frames.isEmpty && analysis.paths.isEmpty && analysis.identifiers.isEmpty)
+    #expect(!analysis.looksLikeBugReport)
+    let plan = QueryPlan(query: "where are retries configured")
+    #expect(plan.embeddingText == "where are retries configured")
+    #expect(Set(plan.keyword.terms.keys) == ["retries", "configured"])
+  }
+
+  @Test func planDropsTemplateNoiseAndWeighsCode() {
+    let plan = QueryPlan(query: bugReport)
+    let terms = plan.keyword.terms
+    // The environment dump, the checklist and the frames' machine paths are gone...
+    for noise in ["numpy", "x86_64", "linux", "searched", "site", "packages", "usr", "home"] {
+      #expect(terms[noise] == nil, "\(noise) should not be a keyword term")
+    }
+    // ...named code outweighs prose, and the frames' file names stay.
+    #expect(terms["prepare_body", default: 0] > terms["servers", default: 0])
+    #expect(terms["models", default: 0] >= 1)
+    #expect(plan.embeddingText.hasPrefix("GET requests always send a Content-Length header"))
+    #expect(plan.embeddingText.count <= QueryPlan.embeddingBudget)
+    #expect(plan.embeddingText.contains("prepare_body"))
+    #expect(!plan.embeddingText.contains("x86_64"))
+  }
+
+  @Test func classifiesFilesByRole() {
+    #expect(FileRole.of(path: "requests/models.py", language: "python") == .source)
+    #expect(FileRole.of(path: "tests/test_models.py", language: "python") == .test)
+    #expect(FileRole.of(path: "test_requests.py", language: "python") == .test)
+    #expect(FileRole.of(path: "Tests/StoreTests/SQLiteTests.swift", language: "swift") == .test)
+    #expect(FileRole.of(path: "pkg/handler_test.go", language: "go") == .test)
+    #expect(FileRole.of(path: "HISTORY.rst", language: "restructuredtext") == .changelog)
+    #expect(FileRole.of(path: "doc/whats-new.rst", language: "restructuredtext") == .changelog)
+    #expect(FileRole.of(path: "CHANGELOG.md", language: "markdown") == .changelog)
+    #expect(FileRole.of(path: "docs/user/advanced.rst", language: "restructuredtext") == .documentation)
+    #expect(FileRole.of(path: "README.md", language: "markdown") == .documentation)
+    #expect(FileRole.of(path: "setup.cfg", language: "ini") == .configuration)
+    #expect(FileRole.of(path: "examples/plot.py", language: "python") == .example)
+    #expect(FileRole.of(path: "requests/packages/urllib3/response.py", language: "python") == .vendored)
+    #expect(FileRole.of(path: "packages/web/src/app.ts", language: "typescript") == .source)
+    #expect(FileRole.of(path: "third_party/zlib/inflate.c", language: "c") == .vendored)
+  }
+
+  @Test func matchesMentionedPathsAndModules() {
+    #expect(RankingPriors.pathMatches("requests/models.py", mentioned: "/usr/lib/site-packages/requests/models.py"))
+    #expect(RankingPriors.pathMatches("requests/models.py", mentioned: "models.py"))
+    #expect(!RankingPriors.pathMatches("requests/models.py", mentioned: "/usr/lib/django/db/models.py"))
+    #expect(!RankingPriors.pathMatches("requests/api.py", mentioned: "/usr/lib/python3/httplib.py"))
+    #expect(RankingPriors.moduleMatches("xarray/core/dataset.py", dotted: "xarray.core.dataset.Dataset"))
+    #expect(RankingPriors.moduleMatches("src/pkg/sessions.py", dotted: "pkg.sessions.Session"))
+    #expect(RankingPriors.moduleMatches("requests/__init__.py", dotted: "requests.get") == false)
+    #expect(!RankingPriors.moduleMatches("xarray/core/dataset.py", dotted: "xr.Dataset"))
+  }
+}
+
+/// A small project where a changelog, a test file and the docs repeat a bug report's words more
+/// often than the source file that has the bug.
+private let corpus: [String: String] = [
+  "shipit/models.py": """
+    class PreparedRequest:
+        def prepare_headers(self, headers):
+            self.headers = dict(headers or {})
+
+        def prepare_body(self, data, files):
+            body = encode(data, files)
+            length = len(body) if body else 0
+            self.headers['Content-Length'] = str(length)
+            self.body = body
+
+    def encode(data, files):
+        return data
+    """,
+  "shipit/sessions.py": """
+    class Session:
+        def request(self, method, url, data=None):
+            req = Request(method, url, data)
+            prep = self.prepare_request(req)
+            return self.send(prep)
+
+        def send(self, prep):
+            return adapter_for(prep.url).send(prep)
+    """,
+  "shipit/adapters.py": """
+    class HTTPAdapter:
+        def send(self, request, timeout=None):
+            connection = self.get_connection(request.url)
+            return connection.urlopen(request.method, request.url, body=request.body, headers=request.headers)
+    """,
+  "CHANGELOG.md": """
+    # Changelog
+
+    ## 2.1.1
+    - GET requests no longer send a Content-Length header when there is no body (prepare_body).
+    - Content-Length header of GET requests: prepare_body computes the content length only for a body.
+    - Servers that reject GET requests with a content length header work again.
+    """,
+  "tests/test_models.py": """
+    def test_get_request_has_no_content_length_header():
+        prep = shipit.Request('GET', 'http://example.com').prepare()
+        assert 'Content-Length' not in prep.headers  # GET requests send no content length header
+
+    def test_prepare_body_content_length_header_for_get_requests():
+        prep = PreparedRequest()
+        prep.prepare_body(None, None)
+        assert 'Content-Length' not in prep.headers  # content length header, GET requests
+    """,
+  "docs/quickstart.md": """
+    # Quickstart
+
+    Send GET requests with `shipit.get(url)`. A request with a body gets a Content-Length header;
+    GET requests without a body send no content length header. Some servers reject GET requests
+    that send a Content-Length header.
+    """,
+]
+
+@Suite struct SearchRankingTests {
+  /// A search engine over a keyword-only index; holds the folders so they outlive the test's searches.
+  struct Indexed {
+    var engine: SearchEngine
+    let repository: TemporaryGitRepository
+    let storeFolder: TemporaryDirectory
+  }
+
+  /// Indexes `files` keyword-only (no model) and returns a search engine over the index.
+  private func index(_ files: [String: String], maxCharacters: Int = 400) async throws -> Indexed {
+    let repo = try TemporaryGitRepository()
+    try repo.commit(files)
+    let folder = try TemporaryDirectory()
+    let store = SQLiteStore(directory: folder.url)
+    var options = SyncOptions(collection: "quality")
+    options.chunking.maxCharacters = maxCharacters
+    let sync = SyncEngine(store: store, embedder: NoEmbedder(), cache: nil, options: options)
+    _ = try await sync.sync(repository: try Repository(path: repo.url))
+    return Indexed(engine: SearchEngine(store: store, embedder: nil, collection: "quality"), repository: repo, storeFolder: folder)
+  }
+
+  @Test func bugReportWithTracebackRanksTheSourceFileFirst() async throws {
+    let indexed = try await index(corpus)
+    let engine = indexed.engine
+    var request = SearchRequest(query: bugReport)
+    request.limit = 6
+    let files = try await engine.files(request).map(\.filePath)
+    #expect(files.first == "shipit/models.py")
+    let source = try #require(files.firstIndex(of: "shipit/models.py"))
+    for other in ["CHANGELOG.md", "tests/test_models.py", "docs/quickstart.md"] {
+      if let rank = files.firstIndex(of: other) { #expect(source < rank, "\(other) outranks the source file") }
+    }
+
+    // Control: the plain text of the report puts a file that only repeats its words first.
+    var plain = engine
+    plain.analyzeQuery = false
+    let plainFiles = try await plain.files(request).map(\.filePath)
+    #expect(plainFiles.first != "shipit/models.py")
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func explainsBoosts() async throws {
+    let indexed = try await index(corpus)
+    let engine = indexed.engine
+    var request = SearchRequest(query: bugReport)
+    request.limit = 10
+    let files = try await engine.files(request)
+    let models = try #require(files.first { $0.filePath == "shipit/models.py" })
+    #expect(models.boosts.contains { $0.reason.hasPrefix("traceback frame") && $0.factor > 1 })
+    #expect(models.keywordRank != nil && models.vectorRank == nil)
+    #expect(abs(models.score - models.boosts.reduce(models.fused) { $0 * $1.factor }) < 1e-12)
+    let changelog = try #require(files.first { $0.filePath == "CHANGELOG.md" })
+    #expect(changelog.boosts.contains { $0.reason.hasPrefix("changelog") && $0.factor < 1 })
+
+    let chunks = try await engine.rankedChunks(request)
+    #expect(chunks.first?.hit.payload.filePath == "shipit/models.py")
+    #expect(chunks.allSatisfy { abs($0.hit.score - $0.boosts.reduce($0.fused) { $0 * $1.factor }) < 1e-12 })
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func aChunkDefiningWhatTheTitleNamesIsBoosted() async throws {
+    let indexed = try await index(corpus, maxCharacters: 200)
+    let engine = indexed.engine
+    var request = SearchRequest(query: "`prepare_body` sets a content length for GET\nSeen with shipit 2.1 and Python 3.")
+    request.limit = 10
+    let chunks = try await engine.rankedChunks(request)
+    let definition = try #require(chunks.first { $0.hit.payload.symbol?.hasSuffix("prepare_body") == true }, "symbols: \(chunks.map { $0.hit.payload.symbol ?? "-" })")
+    #expect(definition.boosts.contains { $0.reason == "defines prepare_body, named in the title" })
+    #expect(chunks.first?.hit.payload.filePath == "shipit/models.py")
+    #expect(chunks.filter { $0.hit.payload.symbol?.hasSuffix("prepare_body") != true }.allSatisfy { !$0.boosts.contains { $0.reason.hasPrefix("defines") } })
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func aShortQueryKeepsDocsAndTestsUnpenalised() async throws {
+    let indexed = try await index(corpus)
+    let engine = indexed.engine
+    var request = SearchRequest(query: "content length header")
+    request.limit = 10
+    let files = try await engine.files(request)
+    #expect(files.allSatisfy { $0.boosts.isEmpty })
+    #expect(files.contains { $0.filePath == "CHANGELOG.md" })
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func filesAreRankedByTheirBestChunk() async throws {
+    // `many.py` matches "frobnicate" in every one of its chunks, weakly; `one.py` has one chunk
+    // that is all about it. One row per file, ranked by the best chunk, not the number of chunks.
+    let weak = (0..<12).map { "def helper_\($0)(x):\n    # calls frobnicate eventually, among many other things to do\n    return step_\($0)(x) + other_\($0)(x) + more_\($0)(x)\n" }
+    let files = [
+      "many.py": weak.joined(separator: "\n"),
+      "one.py": "def frobnicate(x):\n    return frobnicate_all(frobnicate_one(x))\n",
+      "unrelated.py": "def nothing():\n    return 1\n",
+    ]
+    let indexed = try await index(files)
+    let engine = indexed.engine
+    var request = SearchRequest(query: "frobnicate")
+    request.limit = 10
+    let chunkHits = try await engine.chunks(SearchRequest(query: "frobnicate"), limit: 50)
+    #expect(Set(chunkHits.map(\.payload.filePath)) == ["many.py", "one.py"])
+    #expect(chunkHits.filter { $0.payload.filePath == "many.py" }.count > 1)
+
+    let ranked = try await engine.files(request)
+    #expect(ranked.map(\.filePath) == ["one.py", "many.py"])
+    #expect(ranked.map(\.keywordRank) == [1, 2])
+    #expect(ranked[0].chunks == 1)
+    #expect(ranked[1].chunks == chunkHits.filter { $0.payload.filePath == "many.py" }.count)
+    #expect(ranked[0].best.payload.filePath == "one.py")
+    withExtendedLifetime(indexed) {}
+  }
+}
