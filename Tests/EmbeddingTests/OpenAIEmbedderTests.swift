@@ -177,7 +177,7 @@ import Testing
     var vectors: [[Float]] = []
     let seconds = try await OpenAIEmbeddingServer.seconds { vectors = try await embedder.embed(texts) }
     #expect(zip(vectors, texts).allSatisfy { server.matches($0, $1) })
-    #expect(seconds >= 0.45 && seconds < 9, "took \(seconds) s")  // generous: CI machines are shared
+    #expect(seconds >= 0.45 && seconds < 30, "took \(seconds) s")  // generous: CI machines are shared
     #expect(try await server.stats().requests == 2)
   }
 
@@ -275,6 +275,6 @@ import Testing
       error?.description
         == "Cannot reach the embedding API at \(server.baseURL)/embeddings (connection refused). "
         + "Is the server running? Set EMBEDDING_API_URL or use --embedder local.")
-    #expect(seconds < 12, "a server that never answered should fail fast, took \(seconds) s")
+    #expect(seconds < 30, "a server that never answered should fail fast, took \(seconds) s")
   }
 }

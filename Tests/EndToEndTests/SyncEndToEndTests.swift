@@ -123,17 +123,12 @@ import Testing
     try e2e.repo.commit(files, message: "many files")
 
     // Small requests, one at a time, so the sync is still embedding when it is killed.
-    let process = Process()
-    process.executableURL = GitRAGBinary.url
-    process.arguments = ["sync", "--quiet"]
-    process.currentDirectoryURL = e2e.repo.url
     var env = e2e.environment
     env["GIT_RAG_EMBED_BATCH"] = "1"
-    process.environment = env
-    try process.run()
+    let process = try SpawnedProcess(GitRAGBinary.url.path, ["sync", "--quiet"], in: e2e.repo.url, environment: env)
     Thread.sleep(forTimeInterval: 1.5)
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+    process.signal(SIGKILL)
+    _ = process.wait()
 
     let status = try e2e.json("status")
     #expect(status["last_indexed_commit"] as? String == seeded)
@@ -151,24 +146,17 @@ import Testing
     var files: [String: String] = [:]
     for i in 0..<40 { files["f\(i).txt"] = "file \(i)\n" }
     try e2e.repo.commit(files)
-    let process = Process()
-    process.executableURL = GitRAGBinary.url
-    process.arguments = ["sync", "--json"]
-    process.currentDirectoryURL = e2e.repo.url
     var env = e2e.environment
     env["GIT_RAG_EMBED_BATCH"] = "1"
     env["GIT_RAG_EMBED_CONCURRENCY"] = "1"
-    process.environment = env
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
+    let process = try SpawnedProcess(GitRAGBinary.url.path, ["sync", "--json"], in: e2e.repo.url, environment: env)
     Thread.sleep(forTimeInterval: 0.8)
     try e2e.repo.commit(["late.txt": "committed while the first sync ran\n"])
     let second = try e2e.gitRAG("sync")
     #expect(second.status == 0)
     #expect(second.stderr.contains("go round once more"))
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let output = process.stdout.readDataToEndOfFile()
+    _ = process.wait()
     let report = try JSONSerialization.jsonObject(with: output) as? [String: Any]
     #expect(report?["rounds"] as? Int == 2)
     #expect(try e2e.json("status")["last_indexed_commit"] as? String == e2e.repo.head)
