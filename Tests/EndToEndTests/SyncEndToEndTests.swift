@@ -125,6 +125,7 @@ import Testing
     // Small requests, one at a time, so the sync is still embedding when it is killed.
     var env = e2e.environment
     env["GIT_RAG_EMBED_BATCH"] = "1"
+    env["GIT_RAG_EMBED_CONCURRENCY"] = "1"
     let process = try SpawnedProcess(GitRAGBinary.url.path, ["sync", "--quiet"], in: e2e.repo.url, environment: env)
     Thread.sleep(forTimeInterval: 1.5)
     process.signal(SIGKILL)

@@ -71,6 +71,8 @@ import Testing
     #expect(eventually { hooked.syncCalls.count == 1 })
     #expect(hooked.syncCalls.first == ["sync", "--quiet", "--from-hook"])
 
+    // The fake writes its session record after its call record: wait for it too.
+    #expect(eventually { FileManager.default.fileExists(atPath: hooked.tools.records.path + "/session") })
     let session = try String(contentsOfFile: hooked.tools.records.path + "/session", encoding: .utf8)
     let fields = Dictionary(uniqueKeysWithValues: session.split(separator: " ").map {
       let pair = $0.split(separator: "=", maxSplits: 1)
