@@ -21,6 +21,8 @@ public struct QueryWeights: Sendable, Hashable {
 /// How one query is searched: the weighted terms BM25 ranks on, the text the embedding model
 /// sees, and the files the query points at.
 public struct QueryPlan: Sendable {
+  /// The query as written.
+  public var query: String
   public var analysis: QueryAnalysis
   /// Terms for BM25: prose with stop words dropped, identifiers and the title weighted up.
   public var keyword: KeywordQuery
@@ -38,6 +40,7 @@ public struct QueryPlan: Sendable {
   /// Reads `query`; with `analyze` false, the plan is the plain query (every term once, the
   /// whole text embedded, no mentions), which is how search ranked before query analysis.
   public init(query: String, analyze: Bool = true, weights: QueryWeights = QueryWeights()) {
+    self.query = query
     guard analyze else {
       analysis = QueryAnalysis()
       keyword = KeywordQuery(text: query)

@@ -69,6 +69,8 @@ public struct SearchEngine: Sendable {
   /// Rank files by their best chunk's rank in each list (false: sum fused chunk scores).
   public var rankFilesByBestChunk = true
   public var queryWeights = QueryWeights()
+  /// Embed the query as written instead of the plan's chosen text (for comparison).
+  public var embedPlainQuery = false
   /// Read the query (`QueryPlan`) instead of searching its plain text.
   public var analyzeQuery = true
 
@@ -161,7 +163,7 @@ public struct SearchEngine: Sendable {
       ? [] : store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
     var vectorHits: [SearchHit] = []
     if let embedder, vectorWeight > 0, try await embedder.dimension > 0 {
-      let vector = try await embedder.embed([plan.embeddingText])[0]
+      let vector = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
       vectorHits = try await store.vectorSearch(collection, vector: vector, limit: depth, filter: filter)
     }
     return (try await keywordHits, vectorHits)
@@ -209,6 +211,7 @@ public struct SearchEngine: Sendable {
       case "vectorWeight": vectorWeight = value
       case "extraChunkShare": extraChunkShare = value
       case "analyzeQuery": analyzeQuery = value != 0
+      case "embedPlainQuery": embedPlainQuery = value != 0
       case "rankFilesByBestChunk": rankFilesByBestChunk = value != 0
       case "mentionedPath": priors.mentionedPathFactor = value
       case "mentionedModule": priors.mentionedModuleFactor = value
