@@ -51,6 +51,7 @@ public enum QueryAnalyzer {
     var titlePaths = OrderedSet(), titleDotted = OrderedSet(), titleNames = OrderedSet()
     collectCode(in: analysis.title ?? (nonEmpty.count == 1 ? nonEmpty[0] : ""), paths: &titlePaths, dotted: &titleDotted, identifiers: &titleNames)
     analysis.namedInTitle = titleNames.items
+    for constant in languageConstants { identifiers.remove(constant) }
     analysis.paths = paths.items
     analysis.dottedNames = dotted.items
     analysis.identifiers = identifiers.items
@@ -59,6 +60,9 @@ public enum QueryAnalyzer {
     analysis.mentionsDocsOrTests = !titleWords.isDisjoint(with: ["doc", "docs", "documentation", "docstring", "typo", "readme", "changelog", "test", "tests"])
     return analysis
   }
+
+  /// Constants and receivers of common languages: code, but they name nothing in particular.
+  static let languageConstants = ["True", "False", "None", "true", "false", "null", "nil", "self", "this", "undefined", "NULL"]
 
   /// Paths, dotted names and identifiers written in `text`.
   private static func collectCode(in text: String, paths: inout OrderedSet, dotted: inout OrderedSet, identifiers: inout OrderedSet) {
@@ -210,5 +214,8 @@ private struct OrderedSet {
   private var seen: Set<String> = []
   mutating func insert(_ item: String) {
     if seen.insert(item).inserted { items.append(item) }
+  }
+  mutating func remove(_ item: String) {
+    if seen.remove(item) != nil { items.removeAll { $0 == item } }
   }
 }

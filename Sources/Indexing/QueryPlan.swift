@@ -91,10 +91,10 @@ public struct QueryPlan: Sendable {
   static func embeddingText(query: String, analysis: QueryAnalysis, prose: String) -> String {
     var parts: [String] = []
     if let title = analysis.title { parts.append(title) }
-    var named = analysis.dottedNames + analysis.identifiers
-    for frame in analysis.frames {
-      if let function = frame.function { named.append(function) }
-    }
+    // Names once: an identifier already inside a dotted name (`where` of `xr.where`) is not repeated.
+    let inDotted = Set(analysis.dottedNames.flatMap { $0.split(separator: ".").map(String.init) })
+    let named = analysis.dottedNames + analysis.identifiers.filter { !inDotted.contains($0) }
+      + analysis.frames.compactMap(\.function)
     var seen: Set<String> = []
     let code = named.filter { seen.insert($0).inserted }.prefix(40).joined(separator: " ")
     if !code.isEmpty { parts.append(code) }
