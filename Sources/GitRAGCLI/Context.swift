@@ -82,7 +82,7 @@ final class CommandContext {
   func makeEmbedder() throws -> any Embedder {
     switch embedderKind {
     case "local":
-      return try LocalEmbedder(modelDirectory: modelDirectory)
+      return try LazyLocalEmbedder(modelDirectory: modelDirectory)
     case "openai":
       var configuration = try OpenAIEmbedderConfiguration.fromEnvironment(
         environment, embeddingURL: options.embeddingURL, model: options.model, gitConfig: settings.gitConfig)

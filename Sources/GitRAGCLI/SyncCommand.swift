@@ -39,6 +39,7 @@ struct SyncCommand: AsyncParsableCommand {
   var dir: String?
 
   func run() async throws {
+    let started = ContinuousClock.now
     global.bootstrapLogging()
     if fromHook, ProcessInfo.processInfo.environment["GIT_RAG_SKIP_HOOKS"] == "1" { return }
     if runtime.runtime != nil {
@@ -89,6 +90,9 @@ struct SyncCommand: AsyncParsableCommand {
       report.merge(again)
     }
     progress.finish()
+    // The whole command, from its start (the process is already loaded) to the summary.
+    let elapsed = ContinuousClock.now - started
+    report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     if json {
       print(try JSONOutput.encode(report))
     } else if !global.quiet {

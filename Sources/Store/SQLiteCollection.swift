@@ -43,8 +43,8 @@ final class SQLiteCollection: Sendable {
       try queue.write { db in
         try db.execute(sql: schema)
         try db.execute(
-          sql: "INSERT INTO store_state (key, value) VALUES ('generation', 0), ('fts_terms', ?)",
-          arguments: [FTSDocument.termsFingerprint])
+          sql: "INSERT INTO store_state (key, value) VALUES ('generation', 0), ('instance', ?), ('fts_terms', ?)",
+          arguments: [Int64.random(in: 1...Int64.max), FTSDocument.termsFingerprint])
         try writeMetadata(metadata, db)
         try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
       }
@@ -153,13 +153,26 @@ final class SQLiteCollection: Sendable {
     try? pool.close()
   }
 
-  /// The vector matrix for the snapshot `db` reads: the cached one if no write happened since.
+  /// The vector matrix for the snapshot `db` reads: the cached one if no write happened since,
+  /// else the matrix file beside the collection if it is current, else one loaded from the rows
+  /// (and written to that file for the next process).
   func vectorMatrix(_ db: Database, dimension: Int) throws -> VectorMatrix {
-    let generation = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'generation'") ?? 0
+    var generation: Int64 = 0, instance: Int64 = 0
+    for row in try Row.fetchAll(db, sql: "SELECT key, value FROM store_state WHERE key IN ('generation', 'instance')") {
+      let key: String = row[0]
+      if key == "generation" { generation = row[1] } else { instance = row[1] }
+    }
     if let cached = matrix.withLock({ $0 }), cached.generation == generation, cached.dimension == dimension {
       return cached
     }
-    let loaded = try VectorMatrix(loadingFrom: db, generation: generation, dimension: dimension)
+    let file = path + "-vectors"
+    let loaded: VectorMatrix
+    if let mapped = MatrixFile.read(path: file, collectionPath: path, instance: instance, generation: generation, dimension: dimension) {
+      loaded = mapped
+    } else {
+      loaded = try VectorMatrix(loadingFrom: db, generation: generation, dimension: dimension)
+      MatrixFile.write(loaded, path: file, collectionPath: path, instance: instance)
+    }
     matrix.withLock { current in
       if current == nil || current!.generation <= generation { current = loaded }
     }

@@ -82,7 +82,7 @@ public final class SQLiteStore: VectorStore {
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw SQLiteStoreError.collectionNotFound(name: collection, location: location)
     }
-    for suffix in ["-wal", "-shm", ""] {
+    for suffix in ["-vectors", "-wal", "-shm", ""] {
       let file = url.path + suffix
       guard FileManager.default.fileExists(atPath: file) else { continue }
       do {

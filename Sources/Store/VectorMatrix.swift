@@ -11,7 +11,9 @@ import GRDB
 /// every row that could be in the exact top k; the caller rescores those from the float32 rows in
 /// SQLite. So results are exact, while the scan touches 2 bytes per value.
 ///
-/// Immutable: a write to the collection makes a new one (see `generation`).
+/// Immutable: a write to the collection makes a new one (see `generation`). It is also kept in a
+/// file beside the collection (`MatrixFile`), so a new process maps it instead of decoding every
+/// vector from SQLite again.
 final class VectorMatrix: Sendable {
   /// The collection's write generation this matrix was loaded at.
   let generation: Int64
@@ -19,7 +21,7 @@ final class VectorMatrix: Sendable {
   /// `points.rowid` of each row.
   let rowIDs: [Int64]
   /// `rowIDs.count * dimension` bfloat16 values of the unit-length rows.
-  let values: [UInt16]
+  let values: BFloat16Rows
   /// Per row: the length of (unit row − its bfloat16 copy), plus slack for float rounding.
   let errorBounds: [Float]
   /// Index into `files` of each row's `file_path`.
@@ -41,7 +43,7 @@ final class VectorMatrix: Sendable {
     let expected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM points WHERE vector IS NOT NULL") ?? 0
     var rowIDs: [Int64] = []
     rowIDs.reserveCapacity(expected)
-    var values = [UInt16](repeating: 0, count: expected * dimension)
+    let values = BFloat16Rows(capacity: expected * dimension)
     var errorBounds: [Float] = []
     errorBounds.reserveCapacity(expected)
     var fileOfRow: [Int32] = [], languageOfRow: [Int32] = []
@@ -53,7 +55,8 @@ final class VectorMatrix: Sendable {
       var row32 = [Float](repeating: 0, count: dimension)
       let rows = try Row.fetchCursor(
         db, sql: "SELECT rowid, file_path, language, vector FROM points WHERE vector IS NOT NULL ORDER BY rowid")
-      try values.withUnsafeMutableBufferPointer { buffer in
+      do {
+        let buffer = values.mutableBuffer
         try row32.withUnsafeMutableBufferPointer { unit in
           while let row = try rows.next(), rowIDs.count < expected {
             let decoded = try row.withUnsafeData(atIndex: 3) { blob -> Bool in
@@ -81,7 +84,22 @@ final class VectorMatrix: Sendable {
         }
       }
     }
-    values.removeLast(values.count - rowIDs.count * dimension)
+    self.rowIDs = rowIDs
+    self.values = values
+    self.errorBounds = errorBounds
+    self.fileOfRow = fileOfRow
+    self.files = files
+    self.languageOfRow = languageOfRow
+    self.languages = languages
+  }
+
+  /// A matrix from its parts (read back from a `MatrixFile`).
+  init(
+    generation: Int64, dimension: Int, rowIDs: [Int64], values: BFloat16Rows, errorBounds: [Float],
+    fileOfRow: [Int32], files: [String], languageOfRow: [Int32], languages: [String]
+  ) {
+    self.generation = generation
+    self.dimension = dimension
     self.rowIDs = rowIDs
     self.values = values
     self.errorBounds = errorBounds
@@ -194,9 +212,10 @@ final class VectorMatrix: Sendable {
     var approximate = [Float](repeating: -.infinity, count: rows.count)
     let d = dimension
     query.withUnsafeBufferPointer { q in
-      values.withUnsafeBufferPointer { m in
+      do {
+        let mp = values.pointer
         errorBounds.withUnsafeBufferPointer { bounds in
-          let qp = q.baseAddress!, mp = m.baseAddress!
+          let qp = q.baseAddress!
           for r in rows {
             if let filter {
               if let allowed = filter.allowedFiles, !allowed[Int(fileOfRow[r])] { continue }

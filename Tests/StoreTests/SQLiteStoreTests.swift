@@ -172,6 +172,50 @@ import Testing
     }
   }
 
+  @Test func aNewStoreInstanceMapsTheMatrixFileAndNeverUsesAStaleOne() async throws {
+    let folder = try TemporaryDirectory()
+    let dimension = 19
+    var generator = SplitMix64(seed: 5)
+    func vector() -> [Float] { (0..<dimension).map { _ in Float(generator.nextDouble() * 2 - 1) } }
+    let writer = SQLiteStore(directory: folder.url)
+    try await writer.createCollection("main", metadata: contractMetadata(dimension: dimension))
+    var points = (0..<300).map { contractPoint("dir\($0 % 4)/f\($0).py", 0, "v\($0) = 1", language: $0 % 2 == 0 ? "python" : "go", vector: vector()) }
+    try await writer.upsert("main", points: points)
+    let query = vector()
+    let filter = SearchFilter(pathGlob: "dir1/*", language: "go")
+    let expected = try await writer.vectorSearch("main", vector: query, limit: 8, filter: .none)
+    let expectedFiltered = try await writer.vectorSearch("main", vector: query, limit: 8, filter: filter)
+    let matrixFile = folder.url.appendingPathComponent("main.sqlite-vectors").path
+    #expect(FileManager.default.fileExists(atPath: matrixFile))
+
+    // A fresh instance (as a new `git rag search` process) reads the file: same hits, same scores.
+    let modified = try FileManager.default.attributesOfItem(atPath: matrixFile)[.modificationDate] as? Date
+    let reader = SQLiteStore(directory: folder.url)
+    #expect(try await reader.vectorSearch("main", vector: query, limit: 8, filter: .none) == expected)
+    #expect(try await reader.vectorSearch("main", vector: query, limit: 8, filter: filter) == expectedFiltered)
+    #expect(try FileManager.default.attributesOfItem(atPath: matrixFile)[.modificationDate] as? Date == modified)
+
+    // A write moves the generation: the old file is not used, a new one replaces it.
+    let best = try #require(expected.first)
+    try await writer.deleteFiles("main", paths: [best.payload.filePath])
+    let afterDelete = try await SQLiteStore(directory: folder.url).vectorSearch("main", vector: query, limit: 8, filter: .none)
+    #expect(afterDelete.map(\.payload.filePath) == Array(expected.dropFirst().map(\.payload.filePath)) + [afterDelete.last!.payload.filePath])
+
+    // A damaged file is ignored, not trusted.
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: matrixFile))
+    try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: matrixFile))
+    #expect(try await SQLiteStore(directory: folder.url).vectorSearch("main", vector: query, limit: 8, filter: .none) == afterDelete)
+
+    // A re-created collection is another file: its predecessor's matrix never answers for it.
+    try await writer.deleteCollection("main")
+    #expect(!FileManager.default.fileExists(atPath: matrixFile))
+    try await writer.createCollection("main", metadata: contractMetadata(dimension: dimension))
+    points = Array(points.prefix(3))
+    try await writer.upsert("main", points: points)
+    let recreated = try await SQLiteStore(directory: folder.url).vectorSearch("main", vector: query, limit: 8, filter: .none)
+    #expect(Set(recreated.map(\.payload.filePath)) == Set(points.map(\.payload.filePath)))
+  }
+
   @Test func aChangedTokenizerFingerprintRebuildsTheKeywordIndex() async throws {
     let folder = try TemporaryDirectory()
     let store = SQLiteStore(directory: folder.url)
