@@ -94,6 +94,11 @@ public struct SyncEngine: Sendable {
   /// Syncs any source. `changes(base)` returns the tree diff from `base` when it can be trusted,
   /// or nil to reconcile against the store's inventory.
   public func sync(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
+    if options.reindex, !options.dryRun, !options.partial, let replacing = store as? any CollectionReplacing,
+      try await store.collectionExists(options.collection)
+    {
+      return try await reindexAside(replacing, source: source, changes: changes)
+    }
     let clock = ContinuousClock.now
     let analysed = try await withPythonAnalysis(source)
     var report = try await syncOnce(source: analysed) { base in
@@ -102,6 +107,29 @@ public struct SyncEngine: Sendable {
     }
     report.seconds = (ContinuousClock.now - clock).seconds
     return report
+  }
+
+  /// `--reindex` on a store that can swap collections: a full index into `<collection>.reindex`,
+  /// swapped in only once it is complete. Until then the old index answers searches, and a
+  /// failure leaves it as it was.
+  private func reindexAside(
+    _ store: any CollectionReplacing, source: ContentSource, changes: (String?) throws -> [FileChange]?
+  ) async throws -> SyncReport {
+    let staging = "\(options.collection).reindex"
+    // A rebuild killed before its swap left this behind.
+    if try await store.collectionExists(staging) { try await store.deleteCollection(staging) }
+    var engine = self
+    engine.options.collection = staging
+    engine.options.reindex = false
+    do {
+      var report = try await engine.sync(source: source, changes: changes)
+      try await store.replaceCollection(options.collection, with: staging)
+      report.collection = options.collection
+      return report
+    } catch {
+      try? await store.deleteCollection(staging)
+      throw error
+    }
   }
 
   /// Indexes the source's files, replacing earlier versions of the same paths, and leaves every

@@ -14,7 +14,7 @@ public final class SQLiteStore: VectorStore {
   public let directory: URL
   /// How long a write waits for another process's write before failing with a "locked" error.
   public let busyTimeout: TimeInterval
-  private let collections = Locked<[String: SQLiteCollection]>([:])
+  let collections = Locked<[String: SQLiteCollection]>([:])
 
   public init(directory: URL, busyTimeout: TimeInterval = 10) {
     self.directory = directory.standardizedFileURL
