@@ -438,8 +438,10 @@ struct ModuleIndex {
       let last = Self.stem(of: path)
       components.removeLast()
       if last != "__init__" { components.append(last) }
-      for start in components.indices {
-        let suffix = components[start...].joined(separator: ".")
+      // Shortest first: each suffix extends the previous one instead of joining again.
+      var suffix = ""
+      for start in components.indices.reversed() {
+        suffix = start == components.count - 1 ? components[start] : components[start] + "." + suffix
         guard !suffix.isEmpty, byName[suffix] == nil else { continue }
         if let existing = bySuffix[suffix], existing != byPath[path] { ambiguousSuffixes.insert(suffix) } else { bySuffix[suffix] = byPath[path] }
       }
@@ -496,8 +498,8 @@ struct ModuleIndex {
   }
 
   static func stem(of path: String) -> String {
-    let file = path.split(separator: "/").last.map(String.init) ?? path
-    guard let dot = file.lastIndex(of: ".") else { return file }
+    let file = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
+    guard let dot = file.lastIndex(of: ".") else { return String(file) }
     return String(file[..<dot])
   }
 }

@@ -25,6 +25,8 @@ final class PythonAnalysisSource: ContentSource {
   let cache: EmbeddingCache?
   /// Python files read and scanned by this source (the others' facts came from the cache).
   private(set) var scannedFiles = 0
+  /// Summaries built from every Python file's facts (an edit proven harmless needs none).
+  private(set) var summariesBuilt = 0
   private var summary: (file: SourceFile, data: Data)??
 
   init(_ inner: ContentSource, storedHash: String?, cache: EmbeddingCache?) {
@@ -64,6 +66,7 @@ final class PythonAnalysisSource: ContentSource {
       [change.oldPath, change.newPath].contains { $0.map(Self.isPython) ?? false }
     }
     guard touchesPython || storedHash == nil else { return changes }
+    if let storedHash, try leavesSummaryUnchanged(changes, storedHash: storedHash) { return changes }
     if let analysis = try analysis(), let id = ObjectID(hex: analysis.file.hash) {
       if analysis.file.hash != storedHash {
         changes.append(FileChange(kind: .modified, oldPath: Self.path, newPath: Self.path, oldID: nil, newID: id,
@@ -77,6 +80,49 @@ final class PythonAnalysisSource: ContentSource {
   }
 
   static func isPython(_ path: String) -> Bool { path.hasSuffix(".py") || path.hasSuffix(".pyi") }
+
+  /// Whether `changes` provably leave the stored summary as it is, without listing the tree: the
+  /// stored summary is an overview (it shows no functions), and every Python change edits a file in
+  /// place (same path, a regular file small enough before and after, so included both times)
+  /// without changing its classes, imports or syntax issue. Needs the cache (for the old
+  /// versions' facts and the stored summary's module count); any doubt answers false.
+  private func leavesSummaryUnchanged(_ changes: [FileChange], storedHash: String) throws -> Bool {
+    guard let cache else { return false }
+    var edits: [(path: String, old: String, new: String)] = []
+    for change in changes where [change.oldPath, change.newPath].contains(where: { $0.map(Self.isPython) ?? false }) {
+      guard change.kind == .modified, let path = change.newPath, change.oldPath == path, let old = change.oldID,
+        let new = change.newID, [change.oldMode, change.newMode].allSatisfy({ $0 == .blob || $0 == .executable })
+      else { return false }
+      edits.append((path, old.hex, new.hex))
+    }
+    let summaries = try? cache.fileFacts(scope: Self.summaryScope, blobs: [storedHash]) { Int(String(decoding: $0, as: UTF8.self)) }
+    guard let modules = summaries?[storedHash]?.facts, modules > PythonAnalyzer.fullListingLimit else { return false }
+    let scope = cacheScope
+    let known = (try? cache.fileFacts(scope: scope, blobs: edits.flatMap { [$0.old, $0.new] }) { PythonFileFacts(encoded: $0) }) ?? [:]
+    var fresh: [String: (size: Int, facts: [UInt8])] = [:]
+    defer { if !fresh.isEmpty { try? cache.storeFileFacts(scope: scope, fresh, live: nil) } }
+    for edit in edits {
+      guard let old = known[edit.old], old.size <= Self.maxSourceSize else { return false }
+      var new = known[edit.new]
+      if new == nil {
+        let file = SourceFile(path: edit.path, hash: edit.new, kind: .regular)
+        guard try inner.size(of: file) <= Self.maxSourceSize else { return false }
+        let data = try inner.read(file)
+        let facts = PythonFileFacts(text: String(decoding: data, as: UTF8.self))
+        scannedFiles += 1
+        fresh[edit.new] = (data.count, facts.encoded())
+        new = (data.count, facts)
+      }
+      guard let new, new.size <= Self.maxSourceSize, old.facts.classes == new.facts.classes,
+        old.facts.imports == new.facts.imports, old.facts.issue == new.facts.issue
+      else { return false }
+    }
+    return true
+  }
+
+  /// Cache rows of summaries already written (blob id of the text → its module count); the
+  /// summary's blob id says everything, so they are shared by every repository.
+  static let summaryScope = "python-summary-\(PythonFileFacts.version)"
 
   /// The cache rows of this repository's facts (in one cache shared by every repository).
   var cacheScope: String { "python-facts-\(PythonFileFacts.version) \(SHA256Digest.hex(identity).prefix(16))" }
@@ -114,9 +160,12 @@ final class PythonAnalysisSource: ContentSource {
     }
     if !fresh.isEmpty { try? cache?.storeFileFacts(scope: scope, fresh, live: Set(python.map(\.hash))) }
     let text = PythonAnalyzer.summarize(modules: modules)
+    summariesBuilt += 1
     guard !text.isEmpty else { return nil }
     let data = Data(text.utf8)
-    return (SourceFile(path: Self.path, hash: GitBlob.id(of: data).hex, kind: .regular), data)
+    let hash = GitBlob.id(of: data).hex
+    try? cache?.storeFileFacts(scope: Self.summaryScope, [hash: (data.count, Array(String(modules.count).utf8))], live: [hash])
+    return (SourceFile(path: Self.path, hash: hash, kind: .regular), data)
   }
 }
 

@@ -152,15 +152,36 @@ public final class EmbeddingCache: Sendable {
     }
   }
 
+  /// The cached facts of just `blobs` in `scope`.
+  public func fileFacts<Facts>(
+    scope: String, blobs: [String], decode: (UnsafeRawBufferPointer) -> Facts?
+  ) throws -> [String: (size: Int, facts: Facts)] {
+    guard !blobs.isEmpty else { return [:] }
+    return try read { db in
+      var out: [String: (size: Int, facts: Facts)] = [:]
+      let select = try db.cachedStatement(sql: "SELECT size, facts FROM file_facts WHERE scope = ? AND blob = ?")
+      for blob in Set(blobs) {
+        guard let row = try Row.fetchOne(select, arguments: [scope, blob]) else { continue }
+        let facts = try row.withUnsafeData(atIndex: 1) { data in
+          data.flatMap { data in data.withUnsafeBytes { decode($0) } }
+        }
+        if let facts { out[blob] = (row[0], facts) }
+      }
+      return out
+    }
+  }
+
   /// Stores facts of `scope` (blob id → size and encoded facts). When the scope holds well over
-  /// twice as many rows as `live` (the blobs its owner still needs), the others are dropped.
-  public func storeFileFacts(scope: String, _ facts: [String: (size: Int, facts: [UInt8])], live: Set<String>) throws {
+  /// twice as many rows as `live` (the blobs its owner still needs), the others are dropped;
+  /// without `live`, nothing is.
+  public func storeFileFacts(scope: String, _ facts: [String: (size: Int, facts: [UInt8])], live: Set<String>?) throws {
     guard !facts.isEmpty else { return }
     try write { db in
       let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO file_facts (scope, blob, size, facts) VALUES (?, ?, ?, ?)")
       for (blob, entry) in facts {
         try upsert.execute(arguments: [scope, blob, entry.size, Data(entry.facts)])
       }
+      guard let live else { return }
       let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM file_facts WHERE scope = ?", arguments: [scope]) ?? 0
       guard count > 2 * live.count + 1000 else { return }
       let delete = try db.cachedStatement(sql: "DELETE FROM file_facts WHERE scope = ? AND blob = ?")

@@ -103,7 +103,10 @@ import Testing
     try setup.repo.commit(["src/pkg2/mod85.py": Self.module(85, extra: "\ndef added():\n    return 1\n")], message: "edit")
     let (edited, changes) = try await setup.analysed(since: base, cache: setup.cache)
     #expect(edited.scannedFiles == 1)
+    // Proven unchanged from the edited file's old and new facts alone, without a new summary.
+    #expect(edited.summariesBuilt == 0)
     #expect(try edited.files().last?.hash == analysis)
+    #expect(edited.summariesBuilt == 1 && edited.scannedFiles == 1)
     #expect(!changes.contains { $0.newPath == PythonAnalyzer.virtualPath || $0.oldPath == PythonAnalyzer.virtualPath })
 
     let report = try await setup.sync()
@@ -112,10 +115,25 @@ import Testing
     #expect(try await setup.store.fileHash("inc", filePath: PythonAnalyzer.virtualPath) == analysis)
     try await setup.expectEqualsFullIndex()
 
+    // A new class in a module changes the overview: it is rewritten.
+    let base2 = setup.repo.head
+    try setup.repo.commit(["src/pkg2/mod86.py": Self.module(86, extra: "\nclass Fresh:\n    pass\n")], message: "class")
+    let (classEdit, classChanges) = try await setup.analysed(since: base2, cache: setup.cache)
+    #expect(classEdit.scannedFiles == 1 && classEdit.summariesBuilt == 1)
+    #expect(classChanges.contains { $0.newPath == PythonAnalyzer.virtualPath })
+    #expect(try await setup.sync().filesIndexed == 2)
+    let withClass = try await setup.store.points("inc", filePaths: [PythonAnalyzer.virtualPath]).map(\.payload.content).joined()
+    #expect(withClass.contains("classes: Fresh"))
+    try await setup.expectEqualsFullIndex()
+
     // A new package changes the overview: it is rewritten, and the index still equals a full one.
     try setup.repo.commit(["src/extra/thing.py": "class Thing:\n    pass\n"], message: "package")
     #expect(try await setup.sync().filesIndexed == 2)
     #expect(try await setup.store.fileHash("inc", filePath: PythonAnalyzer.virtualPath) != analysis)
     try await setup.expectEqualsFullIndex()
+    // The cache holds the facts of every version seen: the seed's files, two edits, one new file.
+    let repository = try Repository(path: setup.repo.url)
+    let scope = PythonAnalysisSource(GitCommitSource(repository: repository, commit: try repository.head()), storedHash: nil, cache: nil).cacheScope
+    #expect(try setup.cache.fileFactsCount(scope: scope) == count + 3)
   }
 }
