@@ -420,6 +420,10 @@ struct ModuleIndex {
 
   init(paths: [String]) {
     let packages = Set(paths.filter { $0.hasSuffix("/__init__.py") || $0 == "__init__.py" }.map { Self.directory(of: $0) })
+    byPath.reserveCapacity(paths.count)
+    byName.reserveCapacity(paths.count)
+    var names: [String] = []
+    names.reserveCapacity(paths.count)
     for path in paths {
       var parts: [String] = []
       let stem = Self.stem(of: path)
@@ -431,19 +435,21 @@ struct ModuleIndex {
       }
       let name = parts.isEmpty ? (Self.directory(of: path).isEmpty ? "__init__" : Self.directory(of: path).replacingOccurrences(of: "/", with: ".")) : parts.joined(separator: ".")
       byPath[path] = name
+      names.append(name)
       if byName[name] == nil { byName[name] = name }
     }
-    for path in paths {
-      var components = path.split(separator: "/").map(String.init)
+    bySuffix.reserveCapacity(paths.count * 2)
+    for (path, name) in zip(paths, names) {
+      var components = path.split(separator: "/")
       let last = Self.stem(of: path)
       components.removeLast()
-      if last != "__init__" { components.append(last) }
+      if last != "__init__" { components.append(last[...]) }
       // Shortest first: each suffix extends the previous one instead of joining again.
       var suffix = ""
       for start in components.indices.reversed() {
-        suffix = start == components.count - 1 ? components[start] : components[start] + "." + suffix
+        suffix = start == components.count - 1 ? String(components[start]) : String(components[start]) + "." + suffix
         guard !suffix.isEmpty, byName[suffix] == nil else { continue }
-        if let existing = bySuffix[suffix], existing != byPath[path] { ambiguousSuffixes.insert(suffix) } else { bySuffix[suffix] = byPath[path] }
+        if let existing = bySuffix[suffix], existing != name { ambiguousSuffixes.insert(suffix) } else { bySuffix[suffix] = name }
       }
     }
   }
