@@ -10,20 +10,29 @@ import Store
 /// sync invariant holds for it like for any file: a full index adds it when there is Python, an
 /// incremental plan refreshes it when a `.py` path changes (or the collection lacks it) and
 /// deletes it when no Python remains. A real file at the reserved path is hidden.
+///
+/// Each file's `PythonFileFacts` are kept in the local cache by blob id, so a sync scans only the
+/// Python files that changed; a summary equal to the stored one is not written again.
 final class PythonAnalysisSource: ContentSource {
   static let path = PythonAnalyzer.virtualPath
   /// Python files larger than this stay out of the summary (they are skipped by the index too).
   static let maxSourceSize = 1 << 20
 
   let inner: ContentSource
-  /// Whether the collection already holds the analysis (an incremental plan that does not touch
-  /// Python then leaves it alone).
-  let collectionHasAnalysis: Bool
+  /// The `file_hash` of the analysis in the collection; nil when it has none (or a half-replaced
+  /// one). An incremental plan that does not touch Python then leaves it alone.
+  let storedHash: String?
+  let cache: EmbeddingCache?
+  /// Python files read and scanned by this source (the others' facts came from the cache).
+  private(set) var scannedFiles = 0
+  /// Summaries built from every Python file's facts (an edit proven harmless needs none).
+  private(set) var summariesBuilt = 0
   private var summary: (file: SourceFile, data: Data)??
 
-  init(_ inner: ContentSource, collectionHasAnalysis: Bool) {
+  init(_ inner: ContentSource, storedHash: String?, cache: EmbeddingCache?) {
     self.inner = inner
-    self.collectionHasAnalysis = collectionHasAnalysis
+    self.storedHash = storedHash
+    self.cache = cache
   }
 
   var revision: String? { inner.revision }
@@ -48,18 +57,22 @@ final class PythonAnalysisSource: ContentSource {
     path == Self.path ? .forceInclude : inner.ragAttribute(path)
   }
 
-  /// `diff` plus the analysis' own change when a Python path changed or the collection lacks it.
+  /// `diff` plus the analysis' own change when a Python path changed or the collection lacks it,
+  /// and the summary differs from the stored one.
   func amend(_ diff: [FileChange]?) throws -> [FileChange]? {
     guard let diff else { return nil }
     var changes = diff.filter { $0.oldPath != Self.path && $0.newPath != Self.path }
     let touchesPython = changes.contains { change in
       [change.oldPath, change.newPath].contains { $0.map(Self.isPython) ?? false }
     }
-    guard touchesPython || !collectionHasAnalysis else { return changes }
+    guard touchesPython || storedHash == nil else { return changes }
+    if let storedHash, try leavesSummaryUnchanged(changes, storedHash: storedHash) { return changes }
     if let analysis = try analysis(), let id = ObjectID(hex: analysis.file.hash) {
-      changes.append(FileChange(kind: .modified, oldPath: Self.path, newPath: Self.path, oldID: nil, newID: id,
-                                oldMode: .blob, newMode: .blob, similarity: 0))
-    } else if collectionHasAnalysis {
+      if analysis.file.hash != storedHash {
+        changes.append(FileChange(kind: .modified, oldPath: Self.path, newPath: Self.path, oldID: nil, newID: id,
+                                  oldMode: .blob, newMode: .blob, similarity: 0))
+      }
+    } else if storedHash != nil {
       changes.append(FileChange(kind: .deleted, oldPath: Self.path, newPath: nil, oldID: nil, newID: nil,
                                 oldMode: .blob, newMode: nil, similarity: 0))
     }
@@ -68,26 +81,91 @@ final class PythonAnalysisSource: ContentSource {
 
   static func isPython(_ path: String) -> Bool { path.hasSuffix(".py") || path.hasSuffix(".pyi") }
 
+  /// Whether `changes` provably leave the stored summary as it is, without listing the tree: the
+  /// stored summary is an overview (it shows no functions), and every Python change edits a file in
+  /// place (same path, a regular file small enough before and after, so included both times)
+  /// without changing its classes, imports or syntax issue. Needs the cache (for the old
+  /// versions' facts and the stored summary's module count); any doubt answers false.
+  private func leavesSummaryUnchanged(_ changes: [FileChange], storedHash: String) throws -> Bool {
+    guard let cache else { return false }
+    var edits: [(path: String, old: String, new: String)] = []
+    for change in changes where [change.oldPath, change.newPath].contains(where: { $0.map(Self.isPython) ?? false }) {
+      guard change.kind == .modified, let path = change.newPath, change.oldPath == path, let old = change.oldID,
+        let new = change.newID, [change.oldMode, change.newMode].allSatisfy({ $0 == .blob || $0 == .executable })
+      else { return false }
+      edits.append((path, old.hex, new.hex))
+    }
+    let summaries = try? cache.fileFacts(scope: Self.summaryScope, blobs: [storedHash]) { Int(String(decoding: $0, as: UTF8.self)) }
+    guard let modules = summaries?[storedHash]?.facts, modules > PythonAnalyzer.fullListingLimit else { return false }
+    let scope = cacheScope
+    let known = (try? cache.fileFacts(scope: scope, blobs: edits.flatMap { [$0.old, $0.new] }) { PythonFileFacts(encoded: $0) }) ?? [:]
+    var fresh: [String: (size: Int, facts: [UInt8])] = [:]
+    defer { if !fresh.isEmpty { try? cache.storeFileFacts(scope: scope, fresh, live: nil) } }
+    for edit in edits {
+      guard let old = known[edit.old], old.size <= Self.maxSourceSize else { return false }
+      var new = known[edit.new]
+      if new == nil {
+        let file = SourceFile(path: edit.path, hash: edit.new, kind: .regular)
+        guard try inner.size(of: file) <= Self.maxSourceSize else { return false }
+        let data = try inner.read(file)
+        let facts = PythonFileFacts(text: String(decoding: data, as: UTF8.self))
+        scannedFiles += 1
+        fresh[edit.new] = (data.count, facts.encoded())
+        new = (data.count, facts)
+      }
+      guard let new, new.size <= Self.maxSourceSize, old.facts.classes == new.facts.classes,
+        old.facts.imports == new.facts.imports, old.facts.issue == new.facts.issue
+      else { return false }
+    }
+    return true
+  }
+
+  /// Cache rows of summaries already written (blob id of the text → its module count); the
+  /// summary's blob id says everything, so they are shared by every repository.
+  static let summaryScope = "python-summary-\(PythonFileFacts.version)"
+
+  /// The cache rows of this repository's facts (in one cache shared by every repository).
+  var cacheScope: String { "python-facts-\(PythonFileFacts.version) \(SHA256Digest.hex(identity).prefix(16))" }
+
   private func analysis(of files: [SourceFile]? = nil) throws -> (file: SourceFile, data: Data)? {
     if let summary { return summary }
     let files = try files ?? inner.files().filter { $0.path != Self.path }
-    let filter = FileFilter(maxFileSize: Self.maxSourceSize)
-    var sources: [(path: String, text: String)] = []
-    for file in files where Self.isPython(file.path) && (file.kind == .regular || file.kind == .executable) {
-      let size = try inner.size(of: file)
-      guard filter.precheck(path: file.path, kind: file.kind, size: size, attribute: inner.ragAttribute(file.path)) == nil else { continue }
-      sources.append((file.path, String(decoding: try inner.read(file), as: UTF8.self)))
-    }
-    let text = PythonAnalyzer.summarize(files: sources)
-    let result: (file: SourceFile, data: Data)?
-    if text.isEmpty {
-      result = nil
-    } else {
-      let data = Data(text.utf8)
-      result = (SourceFile(path: Self.path, hash: GitBlob.id(of: data).hex, kind: .regular), data)
-    }
+    let python = files.filter { Self.isPython($0.path) && ($0.kind == .regular || $0.kind == .executable) }
+    let result = try python.isEmpty ? nil : summarize(python)
     summary = .some(result)
     return result
+  }
+
+  private func summarize(_ python: [SourceFile]) throws -> (file: SourceFile, data: Data)? {
+    let scope = cacheScope
+    // A cache that cannot be read is only slower.
+    let cached = (try? cache?.fileFacts(scope: scope) { PythonFileFacts(encoded: $0) }) ?? [:]
+    let filter = FileFilter(maxFileSize: Self.maxSourceSize)
+    var modules: [(path: String, facts: PythonFileFacts)] = []
+    modules.reserveCapacity(python.count)
+    var fresh: [String: (size: Int, facts: [UInt8])] = [:]
+    for file in python {
+      let entry = cached[file.hash] ?? fresh[file.hash].flatMap { entry in PythonFileFacts(encoded: entry.facts).map { (entry.size, $0) } }
+      let size = try entry?.size ?? inner.size(of: file)
+      guard filter.precheck(path: file.path, kind: file.kind, size: size, attribute: inner.ragAttribute(file.path)) == nil else { continue }
+      if let entry {
+        modules.append((file.path, entry.facts))
+        continue
+      }
+      let data = try inner.read(file)
+      let facts = PythonFileFacts(text: String(decoding: data, as: UTF8.self))
+      scannedFiles += 1
+      fresh[file.hash] = (data.count, facts.encoded())
+      modules.append((file.path, facts))
+    }
+    if !fresh.isEmpty { try? cache?.storeFileFacts(scope: scope, fresh, live: Set(python.map(\.hash))) }
+    let text = PythonAnalyzer.summarize(modules: modules)
+    summariesBuilt += 1
+    guard !text.isEmpty else { return nil }
+    let data = Data(text.utf8)
+    let hash = GitBlob.id(of: data).hex
+    try? cache?.storeFileFacts(scope: Self.summaryScope, [hash: (data.count, Array(String(modules.count).utf8))], live: [hash])
+    return (SourceFile(path: Self.path, hash: hash, kind: .regular), data)
   }
 }
 
@@ -95,10 +173,10 @@ extension SyncEngine {
   /// `source` with the Python analysis added, unless this sync only adds single files.
   func withPythonAnalysis(_ source: ContentSource) async throws -> ContentSource {
     if options.partial { return source }
-    var hasAnalysis = false
+    var storedHash: String? = nil
     if try await store.collectionExists(options.collection) {
-      hasAnalysis = !(try await store.points(options.collection, filePaths: [PythonAnalysisSource.path]).isEmpty)
+      storedHash = try await store.fileHash(options.collection, filePath: PythonAnalysisSource.path)
     }
-    return PythonAnalysisSource(source, collectionHasAnalysis: hasAnalysis)
+    return PythonAnalysisSource(source, storedHash: storedHash, cache: cache)
   }
 }

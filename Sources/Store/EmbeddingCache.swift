@@ -9,6 +9,9 @@ import GitRAGCore
 /// One SQLite file in WAL mode (several git-rag processes may share it), bounded to `maxBytes`:
 /// when a write pushes it over, the least recently used vectors are evicted down to 90 %.
 /// Being a cache, a damaged file is deleted and started afresh instead of failing the sync.
+///
+/// It also keeps facts derived from file contents (`fileFacts`), keyed by git blob id, so a sync
+/// rescans only the files that changed.
 public final class EmbeddingCache: Sendable {
   /// `$XDG_CACHE_HOME/git-rag/embeddings.sqlite`.
   public static var defaultURL: URL { UserPaths.cache.appendingPathComponent("embeddings.sqlite") }
@@ -44,7 +47,9 @@ public final class EmbeddingCache: Sendable {
     config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
     let pool = try DatabasePool(path: url.path, configuration: config)
     // Every sync opens the cache: only the first one pays for a write transaction.
-    if try pool.read({ try $0.tableExists("vectors") && $0.tableExists("cache_state") }) { return pool }
+    if try pool.read({ try $0.tableExists("vectors") && $0.tableExists("cache_state") && $0.tableExists("file_facts") }) {
+      return pool
+    }
     try pool.write { db in
       try db.execute(sql: """
         CREATE TABLE IF NOT EXISTS vectors (
@@ -58,6 +63,13 @@ public final class EmbeddingCache: Sendable {
         CREATE INDEX IF NOT EXISTS vectors_last_used ON vectors(last_used);
         CREATE TABLE IF NOT EXISTS cache_state (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL);
         INSERT OR IGNORE INTO cache_state (key, value) VALUES ('bytes', 0), ('clock', 0);
+        CREATE TABLE IF NOT EXISTS file_facts (
+          scope TEXT NOT NULL, -- which facts, of which repository
+          blob TEXT NOT NULL, -- git blob id
+          size INTEGER NOT NULL, -- the blob's size in bytes
+          facts BLOB NOT NULL, -- the caller's encoding
+          PRIMARY KEY (scope, blob)
+        ) WITHOUT ROWID;
         """)
     }
     return pool
@@ -120,6 +132,68 @@ public final class EmbeddingCache: Sendable {
   /// Number of cached vectors.
   public func count() throws -> Int {
     try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vectors") ?? 0 }
+  }
+
+  /// The cached facts of `scope` (blob id → the blob's size and its facts), read in one query;
+  /// rows that `decode` rejects are left out.
+  public func fileFacts<Facts>(
+    scope: String, decode: (UnsafeRawBufferPointer) -> Facts?
+  ) throws -> [String: (size: Int, facts: Facts)] {
+    try read { db in
+      var out: [String: (size: Int, facts: Facts)] = [:]
+      let rows = try Row.fetchCursor(db, sql: "SELECT blob, size, facts FROM file_facts WHERE scope = ?", arguments: [scope])
+      while let row = try rows.next() {
+        let facts = try row.withUnsafeData(atIndex: 2) { data in
+          data.flatMap { data in data.withUnsafeBytes { decode($0) } }
+        }
+        if let facts { out[row[0]] = (row[1], facts) }
+      }
+      return out
+    }
+  }
+
+  /// The cached facts of just `blobs` in `scope`.
+  public func fileFacts<Facts>(
+    scope: String, blobs: [String], decode: (UnsafeRawBufferPointer) -> Facts?
+  ) throws -> [String: (size: Int, facts: Facts)] {
+    guard !blobs.isEmpty else { return [:] }
+    return try read { db in
+      var out: [String: (size: Int, facts: Facts)] = [:]
+      let select = try db.cachedStatement(sql: "SELECT size, facts FROM file_facts WHERE scope = ? AND blob = ?")
+      for blob in Set(blobs) {
+        guard let row = try Row.fetchOne(select, arguments: [scope, blob]) else { continue }
+        let facts = try row.withUnsafeData(atIndex: 1) { data in
+          data.flatMap { data in data.withUnsafeBytes { decode($0) } }
+        }
+        if let facts { out[blob] = (row[0], facts) }
+      }
+      return out
+    }
+  }
+
+  /// Stores facts of `scope` (blob id → size and encoded facts). When the scope holds well over
+  /// twice as many rows as `live` (the blobs its owner still needs), the others are dropped;
+  /// without `live`, nothing is.
+  public func storeFileFacts(scope: String, _ facts: [String: (size: Int, facts: [UInt8])], live: Set<String>?) throws {
+    guard !facts.isEmpty else { return }
+    try write { db in
+      let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO file_facts (scope, blob, size, facts) VALUES (?, ?, ?, ?)")
+      for (blob, entry) in facts {
+        try upsert.execute(arguments: [scope, blob, entry.size, Data(entry.facts)])
+      }
+      guard let live else { return }
+      let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM file_facts WHERE scope = ?", arguments: [scope]) ?? 0
+      guard count > 2 * live.count + 1000 else { return }
+      let delete = try db.cachedStatement(sql: "DELETE FROM file_facts WHERE scope = ? AND blob = ?")
+      let stale = try String.fetchAll(db, sql: "SELECT blob FROM file_facts WHERE scope = ?", arguments: [scope])
+        .filter { !live.contains($0) }
+      for blob in stale { try delete.execute(arguments: [scope, blob]) }
+    }
+  }
+
+  /// Number of cached file facts in `scope`.
+  public func fileFactsCount(scope: String) throws -> Int {
+    try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM file_facts WHERE scope = ?", arguments: [scope]) ?? 0 }
   }
 
   private func evictIfNeeded(_ db: Database) throws {

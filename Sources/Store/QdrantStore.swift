@@ -204,6 +204,21 @@ public final class QdrantStore: VectorStore {
     return out
   }
 
+  public func fileHash(_ collection: String, filePath: String) async throws -> String? {
+    let file = QdrantFilter.Condition.matchValue(key: "file_path", value: filePath)
+    let request = QdrantScrollRequest(
+      filter: visible(QdrantFilter(must: [file])), limit: 1, offset: nil, withPayload: .only(["file_hash"]), withVector: .all(false))
+    let page: QdrantScrollResult<QdrantFileIdentity> = try await transport.send(
+      "POST", path(collection, "/points/scroll"), body: request, collection: collection)
+    guard let hash = page.points.first?.payload?.fileHash else { return nil }
+    // Points of another version too (an interrupted replace): no single answer.
+    var other = visible(QdrantFilter(must: [file]))
+    other.mustNot.append(.matchValue(key: "file_hash", value: hash))
+    let reply: QdrantCountResult = try await transport.send(
+      "POST", path(collection, "/points/count"), body: CountRequest(filter: other, exact: true), collection: collection)
+    return reply.count == 0 ? hash : nil
+  }
+
   public func points(_ collection: String, filePaths: [String]) async throws -> [Point] {
     let schema = try await schema(collection)
     var out: [Point] = []

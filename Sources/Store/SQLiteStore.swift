@@ -205,6 +205,18 @@ public final class SQLiteStore: VectorStore {
     }
   }
 
+  public func fileHash(_ collection: String, filePath: String) async throws -> String? {
+    try await open(collection).read { db in
+      // Two seeks in the (file_path, file_hash) index: the lowest and highest hash of the file.
+      let lowest = try String.fetchOne(
+        db, sql: "SELECT file_hash FROM points WHERE file_path = ? ORDER BY file_hash LIMIT 1", arguments: [filePath])
+      guard let lowest else { return nil }
+      let highest = try String.fetchOne(
+        db, sql: "SELECT file_hash FROM points WHERE file_path = ? ORDER BY file_hash DESC LIMIT 1", arguments: [filePath])
+      return highest == lowest ? lowest : nil
+    }
+  }
+
   public func points(_ collection: String, filePaths: [String]) async throws -> [Point] {
     guard !filePaths.isEmpty else { return [] }
     return try await open(collection).read { db in

@@ -34,6 +34,10 @@ public protocol VectorStore: Sendable {
 
   /// `file_path → file_hash` for every file in the collection (the reconcile inventory).
   func inventory(_ collection: String) async throws -> [String: String]
+  /// The `file_hash` of `filePath`'s points, without reading them: nil when the file has no
+  /// points, or when points of two versions coexist (a replace interrupted before the old version
+  /// was deleted), so that a caller comparing hashes never mistakes a half-replaced file for current.
+  func fileHash(_ collection: String, filePath: String) async throws -> String?
   /// The points of `paths` with their vectors (to move renamed files without re-embedding).
   func points(_ collection: String, filePaths: [String]) async throws -> [Point]
   /// Vectors already stored for these chunk hashes (reuse instead of re-embedding).
@@ -47,6 +51,12 @@ public protocol VectorStore: Sendable {
 }
 
 extension VectorStore {
+  /// Portable fallback built on `points`; stores override it with a cheap query.
+  public func fileHash(_ collection: String, filePath: String) async throws -> String? {
+    let hashes = Set(try await points(collection, filePaths: [filePath]).map(\.payload.fileHash))
+    return hashes.count == 1 ? hashes.first : nil
+  }
+
   /// Portable fallback built on `points` and `deletePoints`; stores override it with one query.
   public func deleteStale(_ collection: String, keeping files: [String: String]) async throws {
     guard !files.isEmpty else { return }
