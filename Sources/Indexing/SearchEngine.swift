@@ -59,15 +59,16 @@ public struct SearchEngine: Sendable {
   public var depth = 100
   /// Chunk candidates taken from each list for file results (files need more chunks to rank).
   public var fileDepth = 300
-  /// Reciprocal-rank-fusion constant (ranks are 1-based). Tuned on the development set of
-  /// `scripts/bench/quality` (BENCHMARKS.md): 20 lets the top of each list count for more than
-  /// the usual 60 does, which suits file ranking where one or two files are the answer.
-  public var rrfK = 20.0
+  /// Reciprocal-rank-fusion constant (ranks are 1-based). 60, the usual value: on the development
+  /// set of `scripts/bench/quality` anything from 30 to 100 ranks alike (BENCHMARKS.md), and
+  /// smaller values let rank differences drown the traceback boosts.
+  public var rrfK = 60.0
   public var keywordWeight = 1.0
   public var vectorWeight = 1.0
   /// What each further chunk of a file in a list adds, relative to its best chunk's share (split
   /// among the file's chunks, so a file gains at most this share again, however many it has).
-  public var extraChunkShare = 1.0
+  /// Off: it raised MRR on the development set but lets many weak matches beat one strong one.
+  public var extraChunkShare = 0.0
   public var priors = RankingPriors()
   /// Rank files by their best chunk's rank in each list (false: sum fused chunk scores).
   public var rankFilesByBestChunk = true
