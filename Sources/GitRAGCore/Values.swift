@@ -104,11 +104,16 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
   public var lastIndexedAt: String?
   /// Repository identity: remote URL or root path.
   public var source: String
+  /// The commit a sync started writing towards, set before its first write and cleared with
+  /// `last_indexed_commit`. Present only after an interrupted sync: its writes may have left
+  /// versions of files that neither the indexed commit nor HEAD has (empty when the source has
+  /// no commits).
+  public var syncTarget: String?
 
   public init(
     schemaVersion: Int = IndexMetadata.currentSchemaVersion, embedder: String, dimension: Int,
     chunkerVersion: String, createdAt: String = Timestamp.now(), lastIndexedCommit: String? = nil,
-    lastIndexedAt: String? = nil, source: String
+    lastIndexedAt: String? = nil, source: String, syncTarget: String? = nil
   ) {
     self.schemaVersion = schemaVersion
     self.embedder = embedder
@@ -118,12 +123,13 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
     self.lastIndexedCommit = lastIndexedCommit
     self.lastIndexedAt = lastIndexedAt
     self.source = source
+    self.syncTarget = syncTarget
   }
 
   enum CodingKeys: String, CodingKey {
     case schemaVersion = "schema_version", embedder, dimension, chunkerVersion = "chunker_version"
     case createdAt = "created_at", lastIndexedCommit = "last_indexed_commit"
-    case lastIndexedAt = "last_indexed_at", source
+    case lastIndexedAt = "last_indexed_at", source, syncTarget = "sync_target"
   }
 
   /// The metadata as flat string pairs (how Qdrant collection metadata and SQLite rows keep it).
@@ -134,6 +140,7 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
     ]
     if let lastIndexedCommit { out["last_indexed_commit"] = lastIndexedCommit }
     if let lastIndexedAt { out["last_indexed_at"] = lastIndexedAt }
+    if let syncTarget { out["sync_target"] = syncTarget }
     return out
   }
 
@@ -144,7 +151,7 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
       schemaVersion: fields["schema_version"].flatMap(Int.init) ?? 1, embedder: embedder, dimension: dimension,
       chunkerVersion: fields["chunker_version"] ?? "", createdAt: fields["created_at"] ?? "",
       lastIndexedCommit: fields["last_indexed_commit"], lastIndexedAt: fields["last_indexed_at"],
-      source: fields["source"] ?? "")
+      source: fields["source"] ?? "", syncTarget: fields["sync_target"])
   }
 }
 

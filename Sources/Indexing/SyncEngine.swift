@@ -150,9 +150,13 @@ public struct SyncEngine: Sendable {
     var plan: SyncPlan
     let base = metadata?.lastIndexedCommit
     let rechunk = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
-    if !rechunk, let base, base == source.revision {
+    // An interrupted sync wrote towards this commit: besides what changed since `base`, whatever
+    // differs between it and the target may be half-written (see `IndexMetadata.syncTarget`).
+    let interrupted = metadata?.syncTarget
+    var staleSweep: [String: String]?
+    if !rechunk, interrupted == nil, let base, base == source.revision {
       plan = SyncPlan(mode: .upToDate, base: base, target: source.revision)
-    } else if !rechunk, let diff = try changes(base), let base,
+    } else if !rechunk, let diff = try recoveringChanges(changes, base: base, interrupted: interrupted), let base,
       let incremental = planner.planIncremental(changes: diff, base: base, target: source.revision ?? "", source: source)
     {
       plan = incremental
@@ -166,6 +170,8 @@ public struct SyncEngine: Sendable {
         inventory = inventory.filter { paths.contains($0.key) }
       }
       plan = planner.planReconcile(files: files, inventory: inventory, base: base, target: source.revision, source: source)
+      // The inventory shows one version per path; an interrupted sync may have left two.
+      if interrupted != nil { staleSweep = Dictionary(files.map { ($0.path, $0.hash) }, uniquingKeysWith: { a, _ in a }) }
     }
     onEvent?(.planned(plan))
 
@@ -212,6 +218,16 @@ public struct SyncEngine: Sendable {
       try await estimate(files: toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report)
       return report
     }
+    // Nothing to write, not even the commit (an empty diff to a new commit still records it).
+    if plan.mode == .upToDate, interrupted == nil, base == source.revision { return report }
+
+    // From here the store changes: record where this sync is going, so that if it dies the next
+    // one also revisits what it may have half-written, wherever HEAD has moved by then.
+    if var current = metadata, !options.partial, current.syncTarget == nil {
+      current.syncTarget = source.revision ?? ""
+      try await store.setMetadata(collection, current)
+      metadata = current
+    }
 
     if !moved.isEmpty {
       try faultInjection?("moves")
@@ -230,6 +246,7 @@ public struct SyncEngine: Sendable {
     if !removals.isEmpty {
       for batch in removals.chunked(500) { try await store.deleteFiles(collection, paths: Array(batch)) }
     }
+    if let staleSweep { try await store.deleteStale(collection, keeping: staleSweep) }
 
     // 4. Only now does the index claim the new commit.
     try faultInjection?("metadata")
@@ -238,10 +255,36 @@ public struct SyncEngine: Sendable {
       current.lastIndexedAt = Timestamp.now()
       current.chunkerVersion = chunkerVersion
       current.source = source.identity
+      current.syncTarget = nil
       try await store.setMetadata(collection, current)
       metadata = current
     }
     return report
+  }
+
+  /// The changes from `base` to the target, or nil to reconcile. After a sync towards
+  /// `interrupted` died, also the changes from that commit, and every change becomes "make this
+  /// path equal the target": a path the target has is re-indexed over whatever versions are
+  /// stored (their vectors are reused), any other path is deleted.
+  private func recoveringChanges(
+    _ changes: (String?) throws -> [FileChange]?, base: String?, interrupted: String?
+  ) throws -> [FileChange]? {
+    guard let diff = try changes(base) else { return nil }
+    guard let interrupted else { return diff }
+    guard !interrupted.isEmpty, let extra = try changes(interrupted) else { return nil }
+    var byPath: [String: FileChange] = [:]
+    for change in diff + extra {
+      if let old = change.oldPath, old != change.newPath, byPath[old] == nil {
+        byPath[old] = FileChange(kind: .deleted, oldPath: old, newPath: nil, oldID: change.oldID, newID: nil,
+                                 oldMode: change.oldMode, newMode: nil, similarity: 0)
+      }
+      // Both diffs end at the target, so a new side is the target's version of that path.
+      if let new = change.newPath, let id = change.newID {
+        byPath[new] = FileChange(kind: .modified, oldPath: new, newPath: new, oldID: nil, newID: id,
+                                 oldMode: change.newMode, newMode: change.newMode, similarity: 0)
+      }
+    }
+    return byPath.keys.sorted().map { byPath[$0]! }
   }
 
   /// Creates the collection when missing; refuses a store built by another embedder.

@@ -29,7 +29,7 @@ public final class QdrantStore: VectorStore {
   /// Metadata keys git-rag owns; `setMetadata` deletes those absent from the new value.
   static let metadataKeys = [
     "schema_version", "embedder", "dimension", "chunker_version", "created_at", "last_indexed_commit",
-    "last_indexed_at", "source",
+    "last_indexed_at", "source", "sync_target",
   ]
 
   /// Throws `QdrantError.invalidConfiguration` for a batch size below 1 or a `caFile`, which
