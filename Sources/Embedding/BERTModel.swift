@@ -30,9 +30,9 @@ public final class BERTModel: @unchecked Sendable {
   /// Zeros, the bias after the last layer's output LayerNorm (nothing follows it).
   let zeroBias: UnsafePointer<Float>
   /// Most tokens evaluated together; bounds scratch memory and keeps activations cache-resident.
-  let tokensPerGroup = 2048
+  let tokensPerGroup = Int(ProcessInfo.processInfo.environment["GIT_RAG_GROUP"] ?? "") ?? 2048
   /// Query rows per attention block: 64 × 256 scores (64 KB) stay in L2 between the two GEMMs.
-  let attentionBlock = 64
+  let attentionBlock = Int(ProcessInfo.processInfo.environment["GIT_RAG_BLOCK"] ?? "") ?? 64
 
   /// Loads `config.json` and `model.safetensors` from `directory`.
   public convenience init(directory: URL) throws(ModelFileError) {

@@ -71,6 +71,51 @@ import Testing
         Double(text.utf8.count) / elapsed / 1e6, Double(count) / elapsed))
   }
 
+  /// Throughput on real chunk texts (a JSON array of strings at GIT_RAG_BENCH_TEXTS, written by
+  /// scripts/bench/embedding/sync-throughput.sh from a synced store): the raw forward pass on
+  /// pre-tokenised batches, and `LocalEmbedder.embed` (tokenising included), in the texts' order.
+  @Test(
+    .enabled(
+      if: environment["GIT_RAG_BENCH_TEXTS"] != nil,
+      "set GIT_RAG_BENCH_TEXTS (scripts/bench/embedding/sync-throughput.sh)"))
+  func chunkTextsThroughput() async throws {
+    let folder = try #require(
+      LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
+    let path = try #require(Self.environment["GIT_RAG_BENCH_TEXTS"])
+    let texts = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String])
+    let embedder = try LocalEmbedder(modelDirectory: folder)
+    let batch = embedder.batchSize
+    _ = embedder.embedNow(Array(texts.prefix(batch)))
+    let tokenized = texts.map(embedder.tokenizer.encode)
+    let tokens = tokenized.reduce(0) { $0 + $1.count }
+    var start = Date()
+    var cpuStart = Self.processCPUTime()
+    for first in stride(from: 0, to: tokenized.count, by: batch) {
+      _ = embedder.model.embed(Array(tokenized[first..<min(tokenized.count, first + batch)]))
+    }
+    let forwardWall = Date().timeIntervalSince(start)
+    let forwardCPU = Self.processCPUTime() - cpuStart
+    start = Date()
+    cpuStart = Self.processCPUTime()
+    _ = try await embedder.embed(texts)
+    let embedWall = Date().timeIntervalSince(start)
+    let embedCPU = Self.processCPUTime() - cpuStart
+    let count = Double(texts.count)
+    print(
+      String(
+        format: "swift texts=%d tokens=%d mean_tokens=%.1f", texts.count, tokens,
+        Double(tokens) / max(count, 1)))
+    print(
+      String(
+        format: "swift forward chunks_per_s=%.2f chunks_per_cpu_s=%.2f seconds=%.2f cpu_seconds=%.2f",
+        count / forwardWall, count / forwardCPU, forwardWall, forwardCPU))
+    print(
+      String(
+        format: "swift embed chunks_per_s=%.2f chunks_per_cpu_s=%.2f seconds=%.2f cpu_seconds=%.2f",
+        count / embedWall, count / embedCPU, embedWall, embedCPU))
+  }
+
   /// CPU seconds this process has used: throughput per CPU second holds up on a busy machine.
   static func processCPUTime() -> Double {
     var time = timespec()
