@@ -30,9 +30,10 @@ public final class BERTModel: @unchecked Sendable {
   /// Zeros, the bias after the last layer's output LayerNorm (nothing follows it).
   let zeroBias: UnsafePointer<Float>
   /// Most tokens evaluated together; bounds scratch memory and keeps activations cache-resident.
-  let tokensPerGroup = Int(ProcessInfo.processInfo.environment["GIT_RAG_GROUP"] ?? "") ?? 2048
-  /// Query rows per attention block: 64 × 256 scores (64 KB) stay in L2 between the two GEMMs.
-  let attentionBlock = Int(ProcessInfo.processInfo.environment["GIT_RAG_BLOCK"] ?? "") ?? 64
+  let tokensPerGroup = 2048
+  /// Query rows per attention block: 128 × 256 scores and as many probabilities (2 × 128 KB)
+  /// stay in L2 between the two GEMMs.
+  let attentionBlock = 128
 
   /// Loads `config.json` and `model.safetensors` from `directory`.
   public convenience init(directory: URL) throws(ModelFileError) {
@@ -174,7 +175,7 @@ public final class BERTModel: @unchecked Sendable {
     // attention output projection accumulates. They swap roles inside each layer.
     var x = workspace.hidden, residual = workspace.residual
     let qkv = workspace.qkv, context = workspace.context, intermediate = workspace.intermediate
-    let scores = workspace.scores, sums = workspace.sums
+    let scores = workspace.scores, sums = workspace.sums, probabilities = workspace.probabilities
     clock.start()
 
     // Embeddings: word + position + type 0, then LayerNorm.
@@ -204,10 +205,13 @@ public final class BERTModel: @unchecked Sendable {
             let m = Int32(min(attentionBlock, Int(n) - first))
             let q = qkv + (base + first) * 3 * h + head * d
             let out = context + (base + first) * h + head * d
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(3 * h), k, Int32(3 * h), 0, scores, n)
-            // Unnormalised: exp(s - max) and row sums; the division happens on the d-wide context rows.
-            BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, scores, n, v, Int32(3 * h), 0, out, Int32(h))
+            // `scores` and this head's block of `context` hold zeros, so both GEMMs accumulate
+            // (beta = 1) and OpenBLAS skips its zeroing pass, slow on small blocks.
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(3 * h), k, Int32(3 * h), 1, scores, n)
+            // Unnormalised: exp(s - max) and row sums, zeroing the scores behind it; the division
+            // happens on the d-wide context rows.
+            BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums, into: probabilities)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, probabilities, n, v, Int32(3 * h), 1, out, Int32(h))
             BERTKernels.divideRows(out, rows: Int(m), columns: d, stride: h, by: sums)
           }
         }
@@ -215,6 +219,7 @@ public final class BERTModel: @unchecked Sendable {
       clock.lap(\.attention)
       // residual = x + bias + context·Wᵀ; then y = LayerNorm(residual), and x ← y + feed-forward bias.
       Self.accumulate(context, rows: total, inputs: h, weight: layer.outputWeight, outputs: h, into: residual)
+      context.update(repeating: 0, count: total * h)
       clock.lap(\.linear)
       BERTKernels.layerNorm(
         residual, rows: total, columns: h, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta,
@@ -289,6 +294,7 @@ final class Workspace {
   private(set) var intermediate = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private(set) var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private(set) var sums = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private(set) var probabilities = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private var tokens = 0, longest = 0
 
   func reserve(configuration c: BERTConfiguration, tokens: Int, longest: Int) {
@@ -308,12 +314,13 @@ final class Workspace {
     if longest > self.longest {
       self.longest = longest
       grow(&scores, longest * longest)
+      grow(&probabilities, longest * longest)
       grow(&sums, longest)
     }
   }
 
   deinit {
-    for pointer in [hidden, residual, qkv, context, intermediate, scores, sums] { pointer.deallocate() }
+    for pointer in [hidden, residual, qkv, context, intermediate, scores, sums, probabilities] { pointer.deallocate() }
   }
 }
 

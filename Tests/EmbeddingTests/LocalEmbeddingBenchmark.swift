@@ -31,8 +31,11 @@ import Testing
         var runs = 0
         let cpuStart = Self.processCPUTime()
         let start = Date()
+        var best = Double.infinity
         while Date().timeIntervalSince(start) < seconds || runs < 2 {
+          let runStart = Date()
           _ = model.embed(sequences, threads: threads, timings: &timings)
+          best = min(best, Date().timeIntervalSince(runStart))
           runs += 1
         }
         let elapsed = Date().timeIntervalSince(start)
@@ -44,8 +47,8 @@ import Testing
           * Double(threads)
         print(
           String(
-            format: "swift threads=%d seq=%d chunks_per_s=%.2f chunks_per_cpu_s=%.2f", threads, length,
-            Double(runs * batch) / elapsed, Double(runs * batch) / cpu),
+            format: "swift threads=%d seq=%d chunks_per_s=%.2f chunks_per_cpu_s=%.2f best_run_chunks_per_s=%.2f", threads, length,
+            Double(runs * batch) / elapsed, Double(runs * batch) / cpu, Double(batch) / best),
           "linear=\(share(t.linear)) attention=\(share(t.attention)) elementwise=\(share(t.elementwise)) embedding+pooling=\(share(t.embeddingAndPooling))",
           String(format: "linear_gflops=%.1f", flops / 1e9))
       }
