@@ -40,9 +40,9 @@ summary, store, texts_path, wall, user, sys_, rss = sys.argv[1:]
 report = json.load(open(summary))
 texts = [row[0] for row in sqlite3.connect(store).execute("SELECT content FROM points ORDER BY chunk_hash")]
 json.dump(texts, open(texts_path, "w"))
-embedded = report["chunksEmbedded"]
+embedded = report["chunks_embedded"]
 wall, cpu = float(wall), float(user) + float(sys_)
-print(f"sync chunks_embedded={embedded} chunks_written={report['chunksWritten']} files={report['filesIndexed']}"
+print(f"sync chunks_embedded={embedded} chunks_written={report['chunks_written']} files={report['files_indexed']}"
       f" reported_seconds={report['seconds']:.2f} wall_seconds={wall:.2f} cpu_seconds={cpu:.2f} max_rss_mb={int(rss) / 1024:.0f}")
 print(f"sync chunks_per_s={embedded / wall:.2f} chunks_per_cpu_s={embedded / cpu:.2f}")
 PY
