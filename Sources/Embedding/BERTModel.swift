@@ -31,9 +31,10 @@ public final class BERTModel: @unchecked Sendable {
   let zeroBias: UnsafePointer<Float>
   /// Most tokens evaluated together; bounds scratch memory and keeps activations cache-resident.
   let tokensPerGroup = 2048
-  /// Query rows per attention block: 128 × 256 scores and as many probabilities (2 × 128 KB)
-  /// stay in L2 between the two GEMMs.
-  let attentionBlock = 128
+  /// Query rows per attention block: a whole sequence of up to 256 tokens, so OpenBLAS packs each
+  /// head's keys and values once (from rows 3H apart: slow, cache-missing copies); 256 × 256 scores
+  /// and as many probabilities (2 × 256 KB) still stay in L2 between the two GEMMs.
+  let attentionBlock = 256
 
   /// Loads `config.json` and `model.safetensors` from `directory`.
   public convenience init(directory: URL) throws(ModelFileError) {
