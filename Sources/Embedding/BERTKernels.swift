@@ -55,6 +55,27 @@ enum BERTKernels {
     }
   }
 
+  /// Regroups `rows` rows of `groups` × `width` floats (row r, group g at r·groups·width + g·width)
+  /// so that each group's rows are contiguous: group g, row r lands at (g·rows + r)·width.
+  static func splitHeads(_ x: UnsafePointer<Float>, rows: Int, groups: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+    guard width % 8 == 0 else {
+      for row in 0..<rows {
+        for group in 0..<groups { (out + (group * rows + row) * width).update(from: x + (row * groups + group) * width, count: width) }
+      }
+      return
+    }
+    // Inline eight-lane copies: a memcpy call per 128-byte piece costs more than the copy.
+    let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(out)
+    for row in 0..<rows {
+      for group in 0..<groups {
+        let from = (row * groups + group) * width * 4, to = (group * rows + row) * width * 4
+        for j in stride(from: 0, to: width * 4, by: 32) {
+          target.storeBytes(of: source.loadUnaligned(fromByteOffset: from + j, as: Lanes.self), toByteOffset: to + j, as: Lanes.self)
+        }
+      }
+    }
+  }
+
   /// Every row of `x` ← `row` (a GEMM's bias, before it accumulates with beta = 1).
   static func fillRows(_ x: UnsafeMutablePointer<Float>, rows: Int, with row: UnsafePointer<Float>, columns: Int) {
     for index in 0..<rows { (x + index * columns).update(from: row, count: columns) }
