@@ -10,11 +10,15 @@ enum BERTKernels {
   /// max relative error ~4e-7 over [-87, 0].
   @inline(__always)
   static func exp(_ x: Lanes) -> Lanes {
+    // Only a lower clamp: every caller passes x ≤ 0. (pointwiseMin/Max are scalar loops in the stdlib.)
     let floor = Lanes(repeating: -87.3)
     let x = x.replacing(with: floor, where: x .< floor)
+    // Adding 1.5·2^23 rounds to the nearest integer and leaves that integer in the low mantissa bits.
     let magic = Lanes(repeating: 12_582_912)
     let shifted = x * 1.442_695_04 + magic
     let n = shifted - magic
+    // One constant for ln 2 (error n·2e-9, at most 2.4e-7 relative here); a degree-5 fit of e^r
+    // on [-ln2/2, ln2/2] (1.6e-7 relative): softmax needs no more.
     let r = x - n * 0.693_147_18
     var p = r * 8.312_56e-3 + 4.189_007e-2
     p = p * r + 0.166_671_14
