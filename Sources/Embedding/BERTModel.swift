@@ -7,7 +7,8 @@ import GitRAGCore
 /// evaluated on the CPU: matrix products through OpenBLAS `sgemm`, the rest in SIMD kernels.
 ///
 /// Sequences of one call are packed back to back (no padding); every linear layer runs as one GEMM
-/// over all their tokens, attention runs per sequence and head. Biases and residuals are written
+/// over all their tokens, attention runs per sequence and head (one score GEMM and one context
+/// GEMM per head for sequences up to 256 tokens). Biases and residuals are written
 /// into a GEMM's output before it runs (`beta = 1`), so no pass over the data only adds them.
 public final class BERTModel: @unchecked Sendable {
   // @unchecked: every property is a `let` set in init; the pointers point into `storage`, which
@@ -31,8 +32,10 @@ public final class BERTModel: @unchecked Sendable {
   let zeroBias: UnsafePointer<Float>
   /// Most tokens evaluated together; bounds scratch memory and keeps activations cache-resident.
   let tokensPerGroup = 2048
-  /// Query rows per attention block: 64 × 256 scores (64 KB) stay in L2 between the two GEMMs.
-  let attentionBlock = 64
+  /// Query rows per attention block: a whole sequence of up to 256 tokens, so OpenBLAS packs each
+  /// head's keys and values once (from rows 3H apart: slow, cache-missing copies); 256 × 256 scores
+  /// and as many probabilities (2 × 256 KB) still stay in L2 between the two GEMMs.
+  let attentionBlock = 256
 
   /// Loads `config.json` and `model.safetensors` from `directory`.
   public convenience init(directory: URL) throws(ModelFileError) {
@@ -174,7 +177,8 @@ public final class BERTModel: @unchecked Sendable {
     // attention output projection accumulates. They swap roles inside each layer.
     var x = workspace.hidden, residual = workspace.residual
     let qkv = workspace.qkv, context = workspace.context, intermediate = workspace.intermediate
-    let scores = workspace.scores, sums = workspace.sums
+    let scores = workspace.scores, sums = workspace.sums, probabilities = workspace.probabilities
+    let perHead = workspace.perHead
     clock.start()
 
     // Embeddings: word + position + type 0, then LayerNorm.
@@ -197,17 +201,23 @@ public final class BERTModel: @unchecked Sendable {
       for (s, sequence) in sequences.enumerated() {
         let n = Int32(sequence.count), base = offsets[s]
         guard n > 0 else { continue }
+        // This sequence's queries, keys and values head by head, each head's [n, d] rows contiguous:
+        // OpenBLAS then packs them from a few cache lines instead of rows 3H apart.
+        BERTKernels.splitHeads(qkv + base * 3 * h, rows: Int(n), groups: 3 * heads, width: d, into: perHead)
         for head in 0..<heads {
-          let k = qkv + base * 3 * h + h + head * d, v = k + h
+          let k = perHead + (heads + head) * Int(n) * d, v = perHead + (2 * heads + head) * Int(n) * d
           // Query rows in blocks, so a block's scores stay in L2 through softmax and the second GEMM.
           for first in stride(from: 0, to: Int(n), by: attentionBlock) {
             let m = Int32(min(attentionBlock, Int(n) - first))
-            let q = qkv + (base + first) * 3 * h + head * d
+            let q = perHead + (head * Int(n) + first) * d
             let out = context + (base + first) * h + head * d
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(3 * h), k, Int32(3 * h), 0, scores, n)
-            // Unnormalised: exp(s - max) and row sums; the division happens on the d-wide context rows.
-            BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, scores, n, v, Int32(3 * h), 0, out, Int32(h))
+            // `scores` and this head's block of `context` hold zeros, so both GEMMs accumulate
+            // (beta = 1) and OpenBLAS skips its zeroing pass, slow on small blocks.
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(d), k, Int32(d), 1, scores, n)
+            // Unnormalised: exp(s - max) and row sums, zeroing the scores behind it; the division
+            // happens on the d-wide context rows.
+            BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums, into: probabilities)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, probabilities, n, v, Int32(d), 1, out, Int32(h))
             BERTKernels.divideRows(out, rows: Int(m), columns: d, stride: h, by: sums)
           }
         }
@@ -215,6 +225,7 @@ public final class BERTModel: @unchecked Sendable {
       clock.lap(\.attention)
       // residual = x + bias + context·Wᵀ; then y = LayerNorm(residual), and x ← y + feed-forward bias.
       Self.accumulate(context, rows: total, inputs: h, weight: layer.outputWeight, outputs: h, into: residual)
+      context.update(repeating: 0, count: total * h)
       clock.lap(\.linear)
       BERTKernels.layerNorm(
         residual, rows: total, columns: h, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta,
@@ -289,6 +300,9 @@ final class Workspace {
   private(set) var intermediate = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private(set) var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private(set) var sums = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  private(set) var probabilities = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+  /// One sequence's queries, keys and values regrouped head by head.
+  private(set) var perHead = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private var tokens = 0, longest = 0
 
   func reserve(configuration c: BERTConfiguration, tokens: Int, longest: Int) {
@@ -308,12 +322,14 @@ final class Workspace {
     if longest > self.longest {
       self.longest = longest
       grow(&scores, longest * longest)
+      grow(&probabilities, longest * longest)
+      grow(&perHead, longest * 3 * c.hiddenSize)
       grow(&sums, longest)
     }
   }
 
   deinit {
-    for pointer in [hidden, residual, qkv, context, intermediate, scores, sums] { pointer.deallocate() }
+    for pointer in [hidden, residual, qkv, context, intermediate, scores, sums, probabilities, perHead] { pointer.deallocate() }
   }
 }
 
