@@ -11,8 +11,8 @@ import GitRAGCore
 /// GEMM per head for sequences up to 256 tokens). Biases and residuals are written
 /// into a GEMM's output before it runs (`beta = 1`), so no pass over the data only adds them.
 public final class BERTModel: @unchecked Sendable {
-  // @unchecked: every property is a `let` set in init; the pointers point into `storage`, which
-  // this model owns and never writes after init. Forward passes use per-call scratch buffers.
+  // @unchecked: every property is a `let` set in init; the pointers point into `storage` or into
+  // the mapped `file`, which this model owns and never writes. Forward passes use per-call scratch buffers.
   public let configuration: BERTConfiguration
 
   /// Pointers into `storage`, one transformer layer's tensors.
@@ -26,6 +26,8 @@ public final class BERTModel: @unchecked Sendable {
   }
 
   private let storage: WeightStorage
+  /// The mapped weights file: the large tensors are read from it in place.
+  private let file: SafeTensorsFile
   let layers: [Layer]
   let wordEmbeddings, positionEmbeddings, tokenTypeEmbedding, embeddingNormGamma, embeddingNormBeta: UnsafePointer<Float>
   /// Zeros, the bias after the last layer's output LayerNorm (nothing follows it).
@@ -56,43 +58,58 @@ public final class BERTModel: @unchecked Sendable {
     }
     let h = c.hiddenSize
     var arrays: [[Float]] = []
-    func keep(_ values: [Float]) -> Int { arrays.append(values); return arrays.count - 1 }
-    let word = keep(try tensor("embeddings.word_embeddings.weight", c.vocabSize, h))
-    let position = keep(try tensor("embeddings.position_embeddings.weight", c.maxPositions, h))
+    /// A tensor copied into `storage` (small ones, and those transformed on load) or read in place.
+    enum Weight { case copied(Int), mapped(UnsafePointer<Float>) }
+    func keep(_ values: [Float]) -> Weight { arrays.append(values); return .copied(arrays.count - 1) }
+    // The large matrices (the 30,522-row word table is half the model) stay in the mapping: no
+    // copy to make, and only the pages a forward pass touches count against memory.
+    func inPlace(_ name: String, _ shape: Int...) throws(ModelFileError) -> Weight {
+      if let pointer = try weights.mappedFloats(prefix + name, shape: shape) { return .mapped(pointer) }
+      return keep(try weights.floats(prefix + name, shape: shape))
+    }
+    let word = try inPlace("embeddings.word_embeddings.weight", c.vocabSize, h)
+    let position = try inPlace("embeddings.position_embeddings.weight", c.maxPositions, h)
     let type = keep(Array(try tensor("embeddings.token_type_embeddings.weight", c.typeVocabSize, h)[0..<h]))
     let gamma = keep(try tensor("embeddings.LayerNorm.weight", h))
     let beta = keep(try tensor("embeddings.LayerNorm.bias", h))
     let zero = keep([Float](repeating: 0, count: h))
     let scale = 1 / Float(h / c.headCount).squareRoot()
-    var layerIndices: [[Int]] = []
+    var layerWeights: [[Weight]] = []
     for index in 0..<c.layerCount {
       let p = "encoder.layer.\(index)."
       let query = try tensor(p + "attention.self.query.weight", h, h).map { $0 * scale }
       let queryBias = try tensor(p + "attention.self.query.bias", h).map { $0 * scale }
-      layerIndices.append([
+      layerWeights.append([
         keep(query + (try tensor(p + "attention.self.key.weight", h, h)) + (try tensor(p + "attention.self.value.weight", h, h))),
         keep(queryBias + (try tensor(p + "attention.self.key.bias", h)) + (try tensor(p + "attention.self.value.bias", h))),
-        keep(try tensor(p + "attention.output.dense.weight", h, h)),
+        try inPlace(p + "attention.output.dense.weight", h, h),
         keep(try tensor(p + "attention.output.dense.bias", h)),
         keep(try tensor(p + "attention.output.LayerNorm.weight", h)),
         keep(try tensor(p + "attention.output.LayerNorm.bias", h)),
-        keep(try tensor(p + "intermediate.dense.weight", c.intermediateSize, h)),
+        try inPlace(p + "intermediate.dense.weight", c.intermediateSize, h),
         keep(try tensor(p + "intermediate.dense.bias", c.intermediateSize)),
-        keep(try tensor(p + "output.dense.weight", h, c.intermediateSize)),
+        try inPlace(p + "output.dense.weight", h, c.intermediateSize),
         keep(try tensor(p + "output.dense.bias", h)),
         keep(try tensor(p + "output.LayerNorm.weight", h)),
         keep(try tensor(p + "output.LayerNorm.bias", h)),
       ])
     }
     storage = WeightStorage(arrays)
+    file = weights
     let s = storage
-    wordEmbeddings = s[word]; positionEmbeddings = s[position]; tokenTypeEmbedding = s[type]
-    embeddingNormGamma = s[gamma]; embeddingNormBeta = s[beta]; zeroBias = s[zero]
-    layers = layerIndices.map { i in
+    func at(_ weight: Weight) -> UnsafePointer<Float> {
+      switch weight {
+      case .copied(let index): s[index]
+      case .mapped(let pointer): pointer
+      }
+    }
+    wordEmbeddings = at(word); positionEmbeddings = at(position); tokenTypeEmbedding = at(type)
+    embeddingNormGamma = at(gamma); embeddingNormBeta = at(beta); zeroBias = at(zero)
+    layers = layerWeights.map { w in
       Layer(
-        qkvWeight: s[i[0]], qkvBias: s[i[1]], outputWeight: s[i[2]], outputBias: s[i[3]],
-        attentionNormGamma: s[i[4]], attentionNormBeta: s[i[5]], intermediateWeight: s[i[6]], intermediateBias: s[i[7]],
-        feedForwardWeight: s[i[8]], feedForwardBias: s[i[9]], outputNormGamma: s[i[10]], outputNormBeta: s[i[11]])
+        qkvWeight: at(w[0]), qkvBias: at(w[1]), outputWeight: at(w[2]), outputBias: at(w[3]),
+        attentionNormGamma: at(w[4]), attentionNormBeta: at(w[5]), intermediateWeight: at(w[6]), intermediateBias: at(w[7]),
+        feedForwardWeight: at(w[8]), feedForwardBias: at(w[9]), outputNormGamma: at(w[10]), outputNormBeta: at(w[11]))
     }
     BLASThreads.useOneThread()
   }

@@ -1,6 +1,10 @@
 import Foundation
 import GitRAGCore
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// What went wrong reading a model folder or its `.safetensors` weights.
 public enum ModelFileError: UserFacingError, Equatable {
   case missingFile(path: String, hint: String)
@@ -42,7 +46,7 @@ public struct SafeTensorsFile: Sendable {
   public let path: String
   /// Tensors by name (`__metadata__` excluded).
   public let tensors: [String: TensorInfo]
-  private let data: Data
+  private let file: MappedFile
   private let dataStart: Int
 
   /// Maps `url` and parses its header; every byte range is checked against the file size.
@@ -51,22 +55,17 @@ public struct SafeTensorsFile: Sendable {
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw .missingFile(path: url.path, hint: "Download the model again (git rag model pull).")
     }
-    let data: Data
-    do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-      throw .unreadable(path: url.path, reason: error.localizedDescription)
-    }
+    let file = try MappedFile(path: url.path)
+    let data = file.bytes
     guard data.count >= 8 else { throw .malformed(path: path, reason: "file is \(data.count) bytes, shorter than the 8-byte header length") }
-    let headerLength = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> UInt64 in
-      var value: UInt64 = 0
-      for index in 0..<8 { value |= UInt64(raw[index]) << (8 * UInt64(index)) }
-      return value
-    }
+    var headerLength: UInt64 = 0
+    for index in 0..<8 { headerLength |= UInt64(data[index]) << (8 * UInt64(index)) }
     guard headerLength <= UInt64(data.count - 8) else {
       throw .malformed(path: path, reason: "header claims \(headerLength) bytes but the file has \(data.count - 8) after the length (truncated?)")
     }
     let start = 8 + Int(headerLength)
     let object: Any
-    do { object = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<start)) } catch {
+    do { object = try JSONSerialization.jsonObject(with: Data(UnsafeRawBufferPointer(rebasing: data[8..<start]))) } catch {
       throw .malformed(path: path, reason: "header is not valid JSON")
     }
     guard let header = object as? [String: Any] else { throw .malformed(path: path, reason: "header is not a JSON object") }
@@ -88,7 +87,7 @@ public struct SafeTensorsFile: Sendable {
       tensors[name] = TensorInfo(dtype: dtype, shape: shape, range: begin..<end)
     }
     self.tensors = tensors
-    self.data = data
+    self.file = file
     self.dataStart = start
   }
 
@@ -104,17 +103,55 @@ public struct SafeTensorsFile: Sendable {
 
   /// The float32 tensor `name`, checked to have exactly `shape`, copied out of the mapping.
   public func floats(_ name: String, shape: [Int]) throws(ModelFileError) -> [Float] {
+    let source = try bytes(name, shape: shape)
+    return [Float](unsafeUninitializedCapacity: source.count / 4) { buffer, initialized in
+      // Unaligned-safe copy; safetensors data is little-endian like every platform we build for.
+      UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+      initialized = source.count / 4
+    }
+  }
+
+  /// The float32 tensor `name`, checked like `floats`, read in place from the mapping: no copy,
+  /// and only the pages a forward pass touches are read (most rows of a word-embedding table
+  /// never are). Nil when the tensor is not 4-byte aligned in the file. Valid while this file
+  /// value, or a copy of it, lives.
+  public func mappedFloats(_ name: String, shape: [Int]) throws(ModelFileError) -> UnsafePointer<Float>? {
+    let source = try bytes(name, shape: shape)
+    guard let base = source.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 else { return nil }
+    return base.assumingMemoryBound(to: Float.self)
+  }
+
+  private func bytes(_ name: String, shape: [Int]) throws(ModelFileError) -> UnsafeRawBufferPointer {
     guard let info = tensors[name] else { throw .missingTensor(path: path, name: name) }
     guard info.dtype == "F32" else { throw .wrongType(path: path, name: name, expected: "F32", found: info.dtype) }
     guard info.shape == shape else { throw .wrongShape(path: path, name: name, expected: shape, found: info.shape) }
-    let count = info.range.count / 4
-    return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-      data.withUnsafeBytes { raw in
-        let source = UnsafeRawBufferPointer(rebasing: raw[(dataStart + info.range.lowerBound)..<(dataStart + info.range.upperBound)])
-        // Unaligned-safe copy; safetensors data is little-endian like every platform we build for.
-        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-      }
-      initialized = count
+    return UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + info.range.lowerBound)..<(dataStart + info.range.upperBound)])
+  }
+}
+
+/// A whole file mapped read-only, unmapped when the last reference goes.
+final class MappedFile: @unchecked Sendable {
+  // @unchecked: the mapping is read-only and lives as long as this object.
+  let bytes: UnsafeRawBufferPointer
+
+  init(path: String) throws(ModelFileError) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+    let length = Int(info.st_size)
+    guard length > 0 else {
+      bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+      return
     }
+    guard let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+      throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+    }
+    bytes = UnsafeRawBufferPointer(start: base, count: length)
+  }
+
+  deinit {
+    if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
   }
 }
