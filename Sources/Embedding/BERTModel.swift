@@ -48,6 +48,7 @@ public final class BERTModel: @unchecked Sendable {
 
   /// Takes the weights from `weights`, checking every tensor's name, dtype and shape against `configuration`.
   public init(configuration c: BERTConfiguration, weights: SafeTensorsFile) throws(ModelFileError) {
+    try OpenBLAS.load()
     guard c.hiddenSize % 8 == 0, c.intermediateSize % 8 == 0 else {
       throw .malformed(path: weights.path, reason: "hidden and intermediate sizes must be multiples of 8")
     }
@@ -111,7 +112,6 @@ public final class BERTModel: @unchecked Sendable {
         attentionNormGamma: at(w[4]), attentionNormBeta: at(w[5]), intermediateWeight: at(w[6]), intermediateBias: at(w[7]),
         feedForwardWeight: at(w[8]), feedForwardBias: at(w[9]), outputNormGamma: at(w[10]), outputNormBeta: at(w[11]))
     }
-    BLASThreads.useOneThread()
   }
 
   /// Where the time of forward passes went, in seconds (filled by `embed(_:threads:timings:)`).
@@ -230,11 +230,11 @@ public final class BERTModel: @unchecked Sendable {
             let out = context + (base + first) * h + head * d
             // `scores` and this head's block of `context` hold zeros, so both GEMMs accumulate
             // (beta = 1) and OpenBLAS skips its zeroing pass, slow on small blocks.
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(d), k, Int32(d), 1, scores, n)
+            OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(d), k, Int32(d), 1, scores, n)
             // Unnormalised: exp(s - max) and row sums, zeroing the scores behind it; the division
             // happens on the d-wide context rows.
             BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums, into: probabilities)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, probabilities, n, v, Int32(d), 1, out, Int32(h))
+            OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, probabilities, n, v, Int32(d), 1, out, Int32(h))
             BERTKernels.divideRows(out, rows: Int(m), columns: d, stride: h, by: sums)
           }
         }
@@ -283,7 +283,7 @@ public final class BERTModel: @unchecked Sendable {
 
   /// output[rows, outputs] += input[rows, inputs] · weightᵀ, with `weight` stored [outputs, inputs] as PyTorch does.
   private static func accumulate(_ input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int, into output: UnsafeMutablePointer<Float>) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1, input, Int32(inputs), weight, Int32(inputs), 1, output, Int32(outputs))
+    OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1, input, Int32(inputs), weight, Int32(inputs), 1, output, Int32(outputs))
   }
 }
 
@@ -392,8 +392,4 @@ struct PhaseClock {
   }
 }
 
-/// OpenBLAS's own thread pool; we parallelise (if at all) above it.
-enum BLASThreads {
-  private static let once: Void = { openblas_set_num_threads(1) }()
-  static func useOneThread() { _ = once }
-}
+

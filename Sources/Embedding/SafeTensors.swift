@@ -13,6 +13,7 @@ public enum ModelFileError: UserFacingError, Equatable {
   case missingTensor(path: String, name: String)
   case wrongShape(path: String, name: String, expected: [Int], found: [Int])
   case wrongType(path: String, name: String, expected: String, found: String)
+  case missingLibrary(name: String, reason: String, hint: String)
 
   public var errorDescription: String? {
     switch self {
@@ -28,6 +29,8 @@ public enum ModelFileError: UserFacingError, Equatable {
       "Tensor \(name) in \(path) has shape \(found), config.json says \(expected). Download the model again."
     case let .wrongType(path, name, expected, found):
       "Tensor \(name) in \(path) is \(found), expected \(expected). Use a float32 export of the model."
+    case let .missingLibrary(name, reason, hint):
+      "The local model needs \(name), which could not be loaded (\(reason)). \(hint)"
     }
   }
 }

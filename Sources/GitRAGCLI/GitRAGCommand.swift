@@ -1,4 +1,5 @@
 import ArgumentParser
+import Embedding
 import Foundation
 import GitRAGCore
 
@@ -22,6 +23,12 @@ public struct GitRAGCommand: AsyncParsableCommand {
   )
 
   public init() {}
+
+  /// Process-wide settings that must precede any thread (the local model's BLAS library reads
+  /// its thread count from the environment when it loads). Call first thing in `main`.
+  public static func prepareProcess() {
+    LocalEmbedder.prepareProcess()
+  }
 
   /// Parses the command line, runs the command, and turns errors into one line and an exit code.
   public static func runMain(_ arguments: [String]? = nil) async -> Int32 {

@@ -4,6 +4,8 @@ import GitRAGCLI
   import Glibc
 #endif
 
+GitRAGCommand.prepareProcess()
+
 // A sync started by a git hook runs detached; it must not keep the descriptors of whoever ran
 // git (pipes a caller waits on would otherwise stay open until the sync ends).
 if CommandLine.arguments.contains("--from-hook") {
