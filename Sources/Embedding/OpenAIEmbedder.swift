@@ -1,5 +1,6 @@
 import Foundation
 import GitRAGCore
+import Synchronization
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -17,7 +18,7 @@ public final class OpenAIEmbedder: Embedder {
   public let configuration: OpenAIEmbedderConfiguration
   private let endpoint: URL
   private let displayURL: String
-  private let session: URLSession
+  private let sessionSlot = Mutex<URLSession?>(nil)
   private let state = OpenAIEmbedderState()
 
   /// The text embedded once to learn the dimension when it is asked for before any `embed`.
@@ -27,15 +28,25 @@ public final class OpenAIEmbedder: Embedder {
     self.configuration = configuration
     endpoint = configuration.endpoint
     displayURL = endpoint.redactedForDisplay
-    let sessionConfiguration = URLSessionConfiguration.ephemeral
-    sessionConfiguration.httpMaximumConnectionsPerHost = max(1, configuration.maxConcurrentRequests)
-    sessionConfiguration.timeoutIntervalForRequest = configuration.timeout.rounded(.up) + 1
-    sessionConfiguration.requestCachePolicy = .reloadIgnoringLocalCacheData
-    sessionConfiguration.urlCache = nil
-    session = URLSession(configuration: sessionConfiguration)
   }
 
-  deinit { session.finishTasksAndInvalidate() }
+  deinit { sessionSlot.withLock { $0?.finishTasksAndInvalidate() } }
+
+  /// Made on the first request: a sync that embeds nothing (most syncs from a hook) never pays
+  /// for setting up the HTTP stack.
+  private var session: URLSession {
+    sessionSlot.withLock { slot in
+      if let session = slot { return session }
+      let sessionConfiguration = URLSessionConfiguration.ephemeral
+      sessionConfiguration.httpMaximumConnectionsPerHost = max(1, configuration.maxConcurrentRequests)
+      sessionConfiguration.timeoutIntervalForRequest = configuration.timeout.rounded(.up) + 1
+      sessionConfiguration.requestCachePolicy = .reloadIgnoringLocalCacheData
+      sessionConfiguration.urlCache = nil
+      let session = URLSession(configuration: sessionConfiguration)
+      slot = session
+      return session
+    }
+  }
 
   /// `openai:<model>:<dimension>`; learning the dimension may cost one probe request.
   public var fingerprint: String {
