@@ -103,8 +103,8 @@ final class CommandContext {
   /// Tells a remote embedder the dimension a collection it filled before records, sparing the
   /// probe request a cold process would otherwise make to learn it.
   func prime(_ embedder: any Embedder, from store: any VectorStore, collection: String) async {
+    // A missing collection makes `metadata` throw: nothing to prime then.
     guard let remote = embedder as? OpenAIEmbedder,
-      (try? await store.collectionExists(collection)) == true,
       let stored = (try? await store.metadata(collection))??.embedder
     else { return }
     let prefix = "openai:\(remote.configuration.model):"

@@ -171,10 +171,10 @@ final class PythonAnalysisSource: ContentSource {
 
 extension SyncEngine {
   /// `source` with the Python analysis added, unless this sync only adds single files.
-  func withPythonAnalysis(_ source: ContentSource) async throws -> ContentSource {
+  func withPythonAnalysis(_ source: ContentSource, collectionExisted: Bool) async throws -> ContentSource {
     if options.partial { return source }
     var storedHash: String? = nil
-    if try await store.collectionExists(options.collection) {
+    if collectionExisted {
       storedHash = try await store.fileHash(options.collection, filePath: PythonAnalysisSource.path)
     }
     return PythonAnalysisSource(source, storedHash: storedHash, cache: cache)

@@ -100,11 +100,7 @@ public struct SyncEngine: Sendable {
       return try await reindexAside(replacing, source: source, changes: changes)
     }
     let clock = ContinuousClock.now
-    let analysed = try await withPythonAnalysis(source)
-    var report = try await syncOnce(source: analysed) { base in
-      let diff = try changes(base)
-      return try (analysed as? PythonAnalysisSource)?.amend(diff) ?? diff
-    }
+    var report = try await syncOnce(source: source, changes: changes)
     report.seconds = (ContinuousClock.now - clock).seconds
     return report
   }
@@ -140,11 +136,18 @@ public struct SyncEngine: Sendable {
     return try await engine.sync(source: source) { _ in nil }
   }
 
-  func syncOnce(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
+  func syncOnce(source snapshot: ContentSource, changes treeChanges: (String?) throws -> [FileChange]?) async throws -> SyncReport {
     let collection = options.collection
     let fingerprint = try await embedder.fingerprint
     let dimension = try await embedder.dimension
-    var metadata = try await prepareCollection(fingerprint: fingerprint, dimension: dimension, identity: source.identity)
+    let prepared = try await prepareCollection(fingerprint: fingerprint, dimension: dimension, identity: snapshot.identity)
+    var metadata = prepared.metadata
+    // The snapshot plus the Python project summary, which a diff amends with its own change.
+    let source = try await withPythonAnalysis(snapshot, collectionExisted: prepared.existed)
+    func changes(_ base: String?) throws -> [FileChange]? {
+      let diff = try treeChanges(base)
+      return try (source as? PythonAnalysisSource)?.amend(diff) ?? diff
+    }
 
     let planner = SyncPlanner(filter: FileFilter(maxFileSize: options.maxFileSize))
     var plan: SyncPlan
@@ -289,7 +292,9 @@ public struct SyncEngine: Sendable {
 
   /// Creates the collection when missing; refuses a store built by another embedder.
   /// Returns nil only in a dry run of a collection that does not exist yet.
-  private func prepareCollection(fingerprint: String, dimension: Int, identity: String) async throws -> IndexMetadata? {
+  private func prepareCollection(
+    fingerprint: String, dimension: Int, identity: String
+  ) async throws -> (metadata: IndexMetadata?, existed: Bool) {
     let collection = options.collection
     let exists = try await store.collectionExists(collection)
     if exists, options.reindex, !options.dryRun {
@@ -298,14 +303,14 @@ public struct SyncEngine: Sendable {
       guard metadata.embedder == fingerprint || options.reindex else {
         throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: fingerprint)
       }
-      return metadata
+      return (metadata, true)
     } else if exists {
       throw SyncError.foreignCollection(collection: collection, location: store.location)
     }
     let metadata = IndexMetadata(embedder: fingerprint, dimension: dimension, chunkerVersion: chunkerVersion, source: identity)
-    if options.dryRun { return nil }
+    if options.dryRun { return (nil, false) }
     try await store.createCollection(collection, metadata: metadata)
-    return metadata
+    return (metadata, false)
   }
 
   /// A file read, filtered and chunked, ready for vectors.

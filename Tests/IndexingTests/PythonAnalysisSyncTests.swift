@@ -32,7 +32,9 @@ import Testing
       let repository = try Repository(path: repo.url)
       var engine = engine
       engine = SyncEngine(store: store, embedder: NoEmbedder(), cache: cache, options: engine.options)
-      let source = try #require(try await engine.withPythonAnalysis(GitCommitSource(repository: repository, commit: try repository.head())) as? PythonAnalysisSource)
+      let existed = try await store.collectionExists(engine.options.collection)
+      let snapshot = GitCommitSource(repository: repository, commit: try repository.head())
+      let source = try #require(try await engine.withPythonAnalysis(snapshot, collectionExisted: existed) as? PythonAnalysisSource)
       let diff = try repository.diff(from: try #require(ObjectID(hex: base)), to: try repository.head())
       return (source, try #require(try source.amend(diff)))
     }
