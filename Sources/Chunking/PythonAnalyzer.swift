@@ -289,19 +289,7 @@ struct ImportGraph {
       out += "  \(importer) -> \(targets.sorted().joined(separator: ", "))\n"
     }
 
-    let importers = importers
-    out += "\nMost imported modules:\n"
-    if importers.isEmpty { out += "  none\n" }
-    for (target, by) in Self.byCount(importers).prefix(10) {
-      out += "  \(target): imported by \(by.count) (\(by.sorted().joined(separator: ", ")))\n"
-    }
-
-    if !external.isEmpty {
-      out += "\nExternal packages imported:\n"
-      for (package, by) in Self.byCount(external).prefix(20) {
-        out += "  \(package): \(by.count) module\(by.count == 1 ? "" : "s")\n"
-      }
-    }
+    appendImportRankings(to: &out, importersShown: nil)
 
     let broken = broken
     if !broken.isEmpty {
@@ -311,6 +299,24 @@ struct ImportGraph {
       }
     }
     return out
+  }
+
+  /// The most imported modules (with their importers, all or the first `importersShown`) and the
+  /// external packages by how many modules import them.
+  private func appendImportRankings(to out: inout String, importersShown: Int?) {
+    let importers = importers
+    out += "\nMost imported modules:\n"
+    if importers.isEmpty { out += "  none\n" }
+    for (target, by) in Self.byCount(importers).prefix(10) {
+      let names = importersShown.map { Self.capped(by.sorted(), $0) } ?? by.sorted().joined(separator: ", ")
+      out += "  \(target): imported by \(by.count) (\(names))\n"
+    }
+    if !external.isEmpty {
+      out += "\nExternal packages imported:\n"
+      for (package, by) in Self.byCount(external).prefix(20) {
+        out += "  \(package): \(by.count) module\(by.count == 1 ? "" : "s")\n"
+      }
+    }
   }
 
   /// A bounded overview for large projects: packages (folders) with their module counts and
@@ -349,19 +355,7 @@ struct ImportGraph {
       packageDependencies.sorted(by: { $0.key < $1.key }).map { "  \($0.key) -> " + Self.capped($0.value.sorted(), 12) },
       to: &out, budget: 6 << 10, noun: "packages")
 
-    let importers = importers
-    out += "\nMost imported modules:\n"
-    if importers.isEmpty { out += "  none\n" }
-    for (target, by) in Self.byCount(importers).prefix(10) {
-      out += "  \(target): imported by \(by.count) (\(Self.capped(by.sorted(), 10)))\n"
-    }
-
-    if !external.isEmpty {
-      out += "\nExternal packages imported:\n"
-      for (package, by) in Self.byCount(external).prefix(20) {
-        out += "  \(package): \(by.count) module\(by.count == 1 ? "" : "s")\n"
-      }
-    }
+    appendImportRankings(to: &out, importersShown: 10)
 
     let broken = broken
     if !broken.isEmpty {

@@ -20,13 +20,7 @@ public final class LazyLocalEmbedder: Embedder {
 
   /// Reads the model folder's configuration; fails like `LocalEmbedder` when no model is there.
   public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32, threads: Int = 1) throws {
-    let name = modelDirectory.standardizedFileURL.lastPathComponent
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: modelDirectory.path, isDirectory: &isDirectory), isDirectory.boolValue,
-      FileManager.default.fileExists(atPath: modelDirectory.appendingPathComponent("model.safetensors").path)
-    else {
-      throw LocalModelError.notInstalled(path: modelDirectory.path, name: name.isEmpty ? LocalEmbedder.defaultModelName : name)
-    }
+    let name = try LocalEmbedder.installedModelName(modelDirectory)
     let configuration = try BERTConfiguration.load(from: modelDirectory.appendingPathComponent("config.json"))
     self.modelDirectory = modelDirectory
     self.batchSize = batchSize
@@ -65,6 +59,19 @@ public final class LazyLocalEmbedder: Embedder {
 }
 
 extension LocalEmbedder {
+  /// The model folder's name, after checking it holds weights; else the error naming the command
+  /// that fetches them.
+  static func installedModelName(_ modelDirectory: URL) throws -> String {
+    let name = modelDirectory.standardizedFileURL.lastPathComponent
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: modelDirectory.path, isDirectory: &isDirectory), isDirectory.boolValue,
+      FileManager.default.fileExists(atPath: modelDirectory.appendingPathComponent("model.safetensors").path)
+    else {
+      throw LocalModelError.notInstalled(path: modelDirectory.path, name: name.isEmpty ? defaultModelName : name)
+    }
+    return name
+  }
+
   /// `local:<model folder name>:<dimension>:mean:l2`.
   static func fingerprint(name: String, configuration: BERTConfiguration) -> String {
     "local:\(name):\(configuration.hiddenSize):mean:l2"

@@ -46,14 +46,7 @@ public final class LocalEmbedder: Embedder {
   /// Loads tokenizer, configuration and weights from `modelDirectory`. `threads` > 1 splits each
   /// batch across that many threads (the default, 1, leaves the other cores to the rest of a sync).
   public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32, threads: Int = 1) throws {
-    let name = modelDirectory.standardizedFileURL.lastPathComponent
-    var isDirectory: ObjCBool = false
-    let manager = FileManager.default
-    guard manager.fileExists(atPath: modelDirectory.path, isDirectory: &isDirectory), isDirectory.boolValue,
-      manager.fileExists(atPath: modelDirectory.appendingPathComponent("model.safetensors").path)
-    else {
-      throw LocalModelError.notInstalled(path: modelDirectory.path, name: name.isEmpty ? Self.defaultModelName : name)
-    }
+    let name = try Self.installedModelName(modelDirectory)
     let configuration = try BERTConfiguration.load(from: modelDirectory.appendingPathComponent("config.json"))
     let pooling = modelDirectory.appendingPathComponent("1_Pooling/config.json")
     if let data = try? Data(contentsOf: pooling), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -61,12 +54,7 @@ public final class LocalEmbedder: Embedder {
     {
       throw LocalModelError.unsupportedPooling(path: pooling.path)
     }
-    var maxLength = min(512, configuration.maxPositions)
-    if let data = try? Data(contentsOf: modelDirectory.appendingPathComponent("sentence_bert_config.json")),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let length = object["max_seq_length"] as? Int, length > 0
-    {
-      maxLength = min(length, configuration.maxPositions)
-    }
+    let maxLength = Self.maxLength(modelDirectory: modelDirectory, configuration: configuration)
     let tokenizer = try WordPieceTokenizer.load(modelDirectory: modelDirectory, maxLength: maxLength)
     if let largest = tokenizer.vocabulary.values.max(), Int(largest) >= configuration.vocabSize {
       throw ModelFileError.malformed(path: modelDirectory.appendingPathComponent("vocab.txt").path, reason: "token id \(largest) is outside the model's vocab_size \(configuration.vocabSize)")
@@ -76,7 +64,7 @@ public final class LocalEmbedder: Embedder {
     self.model = try BERTModel(directory: modelDirectory)
     self.batchSize = max(1, batchSize)
     self.threads = max(1, threads)
-    self.fingerprint = "local:\(name):\(configuration.hiddenSize):mean:l2"
+    self.fingerprint = Self.fingerprint(name: name, configuration: configuration)
   }
 
   public func tokenCount(_ text: String) -> Int? { tokenizer.tokenCount(text) }
