@@ -33,11 +33,20 @@ public final class SpawnedProcess: @unchecked Sendable {
   private let stdin: FileHandle
 
   /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`.
+  private static let spawnLock = NSLock()
+
   public init(_ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws {
     var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
+    // Close-on-exec: children that tests spawn at the same time must not inherit these ends (a
+    // child holding another's stdin write end keeps it from ever seeing end of file). The dup2
+    // onto 0, 1 and 2 below clears the flag for this child's own copies; the lock keeps another
+    // spawn out of the moment between creating a pipe and marking it.
+    Self.spawnLock.lock()
+    defer { Self.spawnLock.unlock() }
     guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else {
       throw SpawnError(message: "pipe failed: \(String(cString: strerror(errno)))")
     }
+    for fd in outPipe + errPipe + inPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
