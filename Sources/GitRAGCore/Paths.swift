@@ -28,3 +28,30 @@ public enum UserPaths {
   /// Where downloaded models live: `$XDG_CACHE_HOME/git-rag/models`.
   public static var models: URL { cache.appendingPathComponent("models", isDirectory: true) }
 }
+
+/// Writing files that will be executed (hooks, scripts).
+public enum ExecutableFile {
+  /// Creates or truncates `url`, writes `data` and sets `mode`, with a close-on-exec descriptor.
+  ///
+  /// A plain write's descriptor is inherited by any child another thread starts meanwhile; while
+  /// that child lives the file counts as open for writing, and executing it fails with "Text file
+  /// busy".
+  public static func write(_ data: Data, to url: URL, mode: mode_t = 0o755) throws {
+    let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    defer { close(fd) }
+    try data.withUnsafeBytes { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        offset += written
+      }
+    }
+    // open's mode applies only to a new file, and through the umask.
+    guard fchmod(fd, mode) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+  }
+}

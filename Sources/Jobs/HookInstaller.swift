@@ -144,8 +144,8 @@ public struct HookInstaller: Sendable {
     let current = (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions]) as? NSNumber
     let mode = keepMode ? current?.intValue ?? 0o755 : 0o755
     do {
-      try Data(text.utf8).write(to: temporary)
-      try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: temporary.path)
+      try? FileManager.default.removeItem(at: temporary)
+      try ExecutableFile.write(Data(text.utf8), to: temporary, mode: mode_t(mode))
       if rename(temporary.path, url.path) != 0 {
         throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
       }

@@ -1,4 +1,5 @@
 import Foundation
+import GitRAGCore
 import GitRAGTestSupport
 
 /// A folder of fake programs (`git-rag`, `docker`, `kubectl`) that record how they were called.
@@ -24,8 +25,7 @@ final class FakeTools: @unchecked Sendable {
       \(body)
 
       """
-    let url = try bin.write(name, script)
-    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+    try ExecutableFile.write(Data(script.utf8), to: bin.url.appendingPathComponent(name))
   }
 
   /// Every call's argv, in order.

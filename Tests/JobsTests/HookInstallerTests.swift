@@ -1,4 +1,5 @@
 import Foundation
+import GitRAGCore
 import GitRAGTestSupport
 @testable import Jobs
 import Testing
@@ -22,8 +23,7 @@ import Testing
 
   func put(_ hook: String, _ contents: String, mode: Int = 0o755) throws {
     try FileManager.default.createDirectory(at: installer.hooksDirectory, withIntermediateDirectories: true)
-    try Data(contents.utf8).write(to: installer.path(hook))
-    try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: installer.path(hook).path)
+    try ExecutableFile.write(Data(contents.utf8), to: installer.path(hook), mode: mode_t(mode))
   }
 
   @Test func installsIntoAMissingFolderThenIsIdempotent() throws {
