@@ -102,11 +102,30 @@ extension Repository {
     let newTree = try lookupTree(new)
     defer { git_tree_free(newTree) }
 
+    // libgit2's tree-to-tree diff reads every subtree of both sides, equal or not (14 ms for a
+    // one-file commit in a 20,000-file tree here). Finding the changed paths first, skipping equal
+    // subtrees by id, and handing exactly those paths to the diff makes it cost what changed.
+    var changed: [[UInt8]] = []
+    var path: [UInt8] = []
+    try collectChangedPaths(old: oldTree, new: newTree, path: &path, into: &changed)
+    if changed.isEmpty { return [] }
+    var cPaths: [UnsafeMutablePointer<CChar>?] = changed.map { bytes in
+      let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+      bytes.withUnsafeBytes { UnsafeMutableRawPointer(copy).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+      copy[bytes.count] = 0
+      return copy
+    }
+    defer { cPaths.forEach { $0?.deallocate() } }
+
     var options = git_diff_options()
     try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
     options.flags |= GIT_DIFF_INCLUDE_TYPECHANGE.rawValue | GIT_DIFF_SKIP_BINARY_CHECK.rawValue
+      | GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue
     var diff: OpaquePointer?
-    try check(git_diff_tree_to_tree(&diff, handle, oldTree, newTree, &options), "git_diff_tree_to_tree")
+    try cPaths.withUnsafeMutableBufferPointer { buffer in
+      options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+      try check(git_diff_tree_to_tree(&diff, handle, oldTree, newTree, &options), "git_diff_tree_to_tree")
+    }
     defer { git_diff_free(diff) }
 
     var find = git_diff_find_options()
@@ -145,6 +164,55 @@ extension Repository {
         similarity: kind == .renamed || kind == .copied ? Int(delta.similarity) : 0))
     }
     return changes
+  }
+
+  /// Appends to `changed` the path of every non-directory entry that differs between two trees
+  /// (added, removed, or with another id or mode), descending only into subtrees whose ids differ.
+  private func collectChangedPaths(
+    old: OpaquePointer?, new: OpaquePointer?, path: inout [UInt8], into changed: inout [[UInt8]]
+  ) throws(GitError) {
+    let prefixLength = path.count
+    defer { path.removeSubrange(prefixLength...) }
+    func visit(old: OpaquePointer?, new: OpaquePointer?) throws(GitError) {
+      guard let name = git_tree_entry_name(old ?? new) else { return }
+      if let old, let new, git_oid_equal(git_tree_entry_id(old), git_tree_entry_id(new)) != 0,
+        git_tree_entry_filemode(old) == git_tree_entry_filemode(new) {
+        return
+      }
+      path.removeSubrange(prefixLength...)
+      path.append(contentsOf: UnsafeRawBufferPointer(start: name, count: strlen(name)))
+      let oldIsTree = old.map { git_tree_entry_filemode($0) == GIT_FILEMODE_TREE } ?? false
+      let newIsTree = new.map { git_tree_entry_filemode($0) == GIT_FILEMODE_TREE } ?? false
+      if (old != nil && !oldIsTree) || (new != nil && !newIsTree) { changed.append(path) }
+      guard oldIsTree || newIsTree else { return }
+      // A folder on one side or both (a file replaced by a folder lists the file above and
+      // everything in the folder below).
+      let oldTree = oldIsTree ? try subtree(old!) : nil
+      defer { git_tree_free(oldTree) }
+      let newTree = newIsTree ? try subtree(new!) : nil
+      defer { git_tree_free(newTree) }
+      path.append(UInt8(ascii: "/"))
+      try collectChangedPaths(old: oldTree, new: newTree, path: &path, into: &changed)
+    }
+    if let old {
+      for index in 0..<git_tree_entrycount(old) {
+        guard let entry = git_tree_entry_byindex(old, index) else { continue }
+        try visit(old: entry, new: new.flatMap { git_tree_entry_byname($0, git_tree_entry_name(entry)) })
+      }
+    }
+    if let new {
+      for index in 0..<git_tree_entrycount(new) {
+        guard let entry = git_tree_entry_byindex(new, index) else { continue }
+        if let old, git_tree_entry_byname(old, git_tree_entry_name(entry)) != nil { continue }
+        try visit(old: nil, new: entry)
+      }
+    }
+  }
+
+  private func subtree(_ entry: OpaquePointer) throws(GitError) -> OpaquePointer {
+    var tree: OpaquePointer?
+    try readObject(git_tree_lookup(&tree, handle, git_tree_entry_id(entry)), "git_tree_lookup", git_tree_entry_id(entry))
+    return tree!
   }
 
   /// The content of a blob.

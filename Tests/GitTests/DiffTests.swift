@@ -146,11 +146,48 @@ import Testing
     #expect(ours == gits)
   }
 
+  /// Folders replaced by files and the reverse, whole folders added and removed deep down, a mode
+  /// change, names with spaces and glob characters, and untouched siblings: the same as git.
+  @Test func agreesWithGitWhenFoldersAndFilesSwap() throws {
+    let repo = try makeRepository()
+    var files: [String: String] = ["keep/a.txt": "a\n", "keep/deep/b.txt": "b\n", "swap": "a file\n",
+                                   "dir/x.txt": "x\n", "dir/sub/y.txt": "y\n", "odd/[a]*?.txt": "glob\n",
+                                   "odd/with space.txt": "space\n", "run.sh": "#!/bin/sh\n"]
+    for index in 0..<20 { files["wide/f\(index).txt"] = "file \(index)\n" }
+    let before = try repo.commit(files)
+    try repo.remove("swap")
+    try repo.write("swap/inside.txt", "now a folder\n")
+    try repo.git("rm", "-rq", "dir")
+    try repo.write("dir", "now a file\n")
+    try repo.write("new/one/two/three.txt", "deep\n")
+    try repo.write("odd/[a]*?.txt", "glob edited\n")
+    try repo.write("wide/f7.txt", "edited\n")
+    try repo.git("add", "-A")
+    try repo.git("update-index", "--chmod=+x", "run.sh")
+    let after = try repo.commit(message: "swap")
+
+    let ours = try diff(repo, before, after).map { "\($0.kind) \($0.path)" }.sorted()
+    let gits = try repo.git("diff-tree", "-r", "--no-renames", "-z", "--name-status", before, after)
+      .split(separator: "\0").map(String.init).chunked2().map { status, path -> String in
+        let kind = switch status { case "A": "added"; case "D": "deleted"; case "T": "typeChanged"; default: "modified" }
+        return "\(kind) \(path)"
+      }.sorted()
+    #expect(ours == gits)
+    #expect(ours.count == 9)
+  }
+
   @Test func missingCommitIsObjectNotFound() throws {
     let repo = try makeRepository()
     let head = try repo.commit(["a.txt": "a\n"])
     let missing = try oid(String(repeating: "0f", count: 20))
     let error = #expect(throws: GitError.self) { try diff(repo, missing.hex, head) }
     #expect(error?.kind == .objectNotFound(missing.hex))
+  }
+}
+
+extension Array {
+  /// Consecutive pairs: [a, b, c, d] → [(a, b), (c, d)].
+  fileprivate func chunked2() -> [(Element, Element)] {
+    stride(from: 0, to: count - 1, by: 2).map { (self[$0], self[$0 + 1]) }
   }
 }
