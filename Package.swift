@@ -18,6 +18,7 @@ let package = Package(
     .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
     .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
 
     // MARK: - Foundation: values, configuration, errors, logging
     .target(name: "GitRAGCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -26,7 +27,7 @@ let package = Package(
     .target(name: "Git", dependencies: ["CLibGit2", "GitRAGCore"]),
     .target(name: "Chunking", dependencies: ["GitRAGCore"]),
     .target(name: "Embedding", dependencies: ["CBLAS", "GitRAGCore"]),
-    .target(name: "Store", dependencies: ["GitRAGCore", .product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "Store", dependencies: ["CSQLiteConfig", "GitRAGCore", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore"]),
     .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL"]),
 

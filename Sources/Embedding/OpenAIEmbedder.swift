@@ -34,6 +34,12 @@ public final class OpenAIEmbedder: Embedder {
 
   /// Made on the first request: a sync that embeds nothing (most syncs from a hook) never pays
   /// for setting up the HTTP stack.
+  /// Creates the HTTP session on another thread, so that its set-up (libcurl's and TLS's
+  /// initialisation, a few milliseconds) overlaps whatever the caller does before the first request.
+  public func warmUp() {
+    Thread.detachNewThread { [self] in _ = session }
+  }
+
   private var session: URLSession {
     sessionSlot.withLock { slot in
       if let session = slot { return session }

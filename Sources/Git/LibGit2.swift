@@ -8,6 +8,15 @@ private let libgit2Initialized: Int32 = git_libgit2_init()
 @inline(__always)
 func ensureLibGit2() { _ = libgit2Initialized }
 
+public enum LibGit2 {
+  /// Starts initialising libgit2 on another thread, so that its cost (most of it parsing the
+  /// system's CA bundle for HTTPS, about 8 ms) overlaps the rest of the process's start-up; the
+  /// first real use waits for it to finish.
+  public static func initializeInBackground() {
+    Thread.detachNewThread { ensureLibGit2() }
+  }
+}
+
 /// Turns a libgit2 return code into a thrown `GitError`, reading libgit2's per-thread last error
 /// immediately (no suspension point may come between the failing call and this check).
 @discardableResult

@@ -14,6 +14,7 @@ struct ModelCommand: AsyncParsableCommand {
 
   struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "pull",
       abstract: "Download a sentence-transformers model from the Hugging Face Hub (HF_ENDPOINT honoured) into the user's cache.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Model name.") var name = LocalEmbedder.defaultModelName
@@ -27,7 +28,7 @@ struct ModelCommand: AsyncParsableCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List installed models.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List installed models.")
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -70,7 +71,7 @@ struct HooksCommand: ParsableCommand {
   }
 
   struct Install: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Install the hooks (a foreign hook gets a marked git-rag block instead).")
+    static let configuration = CommandConfiguration(commandName: "install", abstract: "Install the hooks (a foreign hook gets a marked git-rag block instead).")
     @Flag(help: "Replace hooks git-rag did not write (they are kept as <hook>.git-rag-backup).") var force = false
     @Flag(help: "Install into the global core.hooksPath.") var global = false
 
@@ -86,7 +87,7 @@ struct HooksCommand: ParsableCommand {
   }
 
   struct Uninstall: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove what git-rag installed, restoring other hooks exactly.")
+    static let configuration = CommandConfiguration(commandName: "uninstall", abstract: "Remove what git-rag installed, restoring other hooks exactly.")
     @Flag(help: "Uninstall from the global core.hooksPath.") var global = false
 
     func run() throws {
@@ -97,7 +98,7 @@ struct HooksCommand: ParsableCommand {
   }
 
   struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show which hooks are installed.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show which hooks are installed.")
     @Flag(help: "Look at the global core.hooksPath.") var global = false
 
     func run() throws {
@@ -123,7 +124,7 @@ struct CICommand: ParsableCommand {
   )
 
   struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write the GitHub Actions workflow or GitLab CI job into this repository.")
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Write the GitHub Actions workflow or GitLab CI job into this repository.")
     @Argument(help: "github or gitlab.") var provider: String
     @Option(help: "Store the pipeline writes to (CI indexes into a shared store: qdrant).") var store = "qdrant"
     @Flag(help: "Overwrite an existing file.") var force = false

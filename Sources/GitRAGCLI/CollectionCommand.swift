@@ -12,7 +12,7 @@ struct CollectionCommand: AsyncParsableCommand {
   )
 
   struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create an empty collection for the configured embedder.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an empty collection for the configured embedder.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
 
@@ -32,7 +32,7 @@ struct CollectionCommand: AsyncParsableCommand {
   }
 
   struct Delete: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete a collection and everything in it.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a collection and everything in it.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
 
@@ -47,7 +47,7 @@ struct CollectionCommand: AsyncParsableCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the collections of the store.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the collections of the store.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print as JSON.") var json = false
 
@@ -67,7 +67,7 @@ struct CollectionCommand: AsyncParsableCommand {
   }
 
   struct Info: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a collection's counts and metadata.")
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show a collection's counts and metadata.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
     @Flag(help: "Print as JSON.") var json = false

@@ -100,13 +100,13 @@ final class CommandContext {
     }
   }
 
-  /// Tells a remote embedder the dimension a collection it filled before records, sparing the
-  /// probe request a cold process would otherwise make to learn it.
-  func prime(_ embedder: any Embedder, from store: any VectorStore, collection: String) async {
-    // A missing collection makes `metadata` throw: nothing to prime then.
-    guard let remote = embedder as? OpenAIEmbedder,
-      let stored = (try? await store.metadata(collection))??.embedder
-    else { return }
+  /// Tells a remote embedder the dimension a collection it filled before records (from its
+  /// `metadata`, nil for a missing collection), sparing the probe request a cold process would
+  /// otherwise make to learn it, and starts setting up its HTTP session.
+  func prime(_ embedder: any Embedder, metadata: IndexMetadata?) async {
+    guard let remote = embedder as? OpenAIEmbedder else { return }
+    remote.warmUp()
+    guard let stored = metadata?.embedder else { return }
     let prefix = "openai:\(remote.configuration.model):"
     if stored.hasPrefix(prefix), let dimension = Int(stored.dropFirst(prefix.count)) {
       await remote.assumeDimension(dimension)
@@ -114,7 +114,9 @@ final class CommandContext {
   }
 
   /// The persistent embedding cache, unless `GIT_RAG_NO_CACHE=1`.
-  func makeCache() -> EmbeddingCache? {
+  func makeCache() -> EmbeddingCache? { Self.makeCache(environment: environment) }
+
+  static func makeCache(environment: [String: String]) -> EmbeddingCache? {
     if environment["GIT_RAG_NO_CACHE"] == "1" { return nil }
     let url = environment["GIT_RAG_CACHE_PATH"].map { URL(fileURLWithPath: $0) }
       ?? UserPaths.cache.appendingPathComponent("embeddings.sqlite")

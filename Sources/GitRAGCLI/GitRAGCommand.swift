@@ -1,6 +1,7 @@
 import ArgumentParser
 import Embedding
 import Foundation
+import Git
 import GitRAGCore
 
 /// `git rag`: keeps a retrieval index of a git repository fresh.
@@ -27,13 +28,16 @@ public struct GitRAGCommand: AsyncParsableCommand {
   /// Process-wide settings that must precede any thread (the local model's BLAS library reads
   /// its thread count from the environment when it loads). Call first thing in `main`.
   public static func prepareProcess() {
+    Trace.mark("main")
     LocalEmbedder.prepareProcess()
+    LibGit2.initializeInBackground()
   }
 
   /// Parses the command line, runs the command, and turns errors into one line and an exit code.
   public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
     do {
       var command = try parseAsRoot(arguments)
+      Trace.mark("arguments parsed")
       if var asyncCommand = command as? AsyncParsableCommand {
         try await asyncCommand.run()
       } else {

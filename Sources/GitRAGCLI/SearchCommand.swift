@@ -51,7 +51,7 @@ struct SearchCommand: AsyncParsableCommand {
     }
     let metadata = try await store.metadata(collection)
     let embedder = (metadata?.dimension ?? 0) > 0 ? try context.makeEmbedder() : nil
-    if let embedder { await context.prime(embedder, from: store, collection: collection) }
+    if let embedder { await context.prime(embedder, metadata: (try? await store.metadata(collection)) ?? nil) }
     if let embedder, let metadata, try await embedder.fingerprint != metadata.embedder {
       throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: try await embedder.fingerprint)
     }

@@ -52,6 +52,7 @@ struct SyncCommand: AsyncParsableCommand {
     let context = try CommandContext(options: global)
     let repository = try context.requireRepository()
     let collection = context.collection
+    Trace.mark("repository opened")
     let lock = SyncLock(directory: context.storeDirectory, collection: collection)
 
     if !dryRun {
@@ -65,6 +66,13 @@ struct SyncCommand: AsyncParsableCommand {
       }
     }
     defer { if !dryRun { lock.release() } }
+    Trace.mark("lock acquired")
+
+    // The collection and the embedding cache (two SQLite files) open on other threads meanwhile.
+    let store = try context.makeStore()
+    let metadataRead = Task.detached { try? await store.metadata(collection) }
+    let environment = context.environment
+    let cacheOpening = Task.detached { CommandContext.makeCache(environment: environment) }
 
     var options = SyncOptions(collection: collection)
     options.dryRun = dryRun
@@ -76,9 +84,9 @@ struct SyncCommand: AsyncParsableCommand {
       let counter = embedder
       options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
     }
-    let store = try context.makeStore()
-    await context.prime(embedder, from: store, collection: collection)
-    var engine = SyncEngine(store: store, embedder: embedder, cache: context.makeCache(), options: options)
+    await context.prime(embedder, metadata: await metadataRead.value ?? nil)
+    Trace.mark("store opened, embedder primed")
+    var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
     let progress = ProgressPrinter(enabled: !global.quiet && !json && Console.stderrIsTerminal)
     engine.onEvent = { progress.handle($0) }
 
@@ -90,6 +98,7 @@ struct SyncCommand: AsyncParsableCommand {
       report.merge(again)
     }
     progress.finish()
+    Trace.mark("synced")
     // The whole command, from its start (the process is already loaded) to the summary.
     let elapsed = ContinuousClock.now - started
     report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

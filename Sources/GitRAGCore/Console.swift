@@ -63,3 +63,17 @@ public struct StderrLogHandler: LogHandler {
     FileHandle.standardError.write(Data("\(prefix)\(event.message)\(suffix)\n".utf8))
   }
 }
+
+/// Phase timings on stderr when `GIT_RAG_TRACE=1`: `trace   12.34 ms  label`, measured from the
+/// first mark (the start of `main`). For finding where a slow command spends its time.
+public enum Trace {
+  public static let enabled = getenv("GIT_RAG_TRACE").map { String(cString: $0) == "1" } ?? false
+  private static let start = ContinuousClock.now
+
+  public static func mark(_ label: @autoclosure () -> String) {
+    guard enabled else { return }
+    let elapsed = ContinuousClock.now - start
+    let ms = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+    FileHandle.standardError.write(Data(String(format: "trace %8.2f ms  %@\n", ms, label()).utf8))
+  }
+}

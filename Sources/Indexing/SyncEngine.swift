@@ -177,6 +177,7 @@ public struct SyncEngine: Sendable {
       if interrupted != nil { staleSweep = Dictionary(files.map { ($0.path, $0.hash) }, uniquingKeysWith: { a, _ in a }) }
     }
     onEvent?(.planned(plan))
+    Trace.mark("planned: \(plan.mode)")
 
     var report = SyncReport(collection: collection, mode: plan.mode, base: plan.base, target: plan.target, dryRun: options.dryRun)
     report.filesAdded = plan.added
@@ -242,6 +243,7 @@ public struct SyncEngine: Sendable {
     // 2. Added and modified files: chunk, reuse or embed, upsert; embedding of one slab overlaps
     // with reading and chunking the next.
     try await indexFiles(toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report)
+    Trace.mark("indexed \(toIndex.count) files")
 
     // 3. Old versions and deleted files go only after the new ones are in.
     try faultInjection?("delete")
@@ -251,6 +253,7 @@ public struct SyncEngine: Sendable {
     }
     if let staleSweep { try await store.deleteStale(collection, keeping: staleSweep) }
 
+    Trace.mark("removed old versions")
     // 4. Only now does the index claim the new commit.
     try faultInjection?("metadata")
     if var current = metadata, !options.partial {

@@ -1,4 +1,5 @@
 import Foundation
+import CSQLiteConfig
 import GRDB
 import GitRAGCore
 
@@ -44,7 +45,12 @@ public final class EmbeddingCache: Sendable {
     var config = Configuration()
     config.label = "git-rag.embedding-cache"
     config.busyMode = .timeout(10)
-    config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+    config.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = NORMAL")
+      // Every sync opens and closes the cache: a checkpoint at each close would cost a few fsyncs
+      // at the end of every run. The log is folded in by SQLite's automatic checkpoints instead.
+      _ = gitrag_sqlite3_skip_checkpoint_on_close(db.sqliteConnection)
+    }
     let pool = try DatabasePool(path: url.path, configuration: config)
     // Every sync opens the cache: only the first one pays for a write transaction.
     if try pool.read({ try $0.tableExists("vectors") && $0.tableExists("cache_state") && $0.tableExists("file_facts") }) {

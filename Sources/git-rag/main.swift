@@ -1,4 +1,5 @@
 import GitRAGCLI
+import GitRAGCore
 
 #if canImport(Glibc)
   import Glibc
@@ -12,4 +13,6 @@ if CommandLine.arguments.contains("--from-hook") {
   for fd in Int32(3)..<Int32(1024) { close(fd) }
 }
 
-exit(await GitRAGCommand.runMain())
+let status = await GitRAGCommand.runMain()
+Trace.mark("exit")
+exit(status)
