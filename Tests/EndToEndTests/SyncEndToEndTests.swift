@@ -76,6 +76,25 @@ import Testing
     #expect(try e2e.textsEmbedded() == afterTopic)
   }
 
+  /// GIT_RAG_TRACE=1 prints each phase with its time on stderr, in order; nothing without it.
+  @Test func traceShowsThePhasesOfASync() throws {
+    let e2e = try EndToEnd()
+    try e2e.repo.commit(["a.md": "# A\n\nalpha\n"])
+    try e2e.gitRAG("sync")
+    try e2e.repo.commit(["b.md": "# B\n\nbeta\n"])
+    let traced = try e2e.gitRAG("sync", "--quiet", environment: ["GIT_RAG_TRACE": "1"])
+    #expect(traced.status == 0)
+    let labels = traced.stderr.split(separator: "\n").compactMap { line -> String? in
+      guard line.hasPrefix("trace "), let unit = line.range(of: " ms  ") else { return nil }
+      return String(line[unit.upperBound...])
+    }
+    #expect(labels == ["main", "arguments parsed", "repository opened", "lock acquired", "store opened, embedder primed",
+                       "planned: incremental", "indexed 1 files", "removed old versions", "synced", "exit"])
+    try e2e.repo.commit(["c.md": "# C\n\ngamma\n"])
+    let quiet = try e2e.gitRAG("sync", "--quiet")
+    #expect(quiet.status == 0 && quiet.stderr.isEmpty)
+  }
+
   @Test func badInputGetsOneLineAndNonZeroExit() throws {
     let e2e = try EndToEnd()
     let notRepo = try TemporaryDirectory()
