@@ -28,14 +28,16 @@ fused="$venv/all-MiniLM-L6-v2.fused.onnx"
 [ -f "$fused" ] || "$venv/bin/python" scripts/bench/embedding/export_onnx.py "$model" "$onnx" "$fused" 2>&1 | grep -v MergeShape
 
 # -enable-testing: some test targets use @testable import, which a release test build refuses otherwise.
-swift build -c release --build-tests -Xswiftc -enable-testing 2>&1 | grep -E "error|warning: " || true
+# SWIFT_FLAGS: extra build flags for an experiment (a --scratch-path keeps it apart from .build).
+# shellcheck disable=SC2086
+swift build -c release --build-tests -Xswiftc -enable-testing ${SWIFT_FLAGS:-} 2>&1 | grep -E "error|warning: " || true
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 for round in $(seq 1 "$rounds"); do
   echo "# round $round"
   GIT_RAG_BENCH=1 GIT_RAG_BENCH_SECONDS="$seconds" GIT_RAG_BENCH_THREADS="$threads" GIT_RAG_MODEL_PATH="$model" \
-    swift test -c release --skip-build --filter LocalEmbeddingBenchmark 2>&1 | grep -E '^swift ' | tee -a "$log" || { echo "swift benchmark failed" >&2; exit 1; }
+    swift test -c release --skip-build ${SWIFT_FLAGS:-} --filter LocalEmbeddingBenchmark 2>&1 | grep -E '^swift ' | tee -a "$log" || { echo "swift benchmark failed" >&2; exit 1; }
   for graph in "ort:$onnx" "ort-fused:$fused"; do
     # shellcheck disable=SC2086
     "$venv/bin/python" scripts/bench/embedding/bench_ort.py "${graph#*:}" Tests/EmbeddingTests/Fixtures/st_ref.json \
