@@ -33,10 +33,18 @@ public struct GitRAGCommand: AsyncParsableCommand {
     LibGit2.initializeInBackground()
   }
 
+  /// `git rag sync …`, which hooks run after every commit, parsed as that command alone: building
+  /// the tree of every command first costs a few milliseconds of reflection. Anything this does
+  /// not accept (help, a mistake) goes through the full parse, which words the message.
+  static func fastParse(_ arguments: [String]) -> ParsableCommand? {
+    guard arguments.first == "sync" else { return nil }
+    return try? SyncCommand.parse(Array(arguments.dropFirst()))
+  }
+
   /// Parses the command line, runs the command, and turns errors into one line and an exit code.
   public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
     do {
-      var command = try parseAsRoot(arguments)
+      var command = try fastParse(arguments ?? Array(CommandLine.arguments.dropFirst())) ?? parseAsRoot(arguments)
       Trace.mark("arguments parsed")
       if var asyncCommand = command as? AsyncParsableCommand {
         try await asyncCommand.run()

@@ -114,6 +114,12 @@ import Testing
 
     let badEmbedder = try e2e.gitRAG("sync", "--embedder", "bogus")
     #expect(badEmbedder.status == 2)
+    // `sync` is parsed on its own first; what that parse refuses gets the full command's wording.
+    let badFlag = try e2e.gitRAG("sync", "--bogus")
+    #expect(badFlag.status == 2)
+    #expect(badFlag.stderr.contains("Unknown option '--bogus'") && badFlag.stderr.contains("Usage: git-rag sync"))
+    let help = try e2e.gitRAG("sync", "--help")
+    #expect(help.status == 0 && help.stdout.contains("USAGE: git-rag sync"))
 
     #expect(try e2e.gitRAG("sync", "--embedder", "none").status == 0)
     let mismatch = try e2e.gitRAG("sync")
