@@ -41,17 +41,15 @@ public final class ArchiveSource: ContentSource {
     if isDirectory.boolValue { throw SourceError.isDirectory(path) }
     guard FileManager.default.isReadableFile(atPath: path) else { throw SourceError.unreadable(path) }
 
-    guard let archive = archive_read_new() else { throw SourceError.archiveDamaged(path: path, detail: "out of memory") }
-    defer { archive_read_free(archive) }
-    archive_read_support_filter_gzip(archive)
-    archive_read_support_filter_bzip2(archive)
-    archive_read_support_filter_xz(archive)
-    archive_read_support_filter_lzma(archive)
-    archive_read_support_format_tar(archive)
-    archive_read_support_format_gnutar(archive)
-    archive_read_support_format_zip(archive)
-    guard archive_read_open_filename(archive, path, 1 << 16) == ARCHIVE_OK else {
-      throw SourceError.notAnArchive(path: path, detail: Self.message(archive))
+    let lib = try LibArchive.load()
+    guard let archive = lib.readNew() else { throw SourceError.archiveDamaged(path: path, detail: "out of memory") }
+    defer { _ = lib.readFree(archive) }
+    for support in [lib.supportFilterGzip, lib.supportFilterBzip2, lib.supportFilterXz, lib.supportFilterLzma,
+                    lib.supportFormatTar, lib.supportFormatGnutar, lib.supportFormatZip] {
+      _ = support(archive)
+    }
+    guard lib.readOpenFilename(archive, path, 1 << 16) == ARCHIVE_OK else {
+      throw SourceError.notAnArchive(path: path, detail: Self.message(archive, lib))
     }
 
     var entries = 0
@@ -59,17 +57,17 @@ public final class ArchiveSource: ContentSource {
     var entry: OpaquePointer?
     var buffer = [UInt8]()
     while true {
-      let rc = archive_read_next_header(archive, &entry)
+      let rc = lib.readNextHeader(archive, &entry)
       if rc == ARCHIVE_EOF { break }
       guard rc >= ARCHIVE_WARN, let entry else {
-        if entries == 0 { throw SourceError.notAnArchive(path: path, detail: Self.message(archive)) }
-        throw SourceError.archiveDamaged(path: path, detail: Self.message(archive))
+        if entries == 0 { throw SourceError.notAnArchive(path: path, detail: Self.message(archive, lib)) }
+        throw SourceError.archiveDamaged(path: path, detail: Self.message(archive, lib))
       }
       entries += 1
       if entries > limits.maxEntries { throw SourceError.tooManyEntries(path: path, limit: limits.maxEntries) }
 
-      let name = Self.name(of: entry)
-      let type = archive_entry_filetype(entry) & 0o170000
+      let name = Self.name(of: entry, lib)
+      let type = lib.entryFiletype(entry) & 0o170000
       var reason: String?
       let normalized = Self.normalize(name)
       if type == 0o040000 {
@@ -77,20 +75,20 @@ public final class ArchiveSource: ContentSource {
       } else if case .failure(let why) = normalized {
         reason = why.description
       } else {
-        if archive_entry_hardlink(entry) != nil {
+        if lib.entryHardlink(entry) != nil {
           reason = "hard link"
         } else if type == 0o120000 {
           reason = "symlink"
         } else if type != 0o100000 {
           reason = "device or special file"
-        } else if archive_entry_sparse_count(entry) > 0 {
+        } else if lib.entrySparseCount(entry) > 0 {
           reason = "sparse file"
         }
       }
 
       // Read every entry's data (even skipped ones) so the size and ratio limits see it all.
       let keep = reason == nil
-      let compressedBefore = archive_filter_bytes(archive, -1)
+      let compressedBefore = lib.filterBytes(archive, -1)
       var entrySize = 0
       buffer.removeAll(keepingCapacity: true)
       var tooLarge = false
@@ -98,14 +96,14 @@ public final class ArchiveSource: ContentSource {
         var block: UnsafeRawPointer?
         var size = 0
         var offset: la_int64_t = 0
-        let dataRC = archive_read_data_block(archive, &block, &size, &offset)
+        let dataRC = lib.readDataBlock(archive, &block, &size, &offset)
         if dataRC == ARCHIVE_EOF { break }
-        guard dataRC >= ARCHIVE_WARN else { throw SourceError.archiveDamaged(path: path, detail: Self.message(archive)) }
+        guard dataRC >= ARCHIVE_WARN else { throw SourceError.archiveDamaged(path: path, detail: Self.message(archive, lib)) }
         entrySize += size
         total += size
         if total > limits.maxTotalBytes { throw SourceError.tooLargeUncompressed(path: path, limit: limits.maxTotalBytes) }
         if entrySize > limits.ratioThreshold {
-          let compressed = max(Int(archive_filter_bytes(archive, -1) - compressedBefore), 1)
+          let compressed = max(Int(lib.filterBytes(archive, -1) - compressedBefore), 1)
           let ratio = entrySize / compressed
           if ratio > limits.maxRatio {
             throw SourceError.compressionRatio(path: path, entry: (try? normalized.get()) ?? name, ratio: ratio, limit: limits.maxRatio)
@@ -134,16 +132,16 @@ public final class ArchiveSource: ContentSource {
     snapshot = contents.map { SourceFile(path: $0.key, hash: GitBlob.id(of: $0.value).hex, kind: .regular) }.sorted { $0.path < $1.path }
   }
 
-  private static func message(_ archive: OpaquePointer) -> String {
-    archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
+  private static func message(_ archive: OpaquePointer, _ lib: LibArchive) -> String {
+    lib.errorString(archive).map { String(cString: $0) } ?? "unknown error"
   }
 
   /// The entry's name, decoded lossily when it is not valid UTF-8.
-  private static func name(of entry: OpaquePointer) -> String {
-    if let raw = archive_entry_pathname(entry) {
+  private static func name(of entry: OpaquePointer, _ lib: LibArchive) -> String {
+    if let raw = lib.entryPathname(entry) {
       return String(decoding: UnsafeRawBufferPointer(start: raw, count: strlen(raw)), as: UTF8.self)
     }
-    if let utf8 = archive_entry_pathname_utf8(entry) { return String(cString: utf8) }
+    if let utf8 = lib.entryPathnameUTF8(entry) { return String(cString: utf8) }
     return "?"
   }
 
