@@ -32,14 +32,14 @@ public final class OpenAIEmbedder: Embedder {
 
   deinit { sessionSlot.withLock { $0?.finishTasksAndInvalidate() } }
 
-  /// Made on the first request: a sync that embeds nothing (most syncs from a hook) never pays
-  /// for setting up the HTTP stack.
   /// Creates the HTTP session on another thread, so that its set-up (libcurl's and TLS's
   /// initialisation, a few milliseconds) overlaps whatever the caller does before the first request.
   public func warmUp() {
     Thread.detachNewThread { [self] in _ = session }
   }
 
+  /// Made on the first request, or by `warmUp()`: a process that never embeds (a search with the
+  /// keyword index, a status) does not set up the HTTP stack.
   private var session: URLSession {
     sessionSlot.withLock { slot in
       if let session = slot { return session }

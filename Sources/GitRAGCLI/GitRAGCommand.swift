@@ -26,7 +26,8 @@ public struct GitRAGCommand: AsyncParsableCommand {
   public init() {}
 
   /// Process-wide settings that must precede any thread (the local model's BLAS library reads
-  /// its thread count from the environment when it loads). Call first thing in `main`.
+  /// its thread count from the environment when it loads), then libgit2's initialisation on a
+  /// thread of its own. Call first thing in `main`.
   public static func prepareProcess() {
     Trace.mark("main")
     LocalEmbedder.prepareProcess()
