@@ -101,6 +101,10 @@ public final class QdrantStore: VectorStore {
 
   public func metadata(_ collection: String) async throws -> IndexMetadata? {
     let info = try await collectionInfo(collection)
+    // The same reply describes the vectors: the first upsert need not ask again.
+    if cache.schema(collection) == nil, let schema = try? CollectionSchema(collection: collection, params: info.config.params) {
+      cache.setSchema(collection, schema)
+    }
     if let stored = info.config.metadata, let metadata = IndexMetadata(fields: Self.strings(stored)) {
       return metadata
     }
