@@ -149,10 +149,7 @@ public final class EmbeddingCache: Sendable {
       var out: [String: (size: Int, facts: Facts)] = [:]
       let rows = try Row.fetchCursor(db, sql: "SELECT blob, size, facts FROM file_facts WHERE scope = ?", arguments: [scope])
       while let row = try rows.next() {
-        let facts = try row.withUnsafeData(atIndex: 2) { data in
-          data.flatMap { data in data.withUnsafeBytes { decode($0) } }
-        }
-        if let facts { out[row[0]] = (row[1], facts) }
+        if let facts = try Self.facts(row, at: 2, decode) { out[row[0]] = (row[1], facts) }
       }
       return out
     }
@@ -168,13 +165,15 @@ public final class EmbeddingCache: Sendable {
       let select = try db.cachedStatement(sql: "SELECT size, facts FROM file_facts WHERE scope = ? AND blob = ?")
       for blob in Set(blobs) {
         guard let row = try Row.fetchOne(select, arguments: [scope, blob]) else { continue }
-        let facts = try row.withUnsafeData(atIndex: 1) { data in
-          data.flatMap { data in data.withUnsafeBytes { decode($0) } }
-        }
-        if let facts { out[blob] = (row[0], facts) }
+        if let facts = try Self.facts(row, at: 1, decode) { out[blob] = (row[0], facts) }
       }
       return out
     }
+  }
+
+  /// Column `index` of `row` decoded in place (no copy of the blob).
+  private static func facts<Facts>(_ row: Row, at index: Int, _ decode: (UnsafeRawBufferPointer) -> Facts?) throws -> Facts? {
+    try row.withUnsafeData(atIndex: index) { data in data.flatMap { data in data.withUnsafeBytes { decode($0) } } }
   }
 
   /// Stores facts of `scope` (blob id → size and encoded facts). When the scope holds well over
