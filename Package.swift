@@ -1,6 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// The local model's bfloat16 matrix kernels are compiled for AVX-512 with AVX512_BF16 (optimised
+// in debug builds too: the tests run the model); nothing calls them on a CPU without those.
+#if arch(x86_64)
+  let bfloat16KernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512", "-Xcc", "-mavx512bf16", "-O"])]
+#else
+  let bfloat16KernelSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
   name: "git-rag",
   platforms: [.macOS(.v14)],
@@ -19,6 +27,7 @@ let package = Package(
     .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(name: "CBFloat16"),
 
     // MARK: - Foundation: values, configuration, errors, logging
     .target(name: "GitRAGCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -26,7 +35,8 @@ let package = Package(
     // MARK: - Domain modules
     .target(name: "Git", dependencies: ["CLibGit2", "GitRAGCore"]),
     .target(name: "Chunking", dependencies: ["GitRAGCore"]),
-    .target(name: "Embedding", dependencies: ["CBLAS", "GitRAGCore"]),
+    .target(name: "BFloat16Kernels", dependencies: ["CBFloat16"], swiftSettings: bfloat16KernelSettings),
+    .target(name: "Embedding", dependencies: ["CBLAS", "CBFloat16", "BFloat16Kernels", "GitRAGCore"]),
     .target(name: "Store", dependencies: ["CSQLiteConfig", "GitRAGCore", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore"]),
     .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL"]),
@@ -47,7 +57,7 @@ let package = Package(
     .testTarget(name: "GitRAGCoreTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
     .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
-    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),

@@ -45,7 +45,11 @@ public final class LocalEmbedder: Embedder {
 
   /// Loads tokenizer, configuration and weights from `modelDirectory`. `threads` > 1 splits each
   /// batch across that many threads (the default, 1, leaves the other cores to the rest of a sync).
-  public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32, threads: Int = 1) throws {
+  /// `precision` nil reads `GIT_RAG_MODEL_PRECISION` (automatic when unset).
+  public init(
+    modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32, threads: Int = 1,
+    precision: BERTModel.Precision? = nil
+  ) throws {
     let name = try Self.installedModelName(modelDirectory)
     let configuration = try BERTConfiguration.load(from: modelDirectory.appendingPathComponent("config.json"))
     let pooling = modelDirectory.appendingPathComponent("1_Pooling/config.json")
@@ -61,7 +65,7 @@ public final class LocalEmbedder: Embedder {
     }
     self.modelDirectory = modelDirectory
     self.tokenizer = tokenizer
-    self.model = try BERTModel(directory: modelDirectory)
+    self.model = try BERTModel(directory: modelDirectory, precision: precision ?? .fromEnvironment())
     self.batchSize = max(1, batchSize)
     self.threads = max(1, threads)
     self.fingerprint = Self.fingerprint(name: name, configuration: configuration)

@@ -14,6 +14,7 @@ public enum ModelFileError: UserFacingError, Equatable {
   case wrongShape(path: String, name: String, expected: [Int], found: [Int])
   case wrongType(path: String, name: String, expected: String, found: String)
   case missingLibrary(name: String, reason: String, hint: String)
+  case unsupportedPrecision(requested: String, reason: String)
 
   public var errorDescription: String? {
     switch self {
@@ -31,6 +32,8 @@ public enum ModelFileError: UserFacingError, Equatable {
       "Tensor \(name) in \(path) is \(found), expected \(expected). Use a float32 export of the model."
     case let .missingLibrary(name, reason, hint):
       "The local model needs \(name), which could not be loaded (\(reason)). \(hint)"
+    case let .unsupportedPrecision(requested, reason):
+      "GIT_RAG_MODEL_PRECISION=\(requested) cannot be used: \(reason). Set it to auto or float32, or unset it."
     }
   }
 }

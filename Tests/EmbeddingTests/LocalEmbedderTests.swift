@@ -4,8 +4,15 @@ import GitRAGCore
 import Testing
 
 @Suite struct LocalEmbedderTests {
-  @Test(LocalFixtures.needsInstalledModel) func matchesSentenceTransformers() async throws {
-    let embedder = try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing)).get()
+  /// The default (bfloat16 products where the CPU has AVX512_BF16) and float32 both match the
+  /// reference: every token id, and a cosine of at least 0.9999 for every text.
+  @Test(LocalFixtures.needsInstalledModel, arguments: [BERTModel.Precision.automatic] + LocalFixtures.precisions)
+  func matchesSentenceTransformers(precision: BERTModel.Precision) async throws {
+    let folder = try #require(LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
+    let embedder =
+      precision == .automatic
+      ? try #require(LocalFixtures.sharedEmbedder, Comment(rawValue: LocalFixtures.installedModelMissing)).get()
+      : try LocalEmbedder(modelDirectory: folder, precision: precision)
     let reference = try #require(try LocalFixtures.json("st_ref") as? [String: Any])
     let sentences = try #require(reference["sentences"] as? [String])
     let expected = try #require(reference["embeddings"] as? [[Double]])
@@ -17,6 +24,35 @@ import Testing
       #expect(vectors[index].count == 384)
       let cosine = LocalFixtures.cosine(vectors[index], expected[index].map { Float($0) })
       #expect(cosine >= 0.9999, "cosine \(cosine) for \(sentence.debugDescription)")
+      // float32 sums the same products as PyTorch in another order: far closer still.
+      if embedder.model.precision == .float32 { #expect(cosine >= 0.999_999, "cosine \(cosine) for \(sentence.debugDescription)") }
+    }
+  }
+
+  @Test func precisionSettingIsParsedOrRefused() throws {
+    #expect(try BERTModel.Precision.parse(nil) == .automatic)
+    #expect(try BERTModel.Precision.parse("") == .automatic)
+    #expect(try BERTModel.Precision.parse("auto") == .automatic)
+    #expect(try BERTModel.Precision.parse("Float32") == .float32)
+    #expect(try BERTModel.Precision.parse("bfloat16") == .bfloat16)
+    #expect {
+      _ = try BERTModel.Precision.parse("fp8")
+    } throws: { error in
+      (error as? UserFacingError)?.errorDescription?.contains("GIT_RAG_MODEL_PRECISION=fp8") == true
+    }
+  }
+
+  @Test func bfloat16OnACPUWithoutItIsAClearError() throws {
+    let model = try SyntheticModel()
+    defer { model.remove() }
+    if BERTModel.Precision.bfloat16IsSupported {
+      #expect(try BERTModel(directory: model.folder, precision: .bfloat16).precision == .bfloat16)
+      #expect(try BERTModel(directory: model.folder).precision == .bfloat16)
+    } else {
+      #expect(throws: ModelFileError.unsupportedPrecision(requested: "bfloat16", reason: "this CPU has no AVX512_BF16")) {
+        try BERTModel(directory: model.folder, precision: .bfloat16)
+      }
+      #expect(try BERTModel(directory: model.folder).precision == .float32)
     }
   }
 

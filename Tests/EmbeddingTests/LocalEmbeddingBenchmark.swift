@@ -13,7 +13,8 @@ import Testing
   func forwardPassThroughput() throws {
     let folder = try #require(
       LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
-    let model = try BERTModel(directory: folder)
+    // The default (bfloat16 products where the CPU has them) and float32, side by side.
+    let models = try [BERTModel(directory: folder)] + (BERTModel.Precision.bfloat16IsSupported ? [BERTModel(directory: folder, precision: .float32)] : [])
     let batch = Int(Self.environment["GIT_RAG_BENCH_BATCH"] ?? "") ?? 32
     let seconds = Double(Self.environment["GIT_RAG_BENCH_SECONDS"] ?? "") ?? 8
     let lengths = (Self.environment["GIT_RAG_BENCH_LENGTHS"] ?? "128 256").split(separator: " ")
@@ -26,31 +27,35 @@ import Testing
         let sequences = (0..<batch).map { _ in
           [101] + (0..<(length - 2)).map { _ in Int32(1000 + Int(random.next() % 29000)) } + [102]
         }
-        _ = model.embed(sequences, threads: threads)
-        var timings: BERTModel.Timings? = BERTModel.Timings()
-        var runs = 0
-        let cpuStart = Self.processCPUTime()
-        let start = Date()
-        var best = Double.infinity
-        while Date().timeIntervalSince(start) < seconds || runs < 2 {
-          let runStart = Date()
-          _ = model.embed(sequences, threads: threads, timings: &timings)
-          best = min(best, Date().timeIntervalSince(runStart))
-          runs += 1
+        for model in models {
+          let label = model.precision == .bfloat16 ? "swift" : (models.count > 1 ? "swift-float32" : "swift")
+          _ = model.embed(sequences, threads: threads)
+          var timings: BERTModel.Timings? = BERTModel.Timings()
+          var runs = 0
+          let cpuStart = Self.processCPUTime()
+          let start = Date()
+          var best = Double.infinity
+          while Date().timeIntervalSince(start) < seconds || runs < 2 {
+            let runStart = Date()
+            _ = model.embed(sequences, threads: threads, timings: &timings)
+            best = min(best, Date().timeIntervalSince(runStart))
+            runs += 1
+          }
+          let elapsed = Date().timeIntervalSince(start)
+          let cpu = Self.processCPUTime() - cpuStart
+          let t = timings!
+          func share(_ value: Double) -> String { String(format: "%.1f%%", 100 * value / t.total) }
+          let flops =
+            Double(runs * batch * length) * 2 * 6 * (4 * 384 * 384 + 2 * 384 * 1536) / t.linear
+            * Double(threads)
+          print(
+            label,
+            String(
+              format: "threads=%d seq=%d chunks_per_s=%.2f chunks_per_cpu_s=%.2f best_run_chunks_per_s=%.2f", threads, length,
+              Double(runs * batch) / elapsed, Double(runs * batch) / cpu, Double(batch) / best),
+            "linear=\(share(t.linear)) attention=\(share(t.attention)) elementwise=\(share(t.elementwise)) embedding+pooling=\(share(t.embeddingAndPooling))",
+            String(format: "linear_gflops=%.1f", flops / 1e9), "precision=\(model.precision.rawValue)")
         }
-        let elapsed = Date().timeIntervalSince(start)
-        let cpu = Self.processCPUTime() - cpuStart
-        let t = timings!
-        func share(_ value: Double) -> String { String(format: "%.1f%%", 100 * value / t.total) }
-        let flops =
-          Double(runs * batch * length) * 2 * 6 * (4 * 384 * 384 + 2 * 384 * 1536) / t.linear
-          * Double(threads)
-        print(
-          String(
-            format: "swift threads=%d seq=%d chunks_per_s=%.2f chunks_per_cpu_s=%.2f best_run_chunks_per_s=%.2f", threads, length,
-            Double(runs * batch) / elapsed, Double(runs * batch) / cpu, Double(batch) / best),
-          "linear=\(share(t.linear)) attention=\(share(t.attention)) elementwise=\(share(t.elementwise)) embedding+pooling=\(share(t.embeddingAndPooling))",
-          String(format: "linear_gflops=%.1f", flops / 1e9))
       }
     }
   }

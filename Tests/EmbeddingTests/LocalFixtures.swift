@@ -27,6 +27,14 @@ enum LocalFixtures {
     Result { try LocalEmbedder(modelDirectory: url) }
   }
 
+  /// The precisions this CPU runs: float32 always, bfloat16 where it has AVX512_BF16.
+  static let precisions: [BERTModel.Precision] = BERTModel.Precision.bfloat16IsSupported ? [.float32, .bfloat16] : [.float32]
+
+  /// Skips a test on a CPU without AVX512_BF16, saying so.
+  static var needsBFloat16: ConditionTrait {
+    .enabled(if: BERTModel.Precision.bfloat16IsSupported, "this CPU has no AVX512_BF16; the bfloat16 kernel is not used here")
+  }
+
   static func cosine(_ a: [Float], _ b: [Float]) -> Double {
     var dot = 0.0, na = 0.0, nb = 0.0
     for (x, y) in zip(a, b) { dot += Double(x) * Double(y); na += Double(x) * Double(x); nb += Double(y) * Double(y) }

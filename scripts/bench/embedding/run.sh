@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Embedding throughput: our Swift forward pass (OpenBLAS sgemm) against ONNX Runtime on the
-# same model, batches of 32 texts of 128 and of 256 tokens, measured alternately in one run.
+# Embedding throughput: our Swift forward pass against ONNX Runtime on the same model, batches of
+# 32 texts of 128 and of 256 tokens, measured alternately in one run. "swift" is the default
+# (bfloat16 linear layers where the CPU has AVX512_BF16); "swift-float32", printed on such a CPU,
+# is the float32 path (OpenBLAS sgemm for every product).
 #
 #   scripts/bench/embedding/run.sh [ROUNDS]      (default 2 rounds; numbers are chunks/s)
 #   THREADS="1" GIT_RAG_BENCH_SECONDS=5 scripts/bench/embedding/run.sh 1
@@ -37,7 +39,7 @@ trap 'rm -f "$log"' EXIT
 for round in $(seq 1 "$rounds"); do
   echo "# round $round"
   GIT_RAG_BENCH=1 GIT_RAG_BENCH_SECONDS="$seconds" GIT_RAG_BENCH_THREADS="$threads" GIT_RAG_MODEL_PATH="$model" \
-    swift test -c release --skip-build ${SWIFT_FLAGS:-} --filter LocalEmbeddingBenchmark 2>&1 | grep -E '^swift ' | tee -a "$log" || { echo "swift benchmark failed" >&2; exit 1; }
+    swift test -c release --skip-build ${SWIFT_FLAGS:-} --filter LocalEmbeddingBenchmark 2>&1 | grep -E '^swift(-float32)? ' | tee -a "$log" || { echo "swift benchmark failed" >&2; exit 1; }
   for graph in "ort:$onnx" "ort-fused:$fused"; do
     # shellcheck disable=SC2086
     "$venv/bin/python" scripts/bench/embedding/bench_ort.py "${graph#*:}" Tests/EmbeddingTests/Fixtures/st_ref.json \
@@ -53,12 +55,12 @@ for line in open(sys.argv[1]):
         runs[(line.split()[0], fields["threads"], fields["seq"])].append({k: float(v) for k, v in fields.items()})
 print("# ours / best ONNX Runtime, per round (chunks/s, chunks/CPU-s, best batch)")
 for (label, threads, seq), ours in sorted(runs.items()):
-    if label != "swift":
+    if not label.startswith("swift"):
         continue
     for index, mine in enumerate(ours):
         others = [runs[(l, threads, seq)][index] for l in ("ort", "ort-fused") if len(runs[(l, threads, seq)]) > index]
         if not others:
             continue
         ratios = [mine[m] / max(o[m] for o in others) for m in ("chunks_per_s", "chunks_per_cpu_s", "best_run_chunks_per_s")]
-        print(f"ratio threads={threads} seq={seq} round={index + 1} wall={ratios[0]:.2f} cpu={ratios[1]:.2f} best={ratios[2]:.2f}")
+        print(f"ratio {label} threads={threads} seq={seq} round={index + 1} wall={ratios[0]:.2f} cpu={ratios[1]:.2f} best={ratios[2]:.2f}")
 PY
