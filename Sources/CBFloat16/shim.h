@@ -31,6 +31,20 @@ GITRAG_BF16 __m512 gitrag_dpbf16_broadcast(__m512 acc, uint32_t pair, __m512i b)
 GITRAG_BF16 __m512i gitrag_bf16_pack(__m512 low, __m512 high) {
   return (__m512i)_mm512_cvtne2ps_pbh(high, low);
 }
+/// a·b + c and max(a, b) for each lane: Swift's generic SIMD multiply-add and select compile to
+/// lane-by-lane code here.
+GITRAG_BF16 __m512 gitrag_fma(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+GITRAG_BF16 __m512 gitrag_max(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
+GITRAG_BF16 __m512 gitrag_min(__m512 a, __m512 b) { return _mm512_min_ps(a, b); }
+/// a·2ⁿ for each lane, n an integral float (VSCALEFPS).
+GITRAG_BF16 __m512 gitrag_scale(__m512 a, __m512 n) { return _mm512_scalef_ps(a, n); }
+
+/// Lane i of the result holds (a[i], b[i]) rounded to bf16 (to nearest even), a[i] in the low half.
+GITRAG_BF16 __m512i gitrag_bf16_interleave(__m512 a, __m512 b) {
+  const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                         23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+}
 #else
 static inline int gitrag_cpu_has_avx512_bf16(void) { return 0; }
 #endif

@@ -61,8 +61,17 @@ public final class BERTModel: @unchecked Sendable {
     // immutable packed matrix, both owned by the model.
     var float32: UnsafePointer<Float>?
     #if arch(x86_64)
-      var bfloat16: BFloat16Matrix?
+      var bfloat16: BFloat16Panels?
     #endif
+
+    /// Whether a product with this weight can take GELU of its input itself (the bfloat16 kernel can).
+    var takesGELU: Bool {
+      #if arch(x86_64)
+        bfloat16 != nil
+      #else
+        false
+      #endif
+    }
   }
 
   /// Pointers into `storage`, one transformer layer's tensors.
@@ -146,7 +155,7 @@ public final class BERTModel: @unchecked Sendable {
       #if arch(x86_64)
         if bfloat16 {
           return .packed(values.withUnsafeBufferPointer {
-            LinearWeight(float32: nil, bfloat16: BFloat16Matrix(packing: $0.baseAddress!, outputs: outputs, inputs: inputs))
+            LinearWeight(float32: nil, bfloat16: BFloat16Panels(packing: $0.baseAddress!, outputs: outputs, inputs: inputs))
           })
         }
       #endif
@@ -155,7 +164,7 @@ public final class BERTModel: @unchecked Sendable {
     func linear(_ name: String, outputs: Int, inputs: Int) throws(ModelFileError) -> Linear {
       #if arch(x86_64)
         if bfloat16, let pointer = try weights.mappedFloats(prefix + name, shape: [outputs, inputs]) {
-          return .packed(LinearWeight(float32: nil, bfloat16: BFloat16Matrix(packing: pointer, outputs: outputs, inputs: inputs)))
+          return .packed(LinearWeight(float32: nil, bfloat16: BFloat16Panels(packing: pointer, outputs: outputs, inputs: inputs)))
         }
       #endif
       if !bfloat16 { return .float32(try inPlace(name, outputs, inputs)) }
@@ -278,7 +287,7 @@ public final class BERTModel: @unchecked Sendable {
 
   private func forward(_ sequences: [[Int32]], workspace: Workspace, clock: inout PhaseClock) -> [[Float]] {
     let c = configuration
-    let h = c.hiddenSize, inter = c.intermediateSize, heads = c.headCount, d = h / heads
+    let h = c.hiddenSize, inter = c.intermediateSize
     let total = sequences.reduce(0) { $0 + $1.count }
     let longest = sequences.map(\.count).max() ?? 0
     guard total > 0 else { return sequences.map { _ in [Float](repeating: 0, count: h) } }
@@ -290,8 +299,6 @@ public final class BERTModel: @unchecked Sendable {
     // attention output projection accumulates. They swap roles inside each layer.
     var x = workspace.hidden, residual = workspace.residual
     let qkv = workspace.qkv, context = workspace.context, intermediate = workspace.intermediate
-    let scores = workspace.scores, sums = workspace.sums, probabilities = workspace.probabilities
-    let perHead = workspace.perHead
     clock.start()
 
     // Embeddings: word + position + type 0, then LayerNorm.
@@ -311,34 +318,15 @@ public final class BERTModel: @unchecked Sendable {
       BERTKernels.fillRows(qkv, rows: total, with: layer.qkvBias, columns: 3 * h)
       Self.accumulate(x, rows: total, inputs: h, weight: layer.qkvWeight, outputs: 3 * h, into: qkv, workspace: workspace)
       clock.lap(\.linear)
-      for (s, sequence) in sequences.enumerated() {
-        let n = Int32(sequence.count), base = offsets[s]
-        guard n > 0 else { continue }
-        // This sequence's queries, keys and values head by head, each head's [n, d] rows contiguous:
-        // OpenBLAS then packs them from a few cache lines instead of rows 3H apart.
-        BERTKernels.splitHeads(qkv + base * 3 * h, rows: Int(n), groups: 3 * heads, width: d, into: perHead)
-        for head in 0..<heads {
-          let k = perHead + (heads + head) * Int(n) * d, v = perHead + (2 * heads + head) * Int(n) * d
-          // Query rows in blocks, so a block's scores stay in L2 through softmax and the second GEMM.
-          for first in stride(from: 0, to: Int(n), by: attentionBlock) {
-            let m = Int32(min(attentionBlock, Int(n) - first))
-            let q = perHead + (head * Int(n) + first) * d
-            let out = context + (base + first) * h + head * d
-            // `scores` and this head's block of `context` hold zeros, so both GEMMs accumulate
-            // (beta = 1) and OpenBLAS skips its zeroing pass, slow on small blocks.
-            OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(d), k, Int32(d), 1, scores, n)
-            // Unnormalised: exp(s - max) and row sums, zeroing the scores behind it; the division
-            // happens on the d-wide context rows.
-            BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums, into: probabilities)
-            OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, probabilities, n, v, Int32(d), 1, out, Int32(h))
-            BERTKernels.divideRows(out, rows: Int(m), columns: d, stride: h, by: sums)
-          }
-        }
+      if precision == .bfloat16 && (h / c.headCount) % 2 == 0 {
+        attendInBFloat16(qkv: qkv, sequences: sequences, offsets: offsets, into: context, workspace: workspace)
+      } else {
+        attendInFloat32(qkv: qkv, sequences: sequences, offsets: offsets, into: context, workspace: workspace)
       }
       clock.lap(\.attention)
       // residual = x + bias + context·Wᵀ; then y = LayerNorm(residual), and x ← y + feed-forward bias.
       Self.accumulate(context, rows: total, inputs: h, weight: layer.outputWeight, outputs: h, into: residual, workspace: workspace)
-      context.update(repeating: 0, count: total * h)
+      if precision == .float32 || (h / c.headCount) % 2 != 0 { context.update(repeating: 0, count: total * h) }
       clock.lap(\.linear)
       BERTKernels.layerNorm(
         residual, rows: total, columns: h, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta,
@@ -348,9 +336,13 @@ public final class BERTModel: @unchecked Sendable {
       BERTKernels.fillRows(intermediate, rows: total, with: layer.intermediateBias, columns: inter)
       Self.accumulate(x, rows: total, inputs: h, weight: layer.intermediateWeight, outputs: inter, into: intermediate, workspace: workspace)
       clock.lap(\.linear)
-      BERTKernels.gelu(intermediate, count: total * inter)
+      // GELU: its own pass for OpenBLAS; the bfloat16 kernel applies it as it rounds its input.
+      let geluInKernel = layer.feedForwardWeight.takesGELU
+      if !geluInKernel { BERTKernels.gelu(intermediate, count: total * inter) }
       clock.lap(\.elementwise)
-      Self.accumulate(intermediate, rows: total, inputs: inter, weight: layer.feedForwardWeight, outputs: h, into: residual, workspace: workspace)
+      Self.accumulate(
+        intermediate, rows: total, inputs: inter, weight: layer.feedForwardWeight, outputs: h, into: residual, workspace: workspace,
+        gelu: geluInKernel)
       clock.lap(\.linear)
       let nextBias = index + 1 < layers.count ? layers[index + 1].outputBias : zeroBias
       BERTKernels.layerNorm(
@@ -377,17 +369,88 @@ public final class BERTModel: @unchecked Sendable {
     }
   }
 
-  /// output[rows, outputs] += input[rows, inputs] · weightᵀ, with `weight` stored [outputs, inputs] as PyTorch does.
-  private static func accumulate(
-    _ input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: LinearWeight, outputs: Int, into output: UnsafeMutablePointer<Float>,
+  /// Self-attention of every sequence, head by head, through OpenBLAS: context ← softmax(q·kᵀ)·v
+  /// (1/√d is in the query weights). `context` holds zeros.
+  private func attendInFloat32(
+    qkv: UnsafeMutablePointer<Float>, sequences: [[Int32]], offsets: [Int], into context: UnsafeMutablePointer<Float>,
+    workspace: Workspace
+  ) {
+    let h = configuration.hiddenSize, heads = configuration.headCount, d = h / heads
+    let scores = workspace.scores, sums = workspace.sums, probabilities = workspace.probabilities, perHead = workspace.perHead
+    for (s, sequence) in sequences.enumerated() {
+      let n = Int32(sequence.count), base = offsets[s]
+      guard n > 0 else { continue }
+      // This sequence's queries, keys and values head by head, each head's [n, d] rows contiguous:
+      // OpenBLAS then packs them from a few cache lines instead of rows 3H apart.
+      BERTKernels.splitHeads(qkv + base * 3 * h, rows: Int(n), groups: 3 * heads, width: d, into: perHead)
+      for head in 0..<heads {
+        let k = perHead + (heads + head) * Int(n) * d, v = perHead + (2 * heads + head) * Int(n) * d
+        // Query rows in blocks, so a block's scores stay in L2 through softmax and the second GEMM.
+        for first in stride(from: 0, to: Int(n), by: attentionBlock) {
+          let m = Int32(min(attentionBlock, Int(n) - first))
+          let q = perHead + (head * Int(n) + first) * d
+          let out = context + (base + first) * h + head * d
+          // `scores` and this head's block of `context` hold zeros, so both GEMMs accumulate
+          // (beta = 1) and OpenBLAS skips its zeroing pass, slow on small blocks.
+          OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, Int32(d), 1, q, Int32(d), k, Int32(d), 1, scores, n)
+          // Unnormalised: exp(s - max) and row sums, zeroing the scores behind it; the division
+          // happens on the d-wide context rows.
+          BERTKernels.exponentiateRows(scores, rows: Int(m), columns: Int(n), sums: sums, into: probabilities)
+          OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(d), n, 1, probabilities, n, v, Int32(d), 1, out, Int32(h))
+          BERTKernels.divideRows(out, rows: Int(m), columns: d, stride: h, by: sums)
+        }
+      }
+    }
+  }
+
+  /// `attendInFloat32` with both products in bfloat16: queries and keys are rounded to bfloat16
+  /// once for all heads; per head, the keys and the transposed values are packed (a few KB), one
+  /// kernel call makes the scores, the softmax writes its probabilities as bfloat16, and one more
+  /// call makes the context rows. The head width must be even (a pair never straddles two heads).
+  private func attendInBFloat16(
+    qkv: UnsafeMutablePointer<Float>, sequences: [[Int32]], offsets: [Int], into context: UnsafeMutablePointer<Float>,
     workspace: Workspace
   ) {
     #if arch(x86_64)
+      let h = configuration.hiddenSize, heads = configuration.headCount, d = h / heads
+      let total = sequences.reduce(0) { $0 + $1.count }
+      let queriesAndKeys = workspace.queryKeyPairs, probabilities = workspace.probabilityPairs
+      let scores = workspace.scores, sums = workspace.sums
+      // Row r: the queries' h/2 pairs, then the keys'.
+      BFloat16GEMM.convert(qkv, rows: total, columns: 2 * h, stride: 3 * h, into: queriesAndKeys, stride: h)
+      for (s, sequence) in sequences.enumerated() where !sequence.isEmpty {
+        let n = sequence.count, base = offsets[s], pairs = (n + 1) / 2
+        for head in 0..<heads {
+          let rows = queriesAndKeys + base * h + head * d / 2
+          let keys = BFloat16Panels(transposing: rows + h / 2, outputs: n, pairs: d / 2, rowStride: h, into: workspace.keyPanels)
+          let values = BFloat16Panels(
+            packing: qkv + base * 3 * h + 2 * h + head * d, outputs: d, inputs: n, outputStride: 1, inputStride: 3 * h,
+            into: workspace.valuePanels)
+          BFloat16GEMM.multiply(rows, rows: n, stride: h, by: keys, into: scores, stride: n, accumulating: false)
+          BFloat16Softmax.exponentiateRows(scores, rows: n, columns: n, stride: n, sums: sums, into: probabilities, stride: pairs)
+          let out = context + base * h + head * d
+          BFloat16GEMM.multiply(probabilities, rows: n, stride: pairs, by: values, into: out, stride: h, accumulating: false)
+          BERTKernels.divideRows(out, rows: n, columns: d, stride: h, by: sums)
+        }
+      }
+    #else
+      preconditionFailure("bfloat16 attention without the bfloat16 kernels")
+    #endif
+  }
+
+  /// output[rows, outputs] += input[rows, inputs] · weightᵀ, with `weight` stored [outputs, inputs]
+  /// as PyTorch does; with `gelu` (bfloat16 weights only), GELU(input) instead of input.
+  private static func accumulate(
+    _ input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: LinearWeight, outputs: Int, into output: UnsafeMutablePointer<Float>,
+    workspace: Workspace, gelu: Bool = false
+  ) {
+    #if arch(x86_64)
       if let packed = weight.bfloat16 {
-        BFloat16GEMM.multiplyAdd(input, rows: rows, weight: packed, into: output, scratch: workspace.packedInput(inputs: inputs))
+        BFloat16GEMM.multiplyAdd(input, rows: rows, weight: packed, into: output, scratch: workspace.packedInput(inputs: inputs), gelu: gelu)
         return
       }
     #endif
+    precondition(!gelu, "GELU is applied in the bfloat16 kernel only")
     OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1, input, Int32(inputs), weight.float32, Int32(inputs), 1, output, Int32(outputs))
   }
 }
@@ -429,6 +492,12 @@ final class Workspace {
   /// Input rows of a bfloat16 GEMM, rounded and packed.
   private var packed = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
   private var packedCount = 1
+  /// Every token's queries and keys as bfloat16 pairs; one attention head's keys and transposed
+  /// values packed for the kernel; one head's probabilities as bfloat16 pairs.
+  private(set) var queryKeyPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+  private(set) var keyPanels = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+  private(set) var valuePanels = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+  private(set) var probabilityPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
 
   #if arch(x86_64)
     /// Scratch for `BFloat16GEMM.multiplyAdd` over `inputs` columns.
@@ -456,6 +525,8 @@ final class Workspace {
       grow(&qkv, tokens * 3 * c.hiddenSize)
       grow(&context, tokens * c.hiddenSize)
       grow(&intermediate, tokens * c.intermediateSize)
+      queryKeyPairs.deallocate()
+      queryKeyPairs = .allocate(capacity: tokens * c.hiddenSize)
     }
     if longest > self.longest {
       self.longest = longest
@@ -463,12 +534,22 @@ final class Workspace {
       grow(&probabilities, longest * longest)
       grow(&perHead, longest * 3 * c.hiddenSize)
       grow(&sums, longest)
+      #if arch(x86_64)
+        let d = c.hiddenSize / c.headCount
+        keyPanels.deallocate()
+        keyPanels = .allocate(capacity: BFloat16Panels.count(outputs: longest, inputs: d))
+        valuePanels.deallocate()
+        valuePanels = .allocate(capacity: BFloat16Panels.count(outputs: d, inputs: longest))
+      #endif
+      probabilityPairs.deallocate()
+      probabilityPairs = .allocate(capacity: longest * ((longest + 1) / 2))
     }
   }
 
   deinit {
     for pointer in [hidden, residual, qkv, context, intermediate, scores, sums, probabilities, perHead] { pointer.deallocate() }
     packed.deallocate()
+    for pointer in [queryKeyPairs, keyPanels, valuePanels, probabilityPairs] { pointer.deallocate() }
   }
 }
 

@@ -13,14 +13,33 @@ import Testing
   func forwardPassThroughput() throws {
     let folder = try #require(
       LocalFixtures.installedModel, Comment(rawValue: LocalFixtures.installedModelMissing))
-    // The default (bfloat16 products where the CPU has them) and float32, side by side.
-    let models = try [BERTModel(directory: folder)] + (BERTModel.Precision.bfloat16IsSupported ? [BERTModel(directory: folder, precision: .float32)] : [])
+    // The default (bfloat16 products where the CPU has them) and float32, side by side, unless
+    // GIT_RAG_BENCH_PRECISIONS names some (e.g. "bfloat16" alone, for a profile).
+    let precisions = try (Self.environment["GIT_RAG_BENCH_PRECISIONS"] ?? "auto float32").split(separator: " ").map {
+      try BERTModel.Precision.parse(String($0))
+    }
+    var models: [BERTModel] = []
+    for precision in precisions where !models.contains(where: { $0.precision == precision }) {
+      let model = try BERTModel(directory: folder, precision: precision)
+      if !models.contains(where: { $0.precision == model.precision }) { models.append(model) }
+    }
+
     let batch = Int(Self.environment["GIT_RAG_BENCH_BATCH"] ?? "") ?? 32
     let seconds = Double(Self.environment["GIT_RAG_BENCH_SECONDS"] ?? "") ?? 8
     let lengths = (Self.environment["GIT_RAG_BENCH_LENGTHS"] ?? "128 256").split(separator: " ")
       .compactMap { Int($0) }
     let threadCounts = (Self.environment["GIT_RAG_BENCH_THREADS"] ?? "1").split(separator: " ")
       .compactMap { Int($0) }
+    // Accuracy first: the sentence-transformers reference texts, one at a time.
+    let reference = try #require(try LocalFixtures.json("st_ref") as? [String: Any])
+    let ids = try #require(reference["token_ids"] as? [[Int]])
+    let expected = try #require(reference["embeddings"] as? [[Double]])
+    for model in models {
+      let worst = zip(ids, expected).map { ids, vector in
+        LocalFixtures.cosine(model.embed([ids.map { Int32($0) }])[0], vector.map { Float($0) })
+      }.min() ?? 0
+      print(model.precision == .bfloat16 ? "swift" : "swift-float32", String(format: "min_cosine_vs_reference=%.7f", worst), "precision=\(model.precision.rawValue)")
+    }
     var random = SplitMix(state: 0)
     for threads in threadCounts {
       for length in lengths {

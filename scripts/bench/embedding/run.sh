@@ -39,7 +39,7 @@ trap 'rm -f "$log"' EXIT
 for round in $(seq 1 "$rounds"); do
   echo "# round $round"
   GIT_RAG_BENCH=1 GIT_RAG_BENCH_SECONDS="$seconds" GIT_RAG_BENCH_THREADS="$threads" GIT_RAG_MODEL_PATH="$model" \
-    swift test -c release --skip-build ${SWIFT_FLAGS:-} --filter LocalEmbeddingBenchmark 2>&1 | grep -E '^swift(-float32)? ' | tee -a "$log" || { echo "swift benchmark failed" >&2; exit 1; }
+    swift test -c release --skip-build ${SWIFT_FLAGS:-} --filter LocalEmbeddingBenchmark 2>&1 | grep -E '^(swift|swift-float32) ' | tee -a "$log" || { echo "swift benchmark failed" >&2; exit 1; }
   for graph in "ort:$onnx" "ort-fused:$fused"; do
     # shellcheck disable=SC2086
     "$venv/bin/python" scripts/bench/embedding/bench_ort.py "${graph#*:}" Tests/EmbeddingTests/Fixtures/st_ref.json \
