@@ -14,12 +14,12 @@ public final class LazyLocalEmbedder: Embedder {
   public let dimension: Int
   public let tokenLimit: Int?
   private let batchSize: Int
-  private let threads: Int
+  private let threads: Int?
   private let tokenizer = Mutex<Result<WordPieceTokenizer, any Error>?>(nil)
   private let embedder = Mutex<Result<LocalEmbedder, any Error>?>(nil)
 
   /// Reads the model folder's configuration; fails like `LocalEmbedder` when no model is there.
-  public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32, threads: Int = 1) throws {
+  public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32, threads: Int? = nil) throws {
     let name = try LocalEmbedder.installedModelName(modelDirectory)
     let configuration = try BERTConfiguration.load(from: modelDirectory.appendingPathComponent("config.json"))
     self.modelDirectory = modelDirectory

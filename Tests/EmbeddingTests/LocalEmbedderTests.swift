@@ -42,6 +42,19 @@ import Testing
     }
   }
 
+  @Test func threadSettingIsParsedOrRefused() throws {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    #expect(try LocalEmbedder.threads(setting: nil) == max(1, min(cores, 4)))
+    #expect(try LocalEmbedder.threads(setting: "3") == 3)
+    for bad in ["0", "-1", "two", "65"] {
+      #expect {
+        _ = try LocalEmbedder.threads(setting: bad)
+      } throws: { error in
+        (error as? UserFacingError)?.errorDescription?.contains("GIT_RAG_MODEL_THREADS=\(bad)") == true
+      }
+    }
+  }
+
   @Test func bfloat16OnACPUWithoutItIsAClearError() throws {
     let model = try SyntheticModel()
     defer { model.remove() }

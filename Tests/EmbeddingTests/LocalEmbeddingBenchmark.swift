@@ -119,7 +119,7 @@ import Testing
     var start = Date()
     var cpuStart = Self.processCPUTime()
     for first in stride(from: 0, to: tokenized.count, by: batch) {
-      _ = embedder.model.embed(Array(tokenized[first..<min(tokenized.count, first + batch)]))
+      _ = embedder.model.embed(Array(tokenized[first..<min(tokenized.count, first + batch)]), threads: embedder.threads)
     }
     let forwardWall = Date().timeIntervalSince(start)
     let forwardCPU = Self.processCPUTime() - cpuStart
@@ -131,8 +131,8 @@ import Testing
     let count = Double(texts.count)
     print(
       String(
-        format: "swift texts=%d tokens=%d mean_tokens=%.1f", texts.count, tokens,
-        Double(tokens) / max(count, 1)))
+        format: "swift texts=%d tokens=%d mean_tokens=%.1f threads=%d", texts.count, tokens,
+        Double(tokens) / max(count, 1), embedder.threads))
     print(
       String(
         format: "swift forward chunks_per_s=%.2f chunks_per_cpu_s=%.2f seconds=%.2f cpu_seconds=%.2f",
