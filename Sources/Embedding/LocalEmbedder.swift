@@ -46,6 +46,20 @@ public final class LocalEmbedder: Embedder {
     try threads(setting: UserPaths.environment("GIT_RAG_MODEL_THREADS"))
   }
 
+  /// How the local model runs here, for `git rag status`: its products' precision and where they
+  /// run, and its threads, as the settings and this CPU decide; or what is wrong with a setting.
+  public static func runtimeDescription() -> String {
+    do {
+      var precision = try BERTModel.Precision.fromEnvironment()
+      if precision == .automatic { precision = BERTModel.Precision.bfloat16IsSupported ? .bfloat16 : .float32 }
+      let products = precision == .bfloat16 ? "bfloat16 products (AVX512_BF16)" : "float32 products (OpenBLAS)"
+      let threads = try defaultThreads()
+      return "\(products), \(threads) thread\(threads == 1 ? "" : "s")"
+    } catch {
+      return (error as? UserFacingError)?.errorDescription ?? "\(error)"
+    }
+  }
+
   /// A thread-count setting: 1 to 64, or nil for the machine's active cores (at most 4).
   public static func threads(setting value: String?) throws -> Int {
     guard let value else { return max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)) }

@@ -69,6 +69,7 @@ struct StatusCommand: AsyncParsableCommand {
     print("collection:  \(collection)\(exists ? "" : " (not created yet: run `git rag sync`)")")
     if let metadata {
       print("embedder:    \(metadata.embedder)")
+      if metadata.embedder.hasPrefix("local:") { print("model runs:  \(LocalEmbedder.runtimeDescription())") }
       print("chunks:      \(info?.points ?? 0) in \(info?.files ?? 0) files")
       print("indexed at:  \(metadata.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing yet")\(metadata.lastIndexedAt.map { " (\($0))" } ?? "")")
     }

@@ -55,6 +55,13 @@ import Testing
     }
   }
 
+  @Test func describesHowTheModelRunsHere() {
+    let description = LocalEmbedder.runtimeDescription()
+    let precision = BERTModel.Precision.bfloat16IsSupported ? "bfloat16 products (AVX512_BF16)" : "float32 products (OpenBLAS)"
+    let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+    #expect(description == "\(precision), \(threads) thread\(threads == 1 ? "" : "s")")
+  }
+
   @Test func bfloat16OnACPUWithoutItIsAClearError() throws {
     let model = try SyntheticModel()
     defer { model.remove() }
