@@ -9,8 +9,8 @@ import GitRAGCore
 #endif
 
 /// A BERT encoder (embeddings, N transformer layers) with mean pooling and L2 normalisation,
-/// evaluated on the CPU: matrix products through OpenBLAS `sgemm` (or, for the linear layers on a
-/// CPU with AVX512_BF16, the bfloat16 kernel of `BFloat16Kernels`), the rest in SIMD kernels.
+/// evaluated on the CPU: matrix products through OpenBLAS `sgemm` or, on a CPU with AVX512_BF16,
+/// the bfloat16 kernels of `BFloat16Kernels`; the rest in SIMD kernels.
 ///
 /// Sequences of one call are packed back to back (no padding); every linear layer runs as one GEMM
 /// over all their tokens, attention runs per sequence and head (one score GEMM and one context
@@ -21,9 +21,9 @@ public final class BERTModel: @unchecked Sendable {
   // the mapped `file`, which this model owns and never writes. Forward passes use per-call scratch buffers.
   public let configuration: BERTConfiguration
 
-  /// How the linear layers multiply: `float32` through OpenBLAS (exact to float rounding), or
-  /// `bfloat16` (inputs rounded to bfloat16, sums in float32: about 1.8× the speed where the CPU
-  /// has AVX512_BF16, embeddings within a cosine of ~1e-5 of float32's). `automatic` takes
+  /// How the matrix products run: `float32` through OpenBLAS (exact to float rounding), or
+  /// `bfloat16` (inputs rounded to bfloat16, sums in float32: about 1.9× the speed where the CPU
+  /// has AVX512_BF16, embeddings within a cosine of 2e-5 of float32's). `automatic` takes
   /// bfloat16 where the CPU has it.
   public enum Precision: String, Sendable, CaseIterable {
     case automatic = "auto", float32, bfloat16
@@ -52,8 +52,11 @@ public final class BERTModel: @unchecked Sendable {
     }
   }
 
-  /// The precision the linear layers run in: `float32` or `bfloat16`, never `automatic`.
+  /// The precision the products run in: `float32` or `bfloat16`, never `automatic`.
   public let precision: Precision
+  /// Attention in bfloat16 too: with bfloat16 and an even head width (a pair of inputs never
+  /// straddles two heads).
+  private let attentionInBFloat16: Bool
 
   /// A linear layer's weight [outputs, inputs]: float32 for OpenBLAS, or packed bfloat16.
   struct LinearWeight: @unchecked Sendable {
@@ -124,6 +127,7 @@ public final class BERTModel: @unchecked Sendable {
     guard c.hiddenSize % 8 == 0, c.intermediateSize % 8 == 0 else {
       throw .malformed(path: weights.path, reason: "hidden and intermediate sizes must be multiples of 8")
     }
+    attentionInBFloat16 = self.precision == .bfloat16 && (c.hiddenSize / c.headCount) % 2 == 0
     configuration = c
     let prefix = weights.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
     func tensor(_ name: String, _ shape: Int...) throws(ModelFileError) -> [Float] {
@@ -318,7 +322,7 @@ public final class BERTModel: @unchecked Sendable {
       BERTKernels.fillRows(qkv, rows: total, with: layer.qkvBias, columns: 3 * h)
       Self.accumulate(x, rows: total, inputs: h, weight: layer.qkvWeight, outputs: 3 * h, into: qkv, workspace: workspace)
       clock.lap(\.linear)
-      if precision == .bfloat16 && (h / c.headCount) % 2 == 0 {
+      if attentionInBFloat16 {
         attendInBFloat16(qkv: qkv, sequences: sequences, offsets: offsets, into: context, workspace: workspace)
       } else {
         attendInFloat32(qkv: qkv, sequences: sequences, offsets: offsets, into: context, workspace: workspace)
@@ -326,7 +330,8 @@ public final class BERTModel: @unchecked Sendable {
       clock.lap(\.attention)
       // residual = x + bias + context·Wᵀ; then y = LayerNorm(residual), and x ← y + feed-forward bias.
       Self.accumulate(context, rows: total, inputs: h, weight: layer.outputWeight, outputs: h, into: residual, workspace: workspace)
-      if precision == .float32 || (h / c.headCount) % 2 != 0 { context.update(repeating: 0, count: total * h) }
+      // The float32 attention accumulates onto zeros; the bfloat16 one overwrites.
+      if !attentionInBFloat16 { context.update(repeating: 0, count: total * h) }
       clock.lap(\.linear)
       BERTKernels.layerNorm(
         residual, rows: total, columns: h, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta,
@@ -489,7 +494,7 @@ final class Workspace {
   /// One sequence's queries, keys and values regrouped head by head.
   private(set) var perHead = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private var tokens = 0, longest = 0
-  /// Input rows of a bfloat16 GEMM, rounded and packed.
+  /// A bfloat16 product's input rows, rounded to bfloat16 pairs.
   private var packed = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
   private var packedCount = 1
   /// Every token's queries and keys as bfloat16 pairs; one attention head's keys and transposed
@@ -500,7 +505,7 @@ final class Workspace {
   private(set) var probabilityPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
 
   #if arch(x86_64)
-    /// Scratch for `BFloat16GEMM.multiplyAdd` over `inputs` columns.
+    /// Scratch for `BFloat16GEMM.multiplyAdd` with `inputs` columns.
     func packedInput(inputs: Int) -> UnsafeMutablePointer<UInt32> {
       let count = BFloat16GEMM.scratchCount(inputs: inputs)
       if count > packedCount {

@@ -31,13 +31,10 @@ import Testing
     var worst = 0.0
     for row in 0..<m {
       for column in 0..<n {
-        var sum = Double(bias[row * n + column]), magnitude = abs(sum)
-        for i in 0..<k {
-          let product = Double(Self.rounded(input[row * k + i])) * Double(Self.rounded(weight[column * k + i]))
-          sum += product
-          magnitude += abs(product)
+        let error = Self.error(output[row * n + column], start: bias[row * n + column], count: k) {
+          (input[row * k + $0], weight[column * k + $0])
         }
-        worst = max(worst, abs(Double(output[row * n + column]) - sum) / max(magnitude, 1e-30))
+        worst = max(worst, error)
       }
     }
     #expect(worst < 1e-6, "rows \(m), inputs \(k), outputs \(n): relative error \(worst)")
@@ -76,13 +73,10 @@ import Testing
           #expect(output[row * outputStride + column].isNaN, "wrote past the matrix at \(row), \(column)")
           continue
         }
-        var sum = 0.0, magnitude = 0.0
-        for i in 0..<k {
-          let product = Double(Self.rounded(input[row * inputStride + i])) * Double(Self.rounded(weight[i * weightStride + column]))
-          sum += product
-          magnitude += abs(product)
+        let error = Self.error(output[row * outputStride + column], start: 0, count: k) {
+          (input[row * inputStride + $0], weight[$0 * weightStride + column])
         }
-        worst = max(worst, abs(Double(output[row * outputStride + column]) - sum) / max(magnitude, 1e-30))
+        worst = max(worst, error)
       }
     }
     #expect(worst < 1e-6, "rows \(m), inputs \(k), outputs \(n): relative error \(worst)")
@@ -162,6 +156,19 @@ import Testing
     }
     #expect(Self.rounded(1 + 0x1p-8) == 1)
     #expect(Self.rounded(1 + 3 * 0x1p-8) == 1 + 0x1p-6)
+  }
+
+  /// |result − (start + Σᵢ aᵢ·bᵢ)|, the factors rounded to bfloat16 and the sum in Double, relative
+  /// to the sum of the terms' magnitudes.
+  static func error(_ result: Float, start: Float, count: Int, _ factors: (Int) -> (Float, Float)) -> Double {
+    var sum = Double(start), magnitude = abs(Double(start))
+    for i in 0..<count {
+      let (a, b) = factors(i)
+      let product = Double(rounded(a)) * Double(rounded(b))
+      sum += product
+      magnitude += abs(product)
+    }
+    return abs(Double(result) - sum) / max(magnitude, 1e-30)
   }
 
   /// Round to nearest even at 8 significant bits, written independently of the kernel.
