@@ -3,6 +3,7 @@ internal import CBLAS
 import Dispatch
 import Foundation
 import GitRAGCore
+import Synchronization
 
 #if arch(x86_64)
   internal import BFloat16Kernels
@@ -98,6 +99,10 @@ public final class BERTModel: @unchecked Sendable {
   let zeroBias: UnsafePointer<Float>
   /// Most tokens evaluated together; bounds scratch memory and keeps activations cache-resident.
   let tokensPerGroup = 2048
+  /// Scratch buffers of earlier forward passes, kept for the next ones: allocating (and zeroing)
+  /// ~30 MB per thread for every batch cost time, and left the allocator's per-thread arenas
+  /// growing.
+  private let workspaces = Mutex<[Workspace]>([])
   /// Query rows per attention block: a whole sequence of up to 256 tokens, so OpenBLAS packs each
   /// head's keys and values once (from rows 3H apart: slow, cache-missing copies); 256 × 256 scores
   /// and as many probabilities (2 × 256 KB) still stay in L2 between the two GEMMs.
@@ -152,8 +157,8 @@ public final class BERTModel: @unchecked Sendable {
     let zero = keep([Float](repeating: 0, count: h))
     let scale = 1 / Float(h / c.headCount).squareRoot()
     let bfloat16 = self.precision == .bfloat16
-    /// A linear layer's weight: packed to bfloat16 (its float32 values then never read again,
-    /// so a mapped tensor's pages are not touched), or kept for OpenBLAS.
+    /// A linear layer's weight: packed to bfloat16 (its float32 values then never read again: a
+    /// mapped tensor's pages are given back once packed), or kept for OpenBLAS.
     enum Linear { case float32(Weight), packed(LinearWeight) }
     func linear(_ values: [Float], outputs: Int, inputs: Int) -> Linear {
       #if arch(x86_64)
@@ -168,7 +173,9 @@ public final class BERTModel: @unchecked Sendable {
     func linear(_ name: String, outputs: Int, inputs: Int) throws(ModelFileError) -> Linear {
       #if arch(x86_64)
         if bfloat16, let pointer = try weights.mappedFloats(prefix + name, shape: [outputs, inputs]) {
-          return .packed(LinearWeight(float32: nil, bfloat16: BFloat16Panels(packing: pointer, outputs: outputs, inputs: inputs)))
+          let packed = BFloat16Panels(packing: pointer, outputs: outputs, inputs: inputs)
+          weights.dropPages(of: prefix + name)
+          return .packed(LinearWeight(float32: nil, bfloat16: packed))
         }
       #endif
       if !bfloat16 { return .float32(try inPlace(name, outputs, inputs)) }
@@ -275,7 +282,8 @@ public final class BERTModel: @unchecked Sendable {
     let workers = min(threads, groups.count)
     let measure = timings != nil
     let work: @Sendable (Int) -> Void = { worker in
-      let workspace = Workspace()
+      let workspace = self.workspaces.withLock { $0.popLast() } ?? Workspace()
+      defer { self.workspaces.withLock { $0.append(workspace) } }
       var clock = PhaseClock(enabled: measure)
       for group in stride(from: worker, to: allGroups.count, by: workers) {
         let members = allGroups[group]
@@ -482,7 +490,9 @@ final class WeightStorage: @unchecked Sendable {
 }
 
 /// Scratch buffers of one worker, grown as needed.
-final class Workspace {
+final class Workspace: @unchecked Sendable {
+  // @unchecked: used by one forward pass at a time; handed between passes through the model's
+  // lock-protected pool.
   private(set) var hidden = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private(set) var residual = UnsafeMutablePointer<Float>.allocate(capacity: 1)
   private(set) var qkv = UnsafeMutablePointer<Float>.allocate(capacity: 1)

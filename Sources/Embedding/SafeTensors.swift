@@ -127,6 +127,19 @@ public struct SafeTensorsFile: Sendable {
     return base.assumingMemoryBound(to: Float.self)
   }
 
+  /// Gives back the memory of the whole pages inside tensor `name` that reading it brought in: the
+  /// next read (if any) maps them from the page cache again. For tensors copied elsewhere, such as
+  /// weights packed to bfloat16.
+  public func dropPages(of name: String) {
+    guard let info = tensors[name], let base = file.bytes.baseAddress else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = Int(bitPattern: base) + dataStart + info.range.lowerBound
+    let end = Int(bitPattern: base) + dataStart + info.range.upperBound
+    let first = (start + page - 1) / page * page, last = end / page * page
+    guard last > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+    madvise(pointer, last - first, MADV_DONTNEED)
+  }
+
   private func bytes(_ name: String, shape: [Int]) throws(ModelFileError) -> UnsafeRawBufferPointer {
     guard let info = tensors[name] else { throw .missingTensor(path: path, name: name) }
     guard info.dtype == "F32" else { throw .wrongType(path: path, name: name, expected: "F32", found: info.dtype) }
