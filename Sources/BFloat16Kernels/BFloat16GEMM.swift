@@ -34,15 +34,14 @@
       _ input: UnsafePointer<Float>, rows: Int, weight: BFloat16Panels, into output: UnsafeMutablePointer<Float>,
       scratch: UnsafeMutablePointer<UInt32>, gelu: Bool = false
     ) {
-      let panels = weight
-      let blockRows = blockRows(pairs: panels.pairs)
+      let blockRows = blockRows(pairs: weight.pairs)
       for first in stride(from: 0, to: rows, by: blockRows) {
         let count = min(blockRows, rows - first)
         convert(
-          input + first * panels.inputs, rows: count, columns: panels.inputs, stride: panels.inputs, into: scratch, stride: panels.pairs,
+          input + first * weight.inputs, rows: count, columns: weight.inputs, stride: weight.inputs, into: scratch, stride: weight.pairs,
           gelu: gelu)
         multiply(
-          scratch, rows: count, stride: panels.pairs, by: panels, into: output + first * panels.outputs, stride: panels.outputs,
+          scratch, rows: count, stride: weight.pairs, by: weight, into: output + first * weight.outputs, stride: weight.outputs,
           accumulating: true)
       }
     }
