@@ -35,21 +35,36 @@
       (outputs + width - 1) / width * width * ((inputs + 1) / 2)
     }
 
-    /// Packs element (o, i) = source[o·outputStride + i·inputStride] into `storage`, which holds
-    /// `count(outputs:inputs:)` UInt32s: a weight as PyTorch stores it (strides inputs, 1), or an
-    /// attention head's transposed values (strides 1, row).
-    public init(
-      packing source: UnsafePointer<Float>, outputs: Int, inputs: Int, outputStride: Int, inputStride: Int,
-      into storage: UnsafeMutablePointer<UInt32>
-    ) {
+    private init(outputs: Int, inputs: Int, storage: UnsafeMutablePointer<UInt32>, ownsStorage: Bool) {
       self.outputs = outputs
       self.inputs = inputs
       pairs = (inputs + 1) / 2
       self.storage = storage
-      ownsStorage = false
+      self.ownsStorage = ownsStorage
+    }
+
+    /// Packs element (o, i) = source[o·outputStride + i·inputStride] into `storage`, which holds
+    /// `count(outputs:inputs:)` UInt32s: a weight as PyTorch stores it (strides inputs, 1), or an
+    /// attention head's transposed values (strides 1, row).
+    public convenience init(
+      packing source: UnsafePointer<Float>, outputs: Int, inputs: Int, outputStride: Int, inputStride: Int,
+      into storage: UnsafeMutablePointer<UInt32>
+    ) {
+      self.init(outputs: outputs, inputs: inputs, storage: storage, ownsStorage: false)
       Self.pack(source, outputs: outputs, inputs: inputs, outputStride: outputStride, inputStride: inputStride, into: storage)
     }
 
+    /// Rounds and packs `weight` ([outputs, inputs], row-major) into storage of its own.
+    public convenience init(packing weight: UnsafePointer<Float>, outputs: Int, inputs: Int) {
+      let count = max(1, Self.count(outputs: outputs, inputs: inputs))
+      let storage = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: UInt32.self, capacity: count)
+      self.init(outputs: outputs, inputs: inputs, storage: storage, ownsStorage: true)
+      Self.pack(weight, outputs: outputs, inputs: inputs, outputStride: inputs, inputStride: 1, into: storage)
+    }
+
+    deinit { if ownsStorage { storage.deallocate() } }
+
+    /// The packing of `init(packing:outputs:inputs:outputStride:inputStride:into:)`.
     static func pack(
       _ source: UnsafePointer<Float>, outputs: Int, inputs: Int, outputStride: Int, inputStride: Int, into storage: UnsafeMutablePointer<UInt32>
     ) {
@@ -85,30 +100,12 @@
       }
     }
 
-    /// Rounds and packs `weight` ([outputs, inputs], row-major) into storage of its own.
-    public init(packing weight: UnsafePointer<Float>, outputs: Int, inputs: Int) {
-      let count = max(1, Self.count(outputs: outputs, inputs: inputs))
-      let storage = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: UInt32.self, capacity: count)
-      self.outputs = outputs
-      self.inputs = inputs
-      pairs = (inputs + 1) / 2
-      self.storage = storage
-      ownsStorage = true
-      Self.pack(weight, outputs: outputs, inputs: inputs, outputStride: inputs, inputStride: 1, into: storage)
-    }
-
-    deinit { if ownsStorage { storage.deallocate() } }
-
     /// Packs rows that are already bfloat16 pairs (as `BFloat16GEMM.convert` writes them): output o's
     /// pairs are `pairs` UInt32s at rows + o·rowStride, e.g. an attention head's keys.
-    public init(
+    public convenience init(
       transposing rows: UnsafePointer<UInt32>, outputs: Int, pairs: Int, rowStride: Int, into storage: UnsafeMutablePointer<UInt32>
     ) {
-      self.outputs = outputs
-      inputs = 2 * pairs
-      self.pairs = pairs
-      self.storage = storage
-      ownsStorage = false
+      self.init(outputs: outputs, inputs: 2 * pairs, storage: storage, ownsStorage: false)
       let width = Self.width
       for block in 0..<((outputs + width - 1) / width) {
         let panel = storage + block * pairs * width

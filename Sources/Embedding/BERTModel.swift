@@ -43,6 +43,18 @@ public final class BERTModel: @unchecked Sendable {
       return precision
     }
 
+    /// What runs on this CPU: `automatic` becomes bfloat16 where the CPU has it and float32
+    /// elsewhere; `bfloat16` on a CPU without it is an error.
+    public func resolved() throws(ModelFileError) -> Precision {
+      switch self {
+      case .float32: return .float32
+      case .automatic: return Self.bfloat16IsSupported ? .bfloat16 : .float32
+      case .bfloat16:
+        guard Self.bfloat16IsSupported else { throw .unsupportedPrecision(requested: rawValue, reason: "this CPU has no AVX512_BF16") }
+        return .bfloat16
+      }
+    }
+
     /// Whether this CPU runs the bfloat16 kernel (AVX-512 with AVX512_BF16, enabled by the OS).
     public static var bfloat16IsSupported: Bool {
       #if arch(x86_64)
@@ -120,15 +132,7 @@ public final class BERTModel: @unchecked Sendable {
   /// back to float32 there.
   public init(configuration c: BERTConfiguration, weights: SafeTensorsFile, precision: Precision = .automatic) throws(ModelFileError) {
     try OpenBLAS.load()
-    switch precision {
-    case .float32: self.precision = .float32
-    case .automatic: self.precision = Precision.bfloat16IsSupported ? .bfloat16 : .float32
-    case .bfloat16:
-      guard Precision.bfloat16IsSupported else {
-        throw .unsupportedPrecision(requested: precision.rawValue, reason: "this CPU has no AVX512_BF16")
-      }
-      self.precision = .bfloat16
-    }
+    self.precision = try precision.resolved()
     guard c.hiddenSize % 8 == 0, c.intermediateSize % 8 == 0 else {
       throw .malformed(path: weights.path, reason: "hidden and intermediate sizes must be multiples of 8")
     }

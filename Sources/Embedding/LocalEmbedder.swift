@@ -50,8 +50,7 @@ public final class LocalEmbedder: Embedder {
   /// run, and its threads, as the settings and this CPU decide; or what is wrong with a setting.
   public static func runtimeDescription() -> String {
     do {
-      var precision = try BERTModel.Precision.fromEnvironment()
-      if precision == .automatic { precision = BERTModel.Precision.bfloat16IsSupported ? .bfloat16 : .float32 }
+      let precision = try BERTModel.Precision.fromEnvironment().resolved()
       let products = precision == .bfloat16 ? "bfloat16 products (AVX512_BF16)" : "float32 products (OpenBLAS)"
       let threads = try defaultThreads()
       return "\(products), \(threads) thread\(threads == 1 ? "" : "s")"
