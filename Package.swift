@@ -41,11 +41,12 @@ let package = Package(
     .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore"]),
     .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL"]),
 
-    // MARK: - Command line
+    // MARK: - Front ends: the shared library, the command line
+    .target(name: "GitRAGKit", dependencies: ["GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing"]),
     .target(
       name: "GitRAGCLI",
       dependencies: [
-        "GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing", "Jobs",
+        "GitRAGCore", "GitRAGKit", "Git", "Chunking", "Embedding", "Store", "Indexing", "Jobs",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 

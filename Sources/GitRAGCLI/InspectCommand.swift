@@ -3,6 +3,7 @@ import Chunking
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 
 struct InspectCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 

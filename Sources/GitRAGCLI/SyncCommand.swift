@@ -3,6 +3,7 @@ import Embedding
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -74,16 +75,10 @@ struct SyncCommand: AsyncParsableCommand {
     let environment = context.environment
     let cacheOpening = Task.detached { CommandContext.makeCache(environment: environment) }
 
-    var options = SyncOptions(collection: collection)
+    let embedder = try context.makeEmbedder()
+    var options = try context.syncOptions(collection: collection, embedder: embedder)
     options.dryRun = dryRun
     options.reindex = reindex
-    options.maxFileSize = try context.maxFileSize()
-    let embedder = try context.makeEmbedder()
-    options.chunking.maxTokens = embedder.tokenLimit
-    if embedder.tokenLimit != nil {
-      let counter = embedder
-      options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
-    }
     await context.prime(embedder, metadata: await metadataRead.value ?? nil)
     Trace.mark("store opened, embedder primed")
     var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
