@@ -43,7 +43,7 @@ struct InspectCommand: AsyncParsableCommand {
       inspections.append(try inspect(path, filter: filter, repository: context.repository))
     }
     if json {
-      print(try JSONOutput.encode(inspections))
+      print(try JSONOutput.encode(Versioned(["files": inspections])))
       return
     }
     for inspection in inspections {

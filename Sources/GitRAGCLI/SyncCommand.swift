@@ -98,7 +98,7 @@ struct SyncCommand: AsyncParsableCommand {
     let elapsed = ContinuousClock.now - started
     report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     if json {
-      print(try JSONOutput.encode(report))
+      print(try JSONOutput.encode(Versioned(report)))
     } else if !global.quiet {
       print(report.summary)
     }
@@ -106,23 +106,6 @@ struct SyncCommand: AsyncParsableCommand {
 }
 
 extension SyncReport {
-  mutating func merge(_ other: SyncReport) {
-    mode = other.mode
-    base = base ?? other.base
-    target = other.target
-    filesAdded += other.filesAdded
-    filesModified += other.filesModified
-    filesDeleted += other.filesDeleted
-    filesRenamed += other.filesRenamed
-    filesIndexed += other.filesIndexed
-    filesSkipped += other.filesSkipped
-    chunksWritten += other.chunksWritten
-    chunksEmbedded += other.chunksEmbedded
-    chunksReused += other.chunksReused
-    seconds += other.seconds
-    skipped += other.skipped
-  }
-
   var summary: String {
     let target = self.target.map { String($0.prefix(12)) } ?? "working folder"
     if mode == .upToDate { return "\(collection) is up to date at \(target)." }

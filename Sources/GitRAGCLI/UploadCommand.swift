@@ -186,7 +186,7 @@ struct UploadRun {
 
   static func print(_ report: SyncReport, json: Bool, quiet: Bool) {
     if json {
-      Swift.print((try? JSONOutput.encode(report)) ?? "{}")
+      Swift.print((try? JSONOutput.encode(Versioned(report))) ?? "{}")
     } else if !quiet {
       Swift.print(report.summary)
     }
