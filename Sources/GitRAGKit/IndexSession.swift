@@ -38,7 +38,9 @@ public struct SearchOptions: Sendable {
 /// The index of one repository opened for a front end: the store, the embedder and the
 /// working-tree overlay, built once through `CommandContext` and kept warm between requests
 /// (the MCP server keeps one for its whole life; a CLI command uses one for one request).
-public final class IndexSession {
+public final class IndexSession: @unchecked Sendable {
+  // @unchecked: one task uses a session at a time (a CLI command; the MCP server runs its tool
+  // calls one after another), and libgit2's repository handle is not shared beyond it.
   public let context: CommandContext
   public let store: any VectorStore
   public let collection: String
