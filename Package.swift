@@ -72,6 +72,7 @@ let package = Package(
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),
+    .testTarget(name: "GitRAGKitTests", dependencies: ["GitRAGKit", "GitRAGCore", "Git", "Indexing", "Store", "GitRAGTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
   ],
   swiftLanguageModes: [.v6]

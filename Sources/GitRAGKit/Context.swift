@@ -32,12 +32,16 @@ public final class CommandContext {
   /// Print errors only (progress bars stay off).
   public var quiet = false
 
-  public init(options: SettingOverrides, requireRepository: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+  /// `directory`: where to look for the repository (default: the current folder).
+  public init(
+    options: SettingOverrides, requireRepository: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment,
+    directory: URL? = nil
+  ) throws {
     self.options = options
     self.environment = environment
     var repository: Repository?
     do {
-      repository = try Repository.discover()
+      repository = try Repository.discover(from: directory, environment: environment)
     } catch {
       if requireRepository { throw error }
     }
