@@ -154,10 +154,14 @@ public final class IndexSession: @unchecked Sendable {
   public func syncWaiting(onEvent: (@Sendable (SyncEvent) -> Void)? = nil) async throws -> SyncReport {
     let repository = try context.requireRepository()
     let lock = SyncLock(directory: context.storeDirectory, collection: collection)
+    var waited = false
     while case .heldBy = try lock.acquire() {
+      waited = true
       try await Task.sleep(for: .milliseconds(100))
     }
     defer { lock.release() }
+    // The request we left was for the holder; this sync starts after it, so it covers it.
+    if waited { _ = lock.takeRequest() }
     let embedder = try configuredEmbedder()
     await context.prime(embedder, metadata: try? await store.metadata(collection))
     var engine = SyncEngine(
@@ -166,7 +170,8 @@ public final class IndexSession: @unchecked Sendable {
     engine.onEvent = onEvent
     var report = try await engine.sync(repository: repository)
     while lock.takeRequest() {
-      report.merge(try await engine.sync(repository: try Repository.discover()))
+      let again = try Repository.discover(from: repository.workdir ?? repository.gitDir, environment: context.environment)
+      report.merge(try await engine.sync(repository: again))
       report.rounds += 1
     }
     return report
