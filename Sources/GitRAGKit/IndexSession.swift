@@ -46,6 +46,8 @@ public final class IndexSession: @unchecked Sendable {
   public let collection: String
   private var embedder: (any Embedder)?
   private var cache: EmbeddingCache??
+  /// The working tree's uncommitted chunks (its store stays open between searches).
+  private lazy var overlay = WorkingTreeOverlay(directory: context.storeDirectory, collection: collection)
 
   public init(context: CommandContext) throws {
     self.context = context
@@ -90,7 +92,7 @@ public final class IndexSession: @unchecked Sendable {
     let searchWorkingTree = !options.committedOnly && repository?.workdir != nil
     if let repository, searchWorkingTree {
       let overlayEmbedder: any Embedder = embedder ?? NoEmbedder()
-      let view = try await WorkingTreeOverlay(directory: context.storeDirectory, collection: collection).refresh(
+      let view = try await overlay.refresh(
         repository: repository, embedder: overlayEmbedder,
         options: try context.syncOptions(collection: collection, embedder: overlayEmbedder),
         cache: embeddingCache(), committed: (store, collection))
