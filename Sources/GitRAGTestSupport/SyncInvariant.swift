@@ -66,7 +66,10 @@ public func checkSyncInvariant(seed: UInt64, embedder: any Embedder, makeStore: 
   try? await store.deleteCollection(fullName)
 }
 
-public struct InjectedFault: Error { public let stage: String }
+public struct InjectedFault: Error {
+  public let stage: String
+  public init(stage: String) { self.stage = stage }
+}
 
 /// Makes random but realistic histories with the real git.
 public struct HistoryBuilder {
