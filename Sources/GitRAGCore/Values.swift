@@ -113,11 +113,15 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
   /// any is present the collection may hold versions of files that neither `last_indexed_commit`
   /// nor HEAD has (a target is empty when the source has no commits).
   public var pendingTargets: [String: String]
+  /// A random id written with every claim of a commit, so a sync can tell that another one
+  /// claimed (even the same commit) since it planned.
+  public var claimID: String?
 
   public init(
     schemaVersion: Int = IndexMetadata.currentSchemaVersion, embedder: String, dimension: Int,
     chunkerVersion: String, createdAt: String = Timestamp.now(), lastIndexedCommit: String? = nil,
-    lastIndexedAt: String? = nil, source: String, rootCommits: [String] = [], pendingTargets: [String: String] = [:]
+    lastIndexedAt: String? = nil, source: String, rootCommits: [String] = [], pendingTargets: [String: String] = [:],
+    claimID: String? = nil
   ) {
     self.schemaVersion = schemaVersion
     self.embedder = embedder
@@ -129,12 +133,13 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
     self.source = source
     self.rootCommits = rootCommits
     self.pendingTargets = pendingTargets
+    self.claimID = claimID
   }
 
   enum CodingKeys: String, CodingKey {
     case schemaVersion = "schema_version", embedder, dimension, chunkerVersion = "chunker_version"
     case createdAt = "created_at", lastIndexedCommit = "last_indexed_commit"
-    case lastIndexedAt = "last_indexed_at", source, rootCommits = "root_commits", pendingTargets = "pending_targets"
+    case lastIndexedAt = "last_indexed_at", source, rootCommits = "root_commits", pendingTargets = "pending_targets", claimID = "claim_id"
   }
 
   /// The metadata key recording writer `id`'s target.
@@ -150,6 +155,7 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
     if let lastIndexedAt { out["last_indexed_at"] = lastIndexedAt }
     if !rootCommits.isEmpty { out["root_commits"] = rootCommits.joined(separator: ",") }
     for (id, target) in pendingTargets { out[Self.pendingTargetKey(id)] = target }
+    if let claimID { out["claim_id"] = claimID }
     return out
   }
 
@@ -164,7 +170,8 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
       rootCommits: (fields["root_commits"] ?? "").split(separator: ",").map(String.init),
       pendingTargets: Dictionary(uniqueKeysWithValues: fields.compactMap { key, value in
         key == "sync_target" ? ("", value) : key.hasPrefix("sync_target.") ? (String(key.dropFirst(12)), value) : nil
-      }))
+      }),
+      claimID: fields["claim_id"])
   }
 }
 

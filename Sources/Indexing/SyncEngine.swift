@@ -309,7 +309,10 @@ public struct SyncEngine: Sendable {
       let fresh = try await store.metadata(collection)
       if let reason = movedReason(planned: planned, fresh: fresh, session: session) { throw CollectionMoved(reason: reason) }
       try await renewLease(session, force: true)
-      var set = ["last_indexed_at": Timestamp.now(), "chunker_version": chunkerVersion, "source": source.identity]
+      var set = [
+        "last_indexed_at": Timestamp.now(), "chunker_version": chunkerVersion, "source": source.identity,
+        "claim_id": UUID().uuidString.lowercased(),
+      ]
       var remove = Set(planned.pendingTargets.keys.map(IndexMetadata.pendingTargetKey))
       remove.insert(IndexMetadata.pendingTargetKey(session.id))
       if let revision = source.revision { set["last_indexed_commit"] = revision } else { remove.insert("last_indexed_commit") }
@@ -322,9 +325,11 @@ public struct SyncEngine: Sendable {
   /// Why the collection no longer is as this sync planned from, or nil when it is.
   private func movedReason(planned: IndexMetadata, fresh: IndexMetadata?, session: WriterSession) -> String? {
     guard let fresh else { return "the collection was deleted" }
-    if fresh.lastIndexedCommit != planned.lastIndexedCommit {
+    if fresh.lastIndexedCommit != planned.lastIndexedCommit || fresh.claimID != planned.claimID {
       return "another sync indexed \(fresh.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing") meanwhile"
     }
+    // Another sync took this one's writes over (it recovered them and removed their mark).
+    if fresh.pendingTargets[session.id] == nil { return "another sync took over this one's writes" }
     let known = Set(planned.pendingTargets.keys).union([session.id])
     if let other = fresh.pendingTargets.first(where: { !known.contains($0.key) }) {
       return "another sync started writing towards \(other.value.prefix(12)) meanwhile"

@@ -36,7 +36,7 @@ public final class QdrantStore: VectorStore {
   /// `sync_target.<writer>` key: see `IndexMetadata.pendingTargets`).
   static let metadataKeys = [
     "schema_version", "embedder", "dimension", "chunker_version", "created_at", "last_indexed_commit",
-    "last_indexed_at", "source", "root_commits", "sync_target",
+    "last_indexed_at", "source", "root_commits", "sync_target", "claim_id",
   ]
 
   /// Throws `QdrantError.invalidConfiguration` for a batch size below 1 or a `caFile`, which
