@@ -316,7 +316,11 @@ public struct SyncEngine: Sendable {
       var remove = Set(planned.pendingTargets.keys.map(IndexMetadata.pendingTargetKey))
       remove.insert(IndexMetadata.pendingTargetKey(session.id))
       if let revision = source.revision { set["last_indexed_commit"] = revision } else { remove.insert("last_indexed_commit") }
-      if let roots = try snapshot.repositoryIdentity?.rootCommits() { set["root_commits"] = roots.joined(separator: ",") }
+      // Recorded once (walking the history costs time on every sync otherwise); a collection made
+      // before identities were recorded, or from a shallow clone, gets them from a full one.
+      if planned.rootCommits.isEmpty, let roots = try snapshot.repositoryIdentity?.rootCommits() {
+        set["root_commits"] = roots.joined(separator: ",")
+      }
       try await store.updateMetadata(collection, set: set, remove: remove.sorted())
     }
     return report

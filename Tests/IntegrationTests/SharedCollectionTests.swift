@@ -257,6 +257,68 @@ import Testing
   }
 }
 
+/// Which collection a command uses by default, and which repository may use it (the binary).
+@Suite struct CollectionOwnershipEndToEndTests {
+  func repository(_ team: SharedCollectionTests.Team, _ path: String, _ files: [String: String]) throws -> URL {
+    let url = team.folder.url.appendingPathComponent(path)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    try runProcess("git", ["init", "-q", "-b", "main"], in: url, environment: team.environment)
+    for (name, text) in files { _ = try team.folder.write("\(path)/\(name)", text) }
+    try runProcess("git", ["add", "-A"], in: url, environment: team.environment)
+    try runProcess("git", ["commit", "-qm", "first"], in: url, environment: team.environment)
+    return url
+  }
+
+  @Test func anotherRepositoryWithTheSameFolderNameIsRefusedAndNothingIsWritten() async throws {
+    let team = try await SharedCollectionTests.Team(seed: 3, commits: 0)
+    let one = try repository(team, "one/app", ["alpha.py": "def alpha():\n    return 'one'\n"])
+    let two = try repository(team, "two/app", ["beta.py": "def beta():\n    return 'two'\n"])
+    let env = team.environment
+    #expect(try GitRAGBinary.run(["sync", "--quiet"], in: one, environment: env).status == 0)
+    let store = try team.store()
+    let before = try await store.metadata("app")
+    let rows = try await StoreSnapshot.rows(store, "app")
+    #expect(rows.contains { $0.description.hasPrefix("alpha.py") })
+
+    for command in [["sync"], ["sync", "--reindex"], ["search", "beta"]] {
+      let refused = try GitRAGBinary.run(command, in: two, environment: env)
+      #expect(refused.status != 0, "\(command)")
+      let message = refused.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+      #expect(!message.contains("\n"), "one line: \(message)")
+      #expect(message.contains("Collection app in qdrant:") && message.contains("indexes another repository (\(one.path)"), "\(message)")
+      #expect(message.contains("not this one (\(two.path)") && message.contains("--collection app-"), "\(message)")
+    }
+    #expect(try await store.metadata("app") == before)
+    #expect(try await StoreSnapshot.rows(store, "app") == rows)
+
+    // The way out: a collection of its own. Searching another repository's collection by name is allowed.
+    #expect(try GitRAGBinary.run(["sync", "--quiet", "--collection", "app-two"], in: two, environment: env).status == 0)
+    let named = try GitRAGBinary.run(["search", "--collection", "app", "alpha"], in: two, environment: env)
+    #expect(named.status == 0 && named.stdout.contains("alpha.py"), "\(named.stderr)")
+  }
+
+  @Test func linkedWorktreesShareTheirRepositorysIndexAndBareRepositoriesAreNamedAfterThemselves() async throws {
+    let team = try await SharedCollectionTests.Team(seed: 4, commits: 0)
+    var env = team.environment
+    env["GIT_RAG_STORE"] = nil
+    let main = try repository(team, "src/app", ["a.py": "def a():\n    return 1\n", "b.md": "# B\n\nText.\n"])
+    let first = try GitRAGBinary.run(["sync", "--json"], in: main, environment: env)
+    #expect(first.stdout.contains("\"collection\" : \"app\""), "\(first.stdout)\(first.stderr)")
+
+    let worktree = team.folder.url.appendingPathComponent("feature-x")
+    try runProcess("git", ["worktree", "add", "-q", "-b", "feature", worktree.path], in: main, environment: env)
+    let reused = try GitRAGBinary.run(["sync", "--json"], in: worktree, environment: env)
+    #expect(reused.status == 0, "\(reused.stderr)")
+    #expect(reused.stdout.contains("\"collection\" : \"app\"") && reused.stdout.contains("\"mode\" : \"up-to-date\""), "\(reused.stdout)")
+    #expect(reused.stdout.contains("\"chunks_embedded\" : 0"), "\(reused.stdout)")
+
+    let bare = team.folder.url.appendingPathComponent("srv/alpha.git")
+    try runProcess("git", ["clone", "-q", "--bare", main.path, bare.path], environment: env)
+    let status = try GitRAGBinary.run(["status", "--json"], in: bare, environment: env)
+    #expect(status.stdout.contains("\"collection\" : \"alpha\""), "\(status.stdout)\(status.stderr)")
+  }
+}
+
 final class ThreadSafe<Value>: @unchecked Sendable {
   // @unchecked: every access goes through `lock`.
   private let lock = NSLock()
