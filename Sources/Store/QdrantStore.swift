@@ -456,7 +456,10 @@ extension QdrantStore: SyncLeasing {
     let body = LeaseUpsert(
       points: [.init(id: Self.leasePointID, vector: .init(dense: try await reservedVector(collection)), payload: payload)],
       updateFilter: condition)
-    let _: QdrantJSON = try await transport.send("PUT", path(collection, "/points?wait=true"), body: body, collection: collection)
+    // `ordering=strong`: in a cluster the shard's leader orders the write, so two syncs racing
+    // for the lease see one winner on every replica.
+    let _: QdrantJSON = try await transport.send(
+      "PUT", path(collection, "/points?wait=true&ordering=strong"), body: body, collection: collection)
     return try await self.lease(collection)
   }
 
