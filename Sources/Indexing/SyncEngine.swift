@@ -180,8 +180,13 @@ public struct SyncEngine: Sendable {
     let dimension = try await embedder.dimension
     let prepared = try await prepareCollection(fingerprint: fingerprint, dimension: dimension, source: snapshot)
     var metadata = prepared.metadata
-    // A shared collection: wait for the lease, then plan from what the collection holds by then.
-    if metadata != nil, !options.dryRun, !options.partial, let leasing = store as? any SyncLeasing {
+    // A shared collection: wait for the lease, then plan from what the collection holds by then
+    // (unless it already holds this commit: nothing to write, no lease needed).
+    let upToDate = metadata.map {
+      $0.pendingTargets.isEmpty && $0.lastIndexedCommit != nil && $0.lastIndexedCommit == snapshot.revision
+        && $0.chunkerVersion == chunkerVersion
+    } ?? false
+    if metadata != nil, !upToDate, !options.dryRun, !options.partial, let leasing = store as? any SyncLeasing {
       try await takeLease(leasing, target: snapshot.revision ?? "", session: session)
       metadata = try await store.metadata(collection) ?? metadata
     }
