@@ -440,7 +440,9 @@ extension QdrantStore: SyncLeasing {
       let id = payload["lease_id"]?.string, let host = payload["host"]?.string,
       let pid = payload["pid"]?.int, let expires = payload["expires_at"]?.int
     else { return nil }
-    return SyncLease(id: id, host: host, pid: Int32(clamping: pid), target: payload["target"]?.string ?? "", expiresAt: expires)
+    return SyncLease(
+      id: id, host: host, pid: Int32(clamping: pid), pidNamespace: payload["pid_namespace"]?.string ?? "",
+      target: payload["target"]?.string ?? "", expiresAt: expires)
   }
 
   public func tryLease(_ collection: String, _ lease: SyncLease, replacing stale: String?) async throws -> SyncLease? {
@@ -448,7 +450,8 @@ extension QdrantStore: SyncLeasing {
     guard try await supportsCollectionMetadata() else { return lease }
     let payload: [String: QdrantJSON] = [
       Self.leaseFlag: .bool(true), "lease_id": .string(lease.id), "host": .string(lease.host),
-      "pid": .number(Double(lease.pid)), "target": .string(lease.target), "expires_at": .number(Double(lease.expiresAt)),
+      "pid": .number(Double(lease.pid)), "pid_namespace": .string(lease.pidNamespace), "target": .string(lease.target),
+      "expires_at": .number(Double(lease.expiresAt)),
     ]
     var condition = QdrantFilter()
     condition.should = [.matchValue(key: "lease_id", value: lease.id), .lessThan(key: "expires_at", value: Double(SyncLease.now()))]

@@ -12,15 +12,19 @@ public struct SyncLease: Sendable, Hashable, Codable {
   public var host: String
   /// The holder's process id on `host`.
   public var pid: Int32
+  /// The holder's process-id namespace (Linux; containers sharing a host name have their own),
+  /// so that its pid is looked up only where it means the same process.
+  public var pidNamespace: String
   /// The commit the holder syncs towards (empty outside git).
   public var target: String
   /// When the lease lapses unless renewed, in seconds since 1970 (UTC).
   public var expiresAt: Int
 
-  public init(id: String, host: String, pid: Int32, target: String, expiresAt: Int) {
+  public init(id: String, host: String, pid: Int32, pidNamespace: String = SyncLease.currentPIDNamespace, target: String, expiresAt: Int) {
     self.id = id
     self.host = host
     self.pid = pid
+    self.pidNamespace = pidNamespace
     self.target = target
     self.expiresAt = expiresAt
   }
@@ -35,13 +39,17 @@ public struct SyncLease: Sendable, Hashable, Codable {
   /// `host pid N`, as `git rag status` shows the holder.
   public var owner: String { "\(host) pid \(pid)" }
 
-  /// True once it has lapsed, or when its holder ran on this host and is gone (killed syncs need
-  /// not be waited out there).
+  /// True once it has lapsed, or when its holder ran on this host (and in this pid namespace) and
+  /// is gone: killed syncs need not be waited out there.
   public func isStale(now: Int = SyncLease.now()) -> Bool {
     if expiresAt <= now { return true }
-    guard host == ProcessInfo.processInfo.hostName, pid > 0 else { return false }
+    guard host == ProcessInfo.processInfo.hostName, pidNamespace == Self.currentPIDNamespace, pid > 0 else { return false }
     return kill(pid, 0) != 0 && errno == ESRCH
   }
+
+  /// `pid:[4026531836]` on Linux (the target of /proc/self/ns/pid); empty where there is none.
+  public static let currentPIDNamespace: String =
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? ""
 
   public static func now() -> Int { Int(Date().timeIntervalSince1970) }
 }
