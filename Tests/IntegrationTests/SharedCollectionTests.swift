@@ -282,7 +282,7 @@ import Testing
     let rows = try await StoreSnapshot.rows(store, "app")
     #expect(rows.contains { $0.description.hasPrefix("alpha.py") })
 
-    for command in [["sync"], ["sync", "--reindex"], ["search", "beta"]] {
+    for command in [["sync"], ["sync", "--reindex"], ["search", "beta"], ["upload", "repo", two.path, "app"]] {
       let refused = try GitRAGBinary.run(command, in: two, environment: env)
       #expect(refused.status != 0, "\(command)")
       let message = refused.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
