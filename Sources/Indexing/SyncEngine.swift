@@ -279,7 +279,7 @@ public struct SyncEngine: Sendable {
     // other writer overwrites), so that if it dies, or another sync claims a commit meanwhile,
     // the next one also revisits what it may have half-written, wherever HEAD has moved by then.
     if metadata != nil, !options.partial {
-      try await renewLease(session, force: true)
+      try await renewLease(session)
       try await store.updateMetadata(
         collection, set: [IndexMetadata.pendingTargetKey(session.id): source.revision ?? ""], remove: [])
     }
