@@ -35,6 +35,14 @@ struct StatusCommand: AsyncParsableCommand {
       if embedder.hasPrefix("local:") { print("model runs:  \(LocalEmbedder.runtimeDescription())") }
       print("chunks:      \(status.chunks ?? 0) in \(status.files ?? 0) files")
       print("indexed at:  \(status.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing yet")\(status.lastIndexedAt.map { " (\($0))" } ?? "")")
+      print("source:      \(status.source ?? "")\(status.rootCommits?.first.map { " (root commit \($0.prefix(12)))" } ?? "")")
+      for target in Set((status.unfinishedSyncs ?? [:]).values).sorted() {
+        print("unfinished:  a sync towards \(target.isEmpty ? "the working folder" : String(target.prefix(12))) (the next sync revisits what it wrote)")
+      }
+    }
+    if let lease = status.lease {
+      let state = lease.isStale() ? "lapsed" : "until \(Timestamp.string(secondsSince1970: lease.expiresAt))"
+      print("lease:       \(lease.owner), syncing towards \(lease.target.prefix(12)), \(state)")
     }
     if let head { print("HEAD:        \(head.hex.prefix(12))\(status.dirty ? " (uncommitted changes)" : "")") }
     if let behind { print("behind:      \(behind) commit\(behind == 1 ? "" : "s")") }

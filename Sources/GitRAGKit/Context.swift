@@ -57,12 +57,13 @@ public final class CommandContext {
     return repository
   }
 
-  /// The collection: flag, `GIT_RAG_COLLECTION`, `rag.collection`, else the repository's folder name.
-  public var collection: String {
-    if let name = settings.value(.collection, flag: options.collection) { return name }
-    let folder = repository?.workdir?.lastPathComponent ?? repository?.gitDir.deletingLastPathComponent().lastPathComponent ?? "default"
-    let cleaned = String(folder.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) ? Character($0) : "-" })
-    return cleaned.isEmpty ? "default" : cleaned
+  /// The collection: flag, `GIT_RAG_COLLECTION`, `rag.collection`, else named after the
+  /// repository (`CollectionName.default`).
+  public var collection: String { explicitCollection ?? CollectionName.default(for: repository) }
+
+  /// The collection when one was named (flag, environment or git config).
+  public var explicitCollection: String? {
+    settings.value(.collection, flag: options.collection)
   }
 
   /// Folder of the embedded store and of the sync lock.

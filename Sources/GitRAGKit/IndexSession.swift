@@ -77,6 +77,10 @@ public final class IndexSession: @unchecked Sendable {
       throw GitRAGError("Collection \(collection) not found in \(store.location). Run `git rag sync` first, or pick one from `git rag collection list`.")
     }
     let metadata = try await store.metadata(collection)
+    // A collection named after this repository's folder may hold another repository's index.
+    if context.explicitCollection == nil, let repository = context.repository, let metadata, let head = try? repository.head() {
+      try RepositoryIdentity(repository: repository, head: head).checkOwns(metadata, collection: collection, location: store.location)
+    }
     var embedder: (any Embedder)?
     if (metadata?.dimension ?? 0) > 0 {
       let configured = try configuredEmbedder()
@@ -148,7 +152,10 @@ public final class IndexSession: @unchecked Sendable {
       dimension: metadata?.dimension, chunks: info?.points, files: info?.files,
       lastIndexedCommit: metadata?.lastIndexedCommit, lastIndexedAt: metadata?.lastIndexedAt, head: head?.hex,
       commitsBehind: behind, dirty: repository.flatMap { try? $0.isDirty() } ?? false,
-      workingTree: WorkingTreeSummary(searched: nil, changes: changes), syncRunning: running, pendingSync: pendingSync)
+      workingTree: WorkingTreeSummary(searched: nil, changes: changes), syncRunning: running, pendingSync: pendingSync,
+      lease: exists ? try await (store as? any SyncLeasing)?.lease(collection) : nil,
+      unfinishedSyncs: metadata.flatMap { $0.pendingTargets.isEmpty ? nil : $0.pendingTargets },
+      source: metadata?.source, rootCommits: metadata?.rootCommits)
   }
 
   /// Brings the index to HEAD. A sync already running (a hook's) is waited for rather than raced:
@@ -225,6 +232,13 @@ public struct IndexStatus: Encodable, Sendable {
   /// Another process (a hook's sync) holds the sync lock.
   public var syncRunning: Bool
   public var pendingSync: SyncReport?
+  /// The sync holding the collection's lease (shared Qdrant collections), if any.
+  public var lease: SyncLease?
+  /// Commits unfinished syncs were writing towards, by writer.
+  public var unfinishedSyncs: [String: String]?
+  /// Where the index comes from, and the root commits that identify its repository.
+  public var source: String?
+  public var rootCommits: [String]?
 }
 
 extension SyncReport {
