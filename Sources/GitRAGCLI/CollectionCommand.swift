@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -57,7 +58,7 @@ struct CollectionCommand: AsyncParsableCommand {
       let store = try context.makeStore()
       let names = try await store.listCollections().sorted()
       if json {
-        print(try JSONOutput.encode(names))
+        print(try JSONOutput.encode(Versioned(["collections": names])))
       } else if names.isEmpty {
         print("No collections in \(store.location).")
       } else {
@@ -78,7 +79,7 @@ struct CollectionCommand: AsyncParsableCommand {
       let store = try context.makeStore()
       let info = try await store.info(name ?? context.collection)
       if json {
-        print(try JSONOutput.encode(info))
+        print(try JSONOutput.encode(Versioned(info)))
         return
       }
       print("collection:  \(info.name) (\(store.location))")

@@ -3,6 +3,7 @@ import Chunking
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 
 struct InspectCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -42,7 +43,7 @@ struct InspectCommand: AsyncParsableCommand {
       inspections.append(try inspect(path, filter: filter, repository: context.repository))
     }
     if json {
-      print(try JSONOutput.encode(inspections))
+      print(try JSONOutput.encode(Versioned(["files": inspections])))
       return
     }
     for inspection in inspections {

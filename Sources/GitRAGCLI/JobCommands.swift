@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitRAGCore
+import GitRAGKit
 import Jobs
 
 /// `--runtime` and friends: run a command as a job on another runtime instead of here.
@@ -14,15 +15,15 @@ struct RuntimeOptions: ParsableArguments {
   @Flag(help: "With --runtime: wait for the job and stream its logs.")
   var wait = false
 
-  @Option(help: "Container image (default: rag.image, else git-rag:latest).") var image: String?
+  @Option(help: ArgumentHelp(Setting.image.help)) var image: String?
   @Option(help: "Docker network.") var network: String?
   @Option(help: "Extra docker volume (repeatable), e.g. $PWD:/work:ro.") var volume: [String] = []
   @Option(help: "Kubernetes namespace.") var namespace: String?
   @Option(name: .customLong("service-account"), help: "Kubernetes service account.") var serviceAccount: String?
   @Option(name: .customLong("image-pull-secret"), help: "Kubernetes image pull secret (repeatable).") var imagePullSecret: [String] = []
   @Option(name: .customLong("secret-name"), help: "Kubernetes secret holding API_TOKEN, QDRANT_API_KEY, GITHUB_TOKEN.") var secretName: String?
-  @Option(name: .customLong("job-queue"), help: "AWS Batch job queue.") var jobQueue: String?
-  @Option(name: .customLong("job-definition"), help: "AWS Batch job definition.") var jobDefinition: String?
+  @Option(name: .customLong("job-queue"), help: ArgumentHelp(Setting.jobQueue.help)) var jobQueue: String?
+  @Option(name: .customLong("job-definition"), help: ArgumentHelp(Setting.jobDefinition.help)) var jobDefinition: String?
   @Option(help: "CPU for the job, e.g. 2 or 500m.") var cpu: String?
   @Option(help: "Memory for the job, e.g. 4Gi or 2048Mi.") var memory: String?
   @Option(name: .customLong("env"), help: "Environment variable to forward by name (repeatable; default: the ones git-rag reads).") var env: [String] = []
@@ -59,7 +60,7 @@ struct RuntimeOptions: ParsableArguments {
       forwardEnvironment: env.isEmpty ? Job.standardEnvironment : env,
       resources: try JobResources(cpu: cpu, memory: memory))
     let environment = ProcessInfo.processInfo.environment
-    let image = settings.value(flag: image, env: ["GIT_RAG_IMAGE"], git: ["rag.image"]) ?? "git-rag:latest"
+    let image = settings.value(.image, flag: image) ?? "git-rag:latest"
     let runtime: any JobRuntime
     switch runtimeName {
     case "local":
@@ -73,8 +74,8 @@ struct RuntimeOptions: ParsableArguments {
           imagePullSecrets: imagePullSecret, secretName: secretName ?? "git-rag"),
         environment: environment)
     case "aws-batch", "batch":
-      guard let queue = settings.value(flag: jobQueue, env: ["GIT_RAG_JOB_QUEUE"], git: ["rag.jobQueue"]),
-        let definition = settings.value(flag: jobDefinition, env: ["GIT_RAG_JOB_DEFINITION"], git: ["rag.jobDefinition"])
+      guard let queue = settings.value(.jobQueue, flag: jobQueue),
+        let definition = settings.value(.jobDefinition, flag: jobDefinition)
       else {
         throw GitRAGError("AWS Batch needs a job queue and a job definition: pass --job-queue and --job-definition (or set rag.jobQueue and rag.jobDefinition).", exitCode: 2)
       }

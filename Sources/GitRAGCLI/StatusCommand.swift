@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -17,73 +18,25 @@ struct StatusCommand: AsyncParsableCommand {
   @Flag(help: "Print as JSON.")
   var json = false
 
-  struct Status: Codable {
-    var store: String
-    var collection: String
-    var exists: Bool
-    var embedder: String?
-    var dimension: Int?
-    var chunks: Int?
-    var files: Int?
-    var lastIndexedCommit: String?
-    var lastIndexedAt: String?
-    var head: String?
-    var commitsBehind: Int?
-    var dirty: Bool
-    var pendingSync: SyncReport?
-    /// The sync holding the collection's lease (shared Qdrant collections), if any.
-    var lease: SyncLease?
-    /// Commits unfinished syncs were writing towards, by writer.
-    var unfinishedSyncs: [String: String]?
-    /// Where the index comes from, and the root commits that identify its repository.
-    var source: String?
-    var rootCommits: [String]?
-  }
-
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
-    let store = try context.makeStore()
-    let collection = context.collection
-    let exists = try await store.collectionExists(collection)
-    let info = exists ? try await store.info(collection) : nil
-    let metadata = info?.metadata
-    let repository = context.repository
-    let head = repository.flatMap { try? $0.head() }
-    var behind: Int?
-    if let repository, let head, let last = metadata?.lastIndexedCommit.flatMap(ObjectID.init(hex:)), repository.commitExists(last) {
-      behind = try? repository.aheadBehind(local: last, upstream: head).behind
-    }
-    var pending: SyncReport?
-    if let repository, head != nil {
-      var options = SyncOptions(collection: collection)
-      options.dryRun = true
-      options.maxFileSize = try context.maxFileSize()
-      let embedder: any Embedder = (metadata?.dimension ?? 1) == 0 ? NoEmbedder() : ((try? context.makeEmbedder()) ?? NoEmbedder())
-      let engine = SyncEngine(store: store, embedder: embedder, cache: nil, options: options)
-      pending = try? await engine.sync(repository: repository)
-    }
-    let status = Status(
-      store: store.location, collection: collection, exists: exists, embedder: metadata?.embedder,
-      dimension: metadata?.dimension, chunks: info?.points, files: info?.files,
-      lastIndexedCommit: metadata?.lastIndexedCommit, lastIndexedAt: metadata?.lastIndexedAt, head: head?.hex,
-      commitsBehind: behind, dirty: repository.flatMap { try? $0.isDirty() } ?? false, pendingSync: pending,
-      lease: exists ? try await (store as? any SyncLeasing)?.lease(collection) : nil,
-      unfinishedSyncs: metadata.flatMap { $0.pendingTargets.isEmpty ? nil : $0.pendingTargets },
-      source: metadata?.source, rootCommits: metadata?.rootCommits)
+    let status = try await IndexSession(context: context).status()
+    let collection = status.collection, exists = status.exists, head = status.head.flatMap(ObjectID.init(hex:))
+    let behind = status.commitsBehind, pending = status.pendingSync
     if json {
-      print(try JSONOutput.encode(status))
+      print(try JSONOutput.encode(Versioned(status)))
       return
     }
     print("store:       \(status.store)")
     print("collection:  \(collection)\(exists ? "" : " (not created yet: run `git rag sync`)")")
-    if let metadata {
-      print("embedder:    \(metadata.embedder)")
-      if metadata.embedder.hasPrefix("local:") { print("model runs:  \(LocalEmbedder.runtimeDescription())") }
-      print("chunks:      \(info?.points ?? 0) in \(info?.files ?? 0) files")
-      print("indexed at:  \(metadata.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing yet")\(metadata.lastIndexedAt.map { " (\($0))" } ?? "")")
-      print("source:      \(metadata.source)\(metadata.rootCommits.first.map { " (root commit \($0.prefix(12)))" } ?? "")")
-      for target in Set(metadata.pendingTargets.values).sorted() {
+    if let embedder = status.embedder {
+      print("embedder:    \(embedder)")
+      if embedder.hasPrefix("local:") { print("model runs:  \(LocalEmbedder.runtimeDescription())") }
+      print("chunks:      \(status.chunks ?? 0) in \(status.files ?? 0) files")
+      print("indexed at:  \(status.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing yet")\(status.lastIndexedAt.map { " (\($0))" } ?? "")")
+      print("source:      \(status.source ?? "")\(status.rootCommits?.first.map { " (root commit \($0.prefix(12)))" } ?? "")")
+      for target in Set((status.unfinishedSyncs ?? [:]).values).sorted() {
         print("unfinished:  a sync towards \(target.isEmpty ? "the working folder" : String(target.prefix(12))) (the next sync revisits what it wrote)")
       }
     }
@@ -93,6 +46,11 @@ struct StatusCommand: AsyncParsableCommand {
     }
     if let head { print("HEAD:        \(head.hex.prefix(12))\(status.dirty ? " (uncommitted changes)" : "")") }
     if let behind { print("behind:      \(behind) commit\(behind == 1 ? "" : "s")") }
+    let tree = status.workingTree
+    if !(tree.modified.isEmpty && tree.added.isEmpty && tree.deleted.isEmpty) {
+      print("working tree: \(tree.modified.count) modified, \(tree.added.count) added, \(tree.deleted.count) deleted (searched unless --committed)")
+    }
+    if status.syncRunning { print("sync:        running") }
     if let pending {
       if pending.mode == .upToDate {
         print("sync would:  nothing (up to date)")

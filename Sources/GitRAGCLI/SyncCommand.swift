@@ -3,6 +3,7 @@ import Embedding
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -74,16 +75,10 @@ struct SyncCommand: AsyncParsableCommand {
     let environment = context.environment
     let cacheOpening = Task.detached { CommandContext.makeCache(environment: environment) }
 
-    var options = SyncOptions(collection: collection)
+    let embedder = try context.makeEmbedder()
+    var options = try context.syncOptions(collection: collection, embedder: embedder)
     options.dryRun = dryRun
     options.reindex = reindex
-    options.maxFileSize = try context.maxFileSize()
-    let embedder = try context.makeEmbedder()
-    options.chunking.maxTokens = embedder.tokenLimit
-    if embedder.tokenLimit != nil {
-      let counter = embedder
-      options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
-    }
     await context.prime(embedder, metadata: await metadataRead.value ?? nil)
     Trace.mark("store opened, embedder primed")
     var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
@@ -109,7 +104,7 @@ struct SyncCommand: AsyncParsableCommand {
     let elapsed = ContinuousClock.now - started
     report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     if json {
-      print(try JSONOutput.encode(report))
+      print(try JSONOutput.encode(Versioned(report)))
     } else if !global.quiet {
       print(report.summary)
     }
@@ -117,23 +112,6 @@ struct SyncCommand: AsyncParsableCommand {
 }
 
 extension SyncReport {
-  mutating func merge(_ other: SyncReport) {
-    mode = other.mode
-    base = base ?? other.base
-    target = other.target
-    filesAdded += other.filesAdded
-    filesModified += other.filesModified
-    filesDeleted += other.filesDeleted
-    filesRenamed += other.filesRenamed
-    filesIndexed += other.filesIndexed
-    filesSkipped += other.filesSkipped
-    chunksWritten += other.chunksWritten
-    chunksEmbedded += other.chunksEmbedded
-    chunksReused += other.chunksReused
-    seconds += other.seconds
-    skipped += other.skipped
-  }
-
   var summary: String {
     let target = self.target.map { String($0.prefix(12)) } ?? "working folder"
     if mode == .upToDate { return "\(collection) is up to date at \(target)." }

@@ -3,6 +3,7 @@ import Embedding
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -174,16 +175,10 @@ struct UploadRun {
       throw GitRAGError("A sync of \(collection) is running (pid \(pid)). Wait for it to finish, then run this again.")
     }
     defer { lock.release() }
-    var options = SyncOptions(collection: collection)
-    options.maxFileSize = try context.maxFileSize()
     let embedder = try context.makeEmbedder()
-    options.chunking.maxTokens = embedder.tokenLimit
-    if embedder.tokenLimit != nil {
-      let counter = embedder
-      options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
-    }
+    let options = try context.syncOptions(collection: collection, embedder: embedder)
     var engine = SyncEngine(store: try context.makeStore(), embedder: embedder, cache: context.makeCache(), options: options)
-    let progress = ProgressPrinter(enabled: !context.options.quiet && Console.stderrIsTerminal)
+    let progress = ProgressPrinter(enabled: !context.quiet && Console.stderrIsTerminal)
     engine.onEvent = { progress.handle($0) }
     defer { progress.finish() }
     return try await body(engine)
@@ -191,7 +186,7 @@ struct UploadRun {
 
   static func print(_ report: SyncReport, json: Bool, quiet: Bool) {
     if json {
-      Swift.print((try? JSONOutput.encode(report)) ?? "{}")
+      Swift.print((try? JSONOutput.encode(Versioned(report))) ?? "{}")
     } else if !quiet {
       Swift.print(report.summary)
     }

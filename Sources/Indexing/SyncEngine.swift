@@ -77,6 +77,9 @@ public struct SyncEngine: Sendable {
   public var options: SyncOptions
   public var logger = Logger(label: "git-rag.sync")
   public var onEvent: (@Sendable (SyncEvent) -> Void)?
+  /// Another collection whose vectors are reused by chunk hash before anything is embedded (the
+  /// working-tree overlay borrows the committed index's).
+  public var vectorDonor: (store: any VectorStore, collection: String)?
   /// Test hook: called before each write step with its name; throwing aborts the sync there.
   public var faultInjection: (@Sendable (String) throws -> Void)?
 
@@ -581,6 +584,9 @@ public struct SyncEngine: Sendable {
       let fromStore = try await store.vectors(options.collection, chunkHashes: missingFromCache)
       found.merge(fromStore) { a, _ in a }
       if !fromStore.isEmpty { try? cache?.store(fingerprint: fingerprint, vectors: fromStore) }
+    }
+    if let donor = vectorDonor, case let missing = unique.keys.filter({ found[$0] == nil }), !missing.isEmpty {
+      found.merge(try await donor.store.vectors(donor.collection, chunkHashes: missing)) { a, _ in a }
     }
     let toEmbed = unique.keys.filter { found[$0] == nil }.sorted()
     if !toEmbed.isEmpty {

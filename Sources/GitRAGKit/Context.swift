@@ -5,21 +5,43 @@ import GitRAGCore
 import Indexing
 import Store
 
-/// What a command works on: the repository (when there is one), the resolved settings, the
-/// store and the embedder. Built once per command from flags, environment and git config.
-final class CommandContext {
-  let options: GlobalOptions
-  let repository: Repository?
-  let settings: SettingsResolver
-  let environment: [String: String]
+/// Values given on the command line (or by an MCP client's launch arguments) for the settings
+/// every command shares; nil means "not given", so the environment, git config or default apply.
+public struct SettingOverrides: Sendable {
+  public var collection: String?
+  public var store: String?
+  public var storePath: String?
+  public var qdrantURL: String?
+  public var embedder: String?
+  public var embeddingURL: String?
+  public var model: String?
+  public var modelPath: String?
+  public var maxFileSize: Int?
 
-  init(options: GlobalOptions, requireRepository: Bool = true) throws {
+  public init() {}
+}
+
+/// What a command works on: the repository (when there is one), the resolved settings, the
+/// store and the embedder. Built once per command from flags, environment and git config; the
+/// command line and the MCP server both build their stores, embedders and engines through it.
+public final class CommandContext {
+  public let options: SettingOverrides
+  public let repository: Repository?
+  public let settings: SettingsResolver
+  public let environment: [String: String]
+  /// Print errors only (progress bars stay off).
+  public var quiet = false
+
+  /// `directory`: where to look for the repository (default: the current folder).
+  public init(
+    options: SettingOverrides, requireRepository: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment,
+    directory: URL? = nil
+  ) throws {
     self.options = options
-    let environment = ProcessInfo.processInfo.environment
     self.environment = environment
     var repository: Repository?
     do {
-      repository = try Repository.discover()
+      repository = try Repository.discover(from: directory, environment: environment)
     } catch {
       if requireRepository { throw error }
     }
@@ -28,7 +50,7 @@ final class CommandContext {
     settings = SettingsResolver(environment: environment) { config.value($0) }
   }
 
-  func requireRepository() throws -> Repository {
+  public func requireRepository() throws -> Repository {
     guard let repository else {
       throw GitRAGError("Not inside a git repository. Run this inside a repository, or use `git rag sync --dir PATH` for a plain folder.")
     }
@@ -37,27 +59,27 @@ final class CommandContext {
 
   /// The collection: flag, `GIT_RAG_COLLECTION`, `rag.collection`, else named after the
   /// repository (`CollectionName.default`).
-  var collection: String { explicitCollection ?? CollectionName.default(for: repository) }
+  public var collection: String { explicitCollection ?? CollectionName.default(for: repository) }
 
   /// The collection when one was named (flag, environment or git config).
-  var explicitCollection: String? {
-    settings.value(flag: options.collection, env: ["GIT_RAG_COLLECTION"], git: ["rag.collection"])
+  public var explicitCollection: String? {
+    settings.value(.collection, flag: options.collection)
   }
 
   /// Folder of the embedded store and of the sync lock.
-  var storeDirectory: URL {
-    if let path = settings.value(flag: options.storePath, env: ["GIT_RAG_STORE_PATH"], git: ["rag.storePath"]) {
+  public var storeDirectory: URL {
+    if let path = settings.value(.storePath, flag: options.storePath) {
       return URL(fileURLWithPath: path, isDirectory: true)
     }
     if let repository { return repository.commonDir.appendingPathComponent("rag", isDirectory: true) }
     return UserPaths.data
   }
 
-  var storeKind: String {
-    (settings.value(flag: options.store, env: ["GIT_RAG_STORE"], git: ["rag.store"]) ?? "sqlite").lowercased()
+  public var storeKind: String {
+    (settings.value(.store, flag: options.store) ?? "sqlite").lowercased()
   }
 
-  func makeStore() throws -> any VectorStore {
+  public func makeStore() throws -> any VectorStore {
     switch storeKind {
     case "sqlite":
       return SQLiteStore(directory: storeDirectory)
@@ -69,28 +91,28 @@ final class CommandContext {
     }
   }
 
-  var embedderKind: String {
-    (settings.value(flag: options.embedder, env: ["GIT_RAG_EMBEDDER"], git: ["rag.embedder"]) ?? "local").lowercased()
+  public var embedderKind: String {
+    (settings.value(.embedder, flag: options.embedder) ?? "local").lowercased()
   }
 
-  var modelDirectory: URL {
-    if let path = settings.value(flag: options.modelPath, env: ["GIT_RAG_MODEL_PATH"], git: ["rag.modelPath"]) {
+  public var modelDirectory: URL {
+    if let path = settings.value(.modelPath, flag: options.modelPath) {
       return URL(fileURLWithPath: path, isDirectory: true)
     }
     return LocalEmbedder.defaultModelDirectory
   }
 
-  func makeEmbedder() throws -> any Embedder {
+  public func makeEmbedder() throws -> any Embedder {
     switch embedderKind {
     case "local":
       return try LazyLocalEmbedder(modelDirectory: modelDirectory)
     case "openai":
       var configuration = try OpenAIEmbedderConfiguration.fromEnvironment(
         environment, embeddingURL: options.embeddingURL, model: options.model, gitConfig: settings.gitConfig)
-      if let batch = try settings.integer(flag: nil, env: ["GIT_RAG_EMBED_BATCH"], git: ["rag.embedBatch"], name: "embedding batch size") {
+      if let batch = try settings.integer(.embedBatch, name: "embedding batch size") {
         configuration.maxTextsPerRequest = max(1, batch)
       }
-      if let inFlight = try settings.integer(flag: nil, env: ["GIT_RAG_EMBED_CONCURRENCY"], git: ["rag.embedConcurrency"], name: "embedding concurrency") {
+      if let inFlight = try settings.integer(.embedConcurrency, name: "embedding concurrency") {
         configuration.maxConcurrentRequests = max(1, inFlight)
       }
       return OpenAIEmbedder(configuration: configuration)
@@ -104,7 +126,7 @@ final class CommandContext {
   /// Tells a remote embedder the dimension a collection it filled before records (from its
   /// `metadata`, nil for a missing collection), sparing the probe request a cold process would
   /// otherwise make to learn it, and starts setting up its HTTP session.
-  func prime(_ embedder: any Embedder, metadata: IndexMetadata?) async {
+  public func prime(_ embedder: any Embedder, metadata: IndexMetadata?) async {
     guard let remote = embedder as? OpenAIEmbedder else { return }
     remote.warmUp()
     guard let stored = metadata?.embedder else { return }
@@ -115,38 +137,46 @@ final class CommandContext {
   }
 
   /// The persistent embedding cache, unless `GIT_RAG_NO_CACHE=1`.
-  func makeCache() -> EmbeddingCache? { Self.makeCache(environment: environment) }
+  public func makeCache() -> EmbeddingCache? { Self.makeCache(environment: environment) }
 
-  static func makeCache(environment: [String: String]) -> EmbeddingCache? {
+  public static func makeCache(environment: [String: String]) -> EmbeddingCache? {
     if environment["GIT_RAG_NO_CACHE"] == "1" { return nil }
     let url = environment["GIT_RAG_CACHE_PATH"].map { URL(fileURLWithPath: $0) }
       ?? UserPaths.cache.appendingPathComponent("embeddings.sqlite")
     return try? EmbeddingCache(url: url)
   }
 
-  func maxFileSize() throws -> Int {
-    try settings.integer(flag: options.maxFileSize, env: ["GIT_RAG_MAX_FILE_SIZE"], git: ["rag.maxFileSize"], name: "max file size") ?? (1 << 20)
+  /// Sync settings for `collection`: the file size limit, and chunks bounded by the embedder's
+  /// token limit (counted with its own tokenizer when it has one).
+  public func syncOptions(collection: String, embedder: any Embedder) throws -> SyncOptions {
+    var options = SyncOptions(collection: collection)
+    options.maxFileSize = try maxFileSize()
+    options.chunking.maxTokens = embedder.tokenLimit
+    if embedder.tokenLimit != nil {
+      let counter = embedder
+      options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
+    }
+    return options
+  }
+
+  public func maxFileSize() throws -> Int {
+    try settings.integer(.maxFileSize, flag: options.maxFileSize, name: "max file size") ?? (1 << 20)
   }
 }
 
 /// Git config read once through libgit2 (repository, then global, then system).
-struct ConfigSnapshot: @unchecked Sendable {
+public struct ConfigSnapshot: @unchecked Sendable {
   // @unchecked: the dictionary is filled at init and only read afterwards.
   private let values: [String: String]
 
-  init(repository: Repository?) {
+  public init(repository: Repository?) {
     var values: [String: String] = [:]
-    let keys = [
-      "rag.collection", "rag.store", "rag.storePath", "rag.embedder", "rag.model", "rag.modelPath",
-      "rag.embeddingUrl", "rag.qdrantUrl", "rag.maxFileSize", "rag.image", "rag.batchSize", "rag.embedBatch",
-      "rag.embedConcurrency", "rag.jobQueue", "rag.jobDefinition", "rag.qdrantBatchSize", "rag.qdrantTimeout",
-    ]
-    for key in keys {
+    for key in Setting.gitConfigKeys {
       // A repository's config already layers global and system settings under its own.
       if let value = repository.map({ $0.config(key) }) ?? GitConfig.global(key) { values[key] = value }
     }
     self.values = values
   }
 
-  func value(_ key: String) -> String? { values[key] }
+  public func value(_ key: String) -> String? { values[key] }
 }
