@@ -1,4 +1,5 @@
 import Embedding
+import Chunking
 import Foundation
 import Git
 import GitRAGCore
@@ -126,6 +127,22 @@ final class CommandContext {
   func maxFileSize() throws -> Int {
     try settings.integer(flag: options.maxFileSize, env: ["GIT_RAG_MAX_FILE_SIZE"], git: ["rag.maxFileSize"], name: "max file size") ?? (1 << 20)
   }
+
+  /// Secret rules waved through everywhere: `GIT_RAG_ALLOW_SECRET_RULES` or `rag.allowSecretRules`,
+  /// a comma-separated list of rule ids (paths use the `rag-allow-secrets` attribute instead).
+  func secretAllowance() throws -> SecretAllowance {
+    guard let list = settings.value(flag: nil, env: ["GIT_RAG_ALLOW_SECRET_RULES"], git: ["rag.allowSecretRules"]) else { return .none }
+    let allowance = SecretAllowance(parsing: list)
+    if allowance.everything {
+      throw GitRAGError(
+        "rag.allowSecretRules lists rule ids (e.g. generic-secret,jwt), not \"\(list)\"; to let one path through, give it the rag-allow-secrets attribute in .gitattributes.",
+        exitCode: 2)
+    }
+    if let unknown = allowance.unknownRules.first {
+      throw GitRAGError("Unknown secret rule \"\(unknown)\" in rag.allowSecretRules; `git rag inspect FILE` names the rule that flagged a file.", exitCode: 2)
+    }
+    return allowance
+  }
 }
 
 /// Git config read once through libgit2 (repository, then global, then system).
@@ -139,6 +156,7 @@ struct ConfigSnapshot: @unchecked Sendable {
       "rag.collection", "rag.store", "rag.storePath", "rag.embedder", "rag.model", "rag.modelPath",
       "rag.embeddingUrl", "rag.qdrantUrl", "rag.maxFileSize", "rag.image", "rag.batchSize", "rag.embedBatch",
       "rag.embedConcurrency", "rag.jobQueue", "rag.jobDefinition", "rag.qdrantBatchSize", "rag.qdrantTimeout",
+      "rag.allowSecretRules",
     ]
     for key in keys {
       // A repository's config already layers global and system settings under its own.

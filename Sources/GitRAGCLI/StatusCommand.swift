@@ -1,5 +1,6 @@
 import Embedding
 import ArgumentParser
+import Chunking
 import Foundation
 import Git
 import GitRAGCore
@@ -52,6 +53,7 @@ struct StatusCommand: AsyncParsableCommand {
       var options = SyncOptions(collection: collection)
       options.dryRun = true
       options.maxFileSize = try context.maxFileSize()
+      options.secretAllowance = try context.secretAllowance()
       let embedder: any Embedder = (metadata?.dimension ?? 1) == 0 ? NoEmbedder() : ((try? context.makeEmbedder()) ?? NoEmbedder())
       let engine = SyncEngine(store: store, embedder: embedder, cache: nil, options: options)
       pending = try? await engine.sync(repository: repository)

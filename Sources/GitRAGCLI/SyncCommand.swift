@@ -1,5 +1,6 @@
 import ArgumentParser
 import Embedding
+import Chunking
 import Foundation
 import Git
 import GitRAGCore
@@ -78,6 +79,7 @@ struct SyncCommand: AsyncParsableCommand {
     options.dryRun = dryRun
     options.reindex = reindex
     options.maxFileSize = try context.maxFileSize()
+    options.secretAllowance = try context.secretAllowance()
     let embedder = try context.makeEmbedder()
     options.chunking.maxTokens = embedder.tokenLimit
     if embedder.tokenLimit != nil {

@@ -196,6 +196,17 @@ public final class EmbeddingCache: Sendable {
     }
   }
 
+  /// Deletes the facts of every scope that starts with `scopePrefix` but not with `keeping`
+  /// (facts of an older version, which may no longer be wanted on disk).
+  public func dropFileFacts(scopePrefix: String, keeping: String) throws {
+    let condition = "scope >= ? AND scope < ? AND substr(scope, 1, ?) != ?"
+    let arguments: StatementArguments = [scopePrefix, scopePrefix + "\u{10FFFF}", keeping.utf8.count, keeping]
+    // Usually there is nothing to drop: a read spares the write lock.
+    guard try read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM file_facts WHERE \(condition))", arguments: arguments) }) == true
+    else { return }
+    try write { db in try db.execute(sql: "DELETE FROM file_facts WHERE \(condition)", arguments: arguments) }
+  }
+
   /// Number of cached file facts in `scope`.
   public func fileFactsCount(scope: String) throws -> Int {
     try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM file_facts WHERE scope = ?", arguments: [scope]) ?? 0 }
