@@ -1,62 +1,43 @@
 @testable import Chunking
 import Foundation
+import GitRAGTestSupport
 import Testing
-
-/// Fake secrets, built at run time so that no token-shaped literal sits in the sources.
-enum Fake {
-  static let alnum = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-  static let upper = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-  static let hex = Array("0123456789abcdef")
-  static let base64 = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-  static let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-
-  /// `count` characters of `alphabet`, pseudo-random but the same for the same `seed`.
-  static func string(_ alphabet: [Character], _ count: Int, seed: UInt64 = 1) -> String {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    return String((0..<count).map { _ in
-      state ^= state << 13
-      state ^= state >> 7
-      state ^= state << 17
-      return alphabet[Int(state % UInt64(alphabet.count))]
-    })
-  }
-}
 
 /// For every content rule: a text it must find (holding `secret`) and a near miss it must pass.
 let ruleSamples: [(rule: String, secret: String, positive: String, negative: String)] = {
-  let awsID = "AKIA" + Fake.string(Fake.upper, 16, seed: 2)
-  let awsSecret = Fake.string(Fake.base64, 40, seed: 3)
-  let google = "AIza" + Fake.string(Fake.alnum, 35, seed: 4)
-  let keyID = Fake.string(Fake.hex, 40, seed: 5)
-  let oauth = "GOCSPX-" + Fake.string(Fake.alnum, 28, seed: 6)
-  let azureKey = Fake.string(Fake.base64, 86, seed: 7) + "=="
-  let sas = Fake.string(Fake.alnum, 43, seed: 8) + "%3D"
-  let azureAD = "abc1Q~" + Fake.string(Fake.alnum, 34, seed: 9)
-  let ghp = "ghp_" + Fake.string(Fake.alnum, 36, seed: 10)
-  let pat = "github_pat_" + Fake.string(Fake.alnum, 82, seed: 11)
-  let glpat = "glpat-" + Fake.string(Fake.alnum, 20, seed: 12)
-  let atbb = "ATBB" + Fake.string(Fake.alnum, 32, seed: 13)
-  let atatt = "ATATT3" + Fake.string(Fake.alnum, 180, seed: 14)
-  let slack = "xoxb-" + Fake.string(Fake.hex, 12, seed: 15) + "-" + Fake.string(Fake.alnum, 24, seed: 16)
-  let webhook = "T0" + Fake.string(Fake.upper, 8, seed: 17) + "/B0" + Fake.string(Fake.upper, 8, seed: 18) + "/" + Fake.string(Fake.alnum, 24, seed: 19)
-  let live = "sk_live_" + Fake.string(Fake.alnum, 24, seed: 20)
-  let test = "sk_test_" + Fake.string(Fake.alnum, 24, seed: 21)
-  let twilioKey = "SK" + Fake.string(Fake.hex, 32, seed: 22)
-  let twilioToken = Fake.string(Fake.hex, 32, seed: 23)
-  let sendgrid = "SG." + Fake.string(Fake.alnum, 22, seed: 24) + "." + Fake.string(Fake.alnum, 43, seed: 25)
-  let anthropic = "sk-ant-api03-" + Fake.string(Fake.alnum, 90, seed: 26)
-  let openai = "sk-proj-" + Fake.string(Fake.alnum, 60, seed: 27)
-  let hf = "hf_" + Fake.string(Fake.letters, 34, seed: 28)
-  let npm = "npm_" + Fake.string(Fake.alnum, 36, seed: 29)
-  let npmAuth = Fake.string(Fake.alnum, 24, seed: 30)
-  let pypi = "pypi-AgEIcHlwaS5vcmc" + Fake.string(Fake.alnum, 60, seed: 31)
-  let jwt = "eyJ" + Fake.string(Fake.alnum, 20, seed: 32) + ".eyJ" + Fake.string(Fake.alnum, 30, seed: 33) + "." + Fake.string(Fake.alnum, 43, seed: 34)
-  let password = "S3cr" + Fake.string(Fake.alnum, 10, seed: 35)
-  let dockerAuth = Fake.string(Fake.base64, 24, seed: 36) + "=="
-  let tfc = Fake.string(Fake.alnum, 14, seed: 37) + ".atlasv1." + Fake.string(Fake.alnum, 67, seed: 38)
-  let generic = Fake.string(Fake.alnum, 32, seed: 39)
-  let k8s = Fake.string(Fake.base64, 24, seed: 40) + "=="
-  let keyBody = Fake.string(Fake.base64, 64, seed: 41)
+  let awsID = "AKIA" + FakeSecret.string(FakeSecret.upper, 16, seed: 2)
+  let awsSecret = FakeSecret.string(FakeSecret.base64, 40, seed: 3)
+  let google = "AIza" + FakeSecret.string(FakeSecret.alnum, 35, seed: 4)
+  let keyID = FakeSecret.string(FakeSecret.hex, 40, seed: 5)
+  let oauth = "GOCSPX-" + FakeSecret.string(FakeSecret.alnum, 28, seed: 6)
+  let azureKey = FakeSecret.string(FakeSecret.base64, 86, seed: 7) + "=="
+  let sas = FakeSecret.string(FakeSecret.alnum, 43, seed: 8) + "%3D"
+  let azureAD = "abc1Q~" + FakeSecret.string(FakeSecret.alnum, 34, seed: 9)
+  let ghp = "ghp_" + FakeSecret.string(FakeSecret.alnum, 36, seed: 10)
+  let pat = "github_pat_" + FakeSecret.string(FakeSecret.alnum, 82, seed: 11)
+  let glpat = "glpat-" + FakeSecret.string(FakeSecret.alnum, 20, seed: 12)
+  let atbb = "ATBB" + FakeSecret.string(FakeSecret.alnum, 32, seed: 13)
+  let atatt = "ATATT3" + FakeSecret.string(FakeSecret.alnum, 180, seed: 14)
+  let slack = "xoxb-" + FakeSecret.string(FakeSecret.hex, 12, seed: 15) + "-" + FakeSecret.string(FakeSecret.alnum, 24, seed: 16)
+  let webhook = "T0" + FakeSecret.string(FakeSecret.upper, 8, seed: 17) + "/B0" + FakeSecret.string(FakeSecret.upper, 8, seed: 18) + "/" + FakeSecret.string(FakeSecret.alnum, 24, seed: 19)
+  let live = "sk_live_" + FakeSecret.string(FakeSecret.alnum, 24, seed: 20)
+  let test = "sk_test_" + FakeSecret.string(FakeSecret.alnum, 24, seed: 21)
+  let twilioKey = "SK" + FakeSecret.string(FakeSecret.hex, 32, seed: 22)
+  let twilioToken = FakeSecret.string(FakeSecret.hex, 32, seed: 23)
+  let sendgrid = "SG." + FakeSecret.string(FakeSecret.alnum, 22, seed: 24) + "." + FakeSecret.string(FakeSecret.alnum, 43, seed: 25)
+  let anthropic = "sk-ant-api03-" + FakeSecret.string(FakeSecret.alnum, 90, seed: 26)
+  let openai = "sk-proj-" + FakeSecret.string(FakeSecret.alnum, 60, seed: 27)
+  let hf = "hf_" + FakeSecret.string(FakeSecret.letters, 34, seed: 28)
+  let npm = "npm_" + FakeSecret.string(FakeSecret.alnum, 36, seed: 29)
+  let npmAuth = FakeSecret.string(FakeSecret.alnum, 24, seed: 30)
+  let pypi = "pypi-AgEIcHlwaS5vcmc" + FakeSecret.string(FakeSecret.alnum, 60, seed: 31)
+  let jwt = "eyJ" + FakeSecret.string(FakeSecret.alnum, 20, seed: 32) + ".eyJ" + FakeSecret.string(FakeSecret.alnum, 30, seed: 33) + "." + FakeSecret.string(FakeSecret.alnum, 43, seed: 34)
+  let password = "S3cr" + FakeSecret.string(FakeSecret.alnum, 10, seed: 35)
+  let dockerAuth = FakeSecret.string(FakeSecret.base64, 24, seed: 36) + "=="
+  let tfc = FakeSecret.string(FakeSecret.alnum, 14, seed: 37) + ".atlasv1." + FakeSecret.string(FakeSecret.alnum, 67, seed: 38)
+  let generic = FakeSecret.string(FakeSecret.alnum, 32, seed: 39)
+  let k8s = FakeSecret.string(FakeSecret.base64, 24, seed: 40) + "=="
+  let keyBody = FakeSecret.string(FakeSecret.base64, 64, seed: 41)
   let lineage = "3f1c2a4e-1b2c-4d5e-8f90-a1b2c3d4e5f6"
   return [
     ("private-key", keyBody, "key = '''\n-----BEGIN RSA PRIVATE KEY-----\n\(keyBody)\n-----END RSA PRIVATE KEY-----\n'''\n",
@@ -131,7 +112,7 @@ func ruleFindsItsSecretAndPassesTheNearMiss(id: String) throws {
 }
 
 @Test func redactionKeepsTheCodeAroundTheSecret() throws {
-  let key = "sk_live_" + Fake.string(Fake.alnum, 24, seed: 50)
+  let key = "sk_live_" + FakeSecret.string(FakeSecret.alnum, 24, seed: 50)
   let text = "import stripe\n\ndef charge(amount):\n    stripe.api_key = \"\(key)\"\n    return stripe.Charge.create(amount=amount)\n"
   guard case .success(let result) = SecretScanner.redact(text) else {
     Issue.record("not redacted")
@@ -143,7 +124,7 @@ func ruleFindsItsSecretAndPassesTheNearMiss(id: String) throws {
 }
 
 @Test func kubernetesSecretBlocksAreRedactedWhole() {
-  let value = Fake.string(Fake.base64, 40, seed: 60)
+  let value = FakeSecret.string(FakeSecret.base64, 40, seed: 60)
   let text = """
     apiVersion: v1
     kind: Secret
@@ -184,7 +165,7 @@ func ruleFindsItsSecretAndPassesTheNearMiss(id: String) throws {
 
 @Test func registryFilesAreSkippedOnlyWithCredentials() {
   let filter = FileFilter()
-  let token = Fake.string(Fake.alnum, 24, seed: 70)
+  let token = FakeSecret.string(FakeSecret.alnum, 24, seed: 70)
   for (path, text) in [(".npmrc", "//registry.npmjs.org/:_authToken=\(token)\n"), (".pypirc", "[pypi]\nusername = __token__\npassword = \(token)\n"),
                        (".netrc", "machine github.com login me password \(token)\n")] {
     guard case .failure(let reason) = filter.inspect(path: path, data: Data(text.utf8), attribute: .unspecified) else {
