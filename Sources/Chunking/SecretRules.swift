@@ -30,6 +30,9 @@ public struct SecretRule: Sendable, Hashable {
   public var placeholder: String? = nil
   /// The value must contain a letter and a digit (random tokens do, identifiers rarely).
   public var needsLetterAndDigit = false
+  /// Lines without a run of this many value characters (no spaces, quotes or brackets), with a
+  /// digit when `needsLetterAndDigit`, are passed over without running the pattern.
+  public var minimumValueLength = 0
   /// Where the rule looks: lines around its keywords, or a Kubernetes Secret's `data` block.
   public var context: SecretContext = .lines
 }
@@ -210,7 +213,7 @@ public enum SecretRules {
       pattern: #"(?i)[A-Za-z0-9_.-]*(?:key|secret|token|password|passwd|pwd|credentials?)[A-Za-z0-9_-]*\#(assign)([A-Za-z0-9+/=_.~!@#%^&*-]{12,256})(?=["'`]?(?:\s|[;,)\]}]|$))"#,
       entropy: 3.5,
       placeholder: #"^[\w.-]*\.(?:pem|key|crt|json|ya?ml|txt|cfg|conf|ini|py|js|env)$|^(?:[a-z]+[_.-])+[a-z0-9]+$|^[A-Z][A-Za-z]+(?:\.[A-Za-z]+)+$|^(?:x+|\*+|0+|changeme|example|placeholder)|EXAMPLE"#,
-      needsLetterAndDigit: true),
+      needsLetterAndDigit: true, minimumValueLength: 12),
   ]
 
   public static let names: [SecretNameRule] = [

@@ -177,6 +177,11 @@ enum SecretScanner {
         }
         end += 1
       }
+      if entry.rule.minimumValueLength > 0,
+        !hasValueRun(bytes, candidate.start..<end, length: entry.rule.minimumValueLength, digit: entry.rule.needsLetterAndDigit)
+      {
+        continue
+      }
       match(entry, bytes, candidate.start..<end, line: candidate.line, into: &findings)
     }
     for (index, entry) in compiled.enumerated() where entry.rule.context == .kubernetesSecretData && enabled(entry.rule) {
@@ -201,6 +206,25 @@ enum SecretScanner {
   }
 
   private static let genericRule = "generic-secret"
+
+  /// Whether `window` has `length` value characters in a row (with a digit among them when
+  /// `digit`): the cheap test that spares most lines the generic rule's pattern.
+  private static func hasValueRun(_ bytes: UnsafeBufferPointer<UInt8>, _ window: Range<Int>, length: Int, digit: Bool) -> Bool {
+    var run = 0
+    var sawDigit = false
+    for index in window {
+      switch bytes[index] {
+      case 0x20, 0x09, 0x0A, 0x0D, 0x22, 0x27, 0x60, 0x28, 0x29, 0x5B, 0x5D, 0x7B, 0x7D, 0x2C, 0x3B, 0x3A, 0x3C, 0x3E:
+        run = 0
+        sawDigit = false
+      case let byte:
+        run += 1
+        if byte >= 0x30 && byte <= 0x39 { sawDigit = true }
+        if run >= length && (sawDigit || !digit) { return true }
+      }
+    }
+    return false
+  }
 
   /// Runs one rule's pattern on `window` and appends what passes its value checks.
   private static func match(
