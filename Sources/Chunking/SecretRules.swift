@@ -179,7 +179,7 @@ public enum SecretRules {
     SecretRule(
       id: "npm-auth", description: "npm registry credentials",
       keywords: ["_auth"], pattern: #"(?i):?_auth(?:Token)?\s*=\s*["']?([^\s"'$]{8,})"#, entropy: 3.0,
-      placeholder: #"^\$\{|^\$[A-Z_]+$"#),
+      placeholder: #"^(?:\$\{|\$[A-Za-z_]+$|\\\(|\{\{|#\{|%\()"#),
     SecretRule(
       id: "pypi-token", description: "PyPI token",
       keywords: ["pypi-ageichlwas5vcmc"], pattern: "\(left)(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{16,})", entropy: 3.0),
@@ -212,7 +212,7 @@ public enum SecretRules {
       keywords: ["key", "secret", "token", "password", "passwd", "pwd", "credential"],
       pattern: #"(?i)[A-Za-z0-9_.-]*(?:key|secret|token|password|passwd|pwd|credentials?)[A-Za-z0-9_-]*\#(assign)([A-Za-z0-9+/=_.~!@#%^&*-]{12,256})(?=["'`]?(?:\s|[;,)\]}]|$))"#,
       entropy: 3.5,
-      placeholder: #"^[\w.-]*\.(?:pem|key|crt|json|ya?ml|txt|cfg|conf|ini|py|js|env)$|^(?:[a-z]+[_.-])+[a-z0-9]+$|^[A-Z][A-Za-z]+(?:\.[A-Za-z]+)+$|^(?:x+|\*+|0+|changeme|example|placeholder)|EXAMPLE"#,
+      placeholder: #"^[\w.-]*\.(?:pem|key|crt|json|ya?ml|txt|cfg|conf|ini|py|js|env)$|^(?:[a-z]+[_.-])+[a-z0-9]+$|^[A-Z][A-Za-z]+(?:\.[A-Za-z]+)+$|^(?i:x+|\*+|0+|changeme|example|placeholder|your[_-]?\w*)$|EXAMPLE"#,
       needsLetterAndDigit: true, minimumValueLength: 12),
   ]
 

@@ -75,6 +75,8 @@ enum SecretScanner {
     var keywords: [[UInt8]] = []
     /// For each keyword: the rules whose lines it marks.
     var lineRules: [[Int]] = []
+    /// For each rule: its file keywords, as indices into `keywords`.
+    var fileKeywords: [[Int]] = []
     /// `starts[pair] ..< starts[pair + 1]` are the keywords (indices into `order`) starting with
     /// that pair of lowercase bytes.
     var starts = [Int32](repeating: 0, count: 65_537)
@@ -95,7 +97,7 @@ enum SecretScanner {
       }
       for (ruleIndex, entry) in SecretScanner.compiled.enumerated() {
         for word in entry.rule.keywords { lineRules[add(word)].append(ruleIndex) }
-        for word in entry.rule.fileKeywords { _ = add(word) }
+        fileKeywords.append(entry.rule.fileKeywords.map(add))
       }
       let pairs = keywords.map { Int($0[0]) << 8 | Int($0[1]) }
       let sorted = keywords.indices.sorted { pairs[$0] < pairs[$1] }
@@ -161,13 +163,12 @@ enum SecretScanner {
     }
 
     var findings: [SecretFinding] = []
-    let keywordIndex = Dictionary(uniqueKeysWithValues: table.keywords.enumerated().map { (String(decoding: $1, as: UTF8.self), $0) })
-    func enabled(_ rule: SecretRule) -> Bool {
-      !allowance.allows(rule.id) && rule.fileKeywords.allSatisfy { keywordIndex[$0].map { found[$0] } ?? false }
+    func enabled(_ rule: Int) -> Bool {
+      !allowance.allows(compiled[rule].rule.id) && table.fileKeywords[rule].allSatisfy { found[$0] }
     }
     for candidate in candidates {
       let entry = compiled[candidate.rule]
-      guard enabled(entry.rule) else { continue }
+      guard enabled(candidate.rule) else { continue }
       var end = candidate.start
       var lines = 0
       while end < count {
@@ -184,8 +185,7 @@ enum SecretScanner {
       }
       match(entry, bytes, candidate.start..<end, line: candidate.line, into: &findings)
     }
-    for (index, entry) in compiled.enumerated() where entry.rule.context == .kubernetesSecretData && enabled(entry.rule) {
-      _ = index
+    for (index, entry) in compiled.enumerated() where entry.rule.context == .kubernetesSecretData && enabled(index) {
       kubernetesSecretData(entry, bytes, into: &findings)
     }
     // One finding per value: where rules overlap, the specific one names it, not the generic one.
@@ -264,9 +264,13 @@ enum SecretScanner {
       while cursor < line.end, bytes[cursor] == 0x20 || bytes[cursor] == 0x2D { cursor += 1 }  // "- " list items count as indent
       return cursor - line.start
     }
+    // Only lines that start with `kind` (or `"kind"`) go to the pattern; most files have none.
     let isSecret = lines.contains { line in
-      let indentation = indent(line)
-      guard line.end - line.start - indentation >= 4, bytes[line.start + indentation] == UInt8(ascii: "k") else { return false }
+      var cursor = line.start + indent(line)
+      if cursor < line.end, bytes[cursor] == 0x22 || bytes[cursor] == 0x27 { cursor += 1 }
+      guard line.end - cursor >= 10, bytes[cursor] == UInt8(ascii: "k"), bytes[cursor + 1] == UInt8(ascii: "i"),
+        bytes[cursor + 2] == UInt8(ascii: "n"), bytes[cursor + 3] == UInt8(ascii: "d")
+      else { return false }
       let string = text(line.start..<line.end)
       return entry.regex.firstMatch(in: string, range: NSRange(string.startIndex..., in: string)) != nil
     }

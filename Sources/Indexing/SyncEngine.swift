@@ -81,7 +81,10 @@ public struct SyncEngine: Sendable {
   }
 
   /// The chunker version plus every setting that changes which chunks a file gives.
-  public var chunkerVersion: String { "\(Chunker.version);max=\(options.maxFileSize);\(SecretRules.version)" }
+  public var chunkerVersion: String {
+    let allowed = options.secretAllowance.rules.sorted().joined(separator: ",")
+    return "\(Chunker.version);max=\(options.maxFileSize);\(SecretRules.version)" + (allowed.isEmpty ? "" : ";allow=\(allowed)")
+  }
 
   /// Syncs a git repository's HEAD (or `commit`) into the collection.
   public func sync(repository: Repository, commit: ObjectID? = nil) async throws -> SyncReport {
@@ -170,8 +173,11 @@ public struct SyncEngine: Sendable {
       plan = incremental
     } else {
       var inventory = metadata == nil ? [:] : try await store.inventory(collection)
-      // After a chunker change every file is re-chunked: pretend no stored hash matches.
-      if rechunk { inventory = inventory.mapValues { _ in "" } }
+      // After a chunker change every file is re-chunked: pretend no stored hash matches. So after
+      // a `.gitattributes` change, which may change what the gate lets through for unchanged blobs.
+      if rechunk || (try? changes(base))??.contains(where: { $0.touchesAttributes }) == true {
+        inventory = inventory.mapValues { _ in "" }
+      }
       let files = try source.files()
       if options.partial {
         let paths = Set(files.map(\.path))
