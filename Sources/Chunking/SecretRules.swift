@@ -178,7 +178,7 @@ public enum SecretRules {
       id: "npm-token", description: "npm token", keywords: ["npm_"], pattern: "\(left)(npm_[A-Za-z0-9]{36})\(right)", entropy: 3.5),
     SecretRule(
       id: "npm-auth", description: "npm registry credentials",
-      keywords: ["_auth"], pattern: #"(?i):?_auth(?:Token)?\s*=\s*["']?([^\s"'$]{8,})"#, entropy: 3.0,
+      keywords: ["_auth"], pattern: #"(?i)(?:^\s*|:)_auth(?:Token)?\s*=\s*["']?([A-Za-z0-9+/=_.~-]{8,})["']?\s*$"#, entropy: 3.0,
       placeholder: #"^(?:\$\{|\$[A-Za-z_]+$|\\\(|\{\{|#\{|%\()"#),
     SecretRule(
       id: "pypi-token", description: "PyPI token",
@@ -192,8 +192,8 @@ public enum SecretRules {
     SecretRule(
       id: "url-password", description: "password in a URL",
       keywords: ["://"],
-      pattern: #"[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/?#@"'<>`\\]{1,64}:([^\s/?#@"'<>`\\]{1,128})@[A-Za-z0-9_.\[-]"#,
-      entropy: 0, placeholder: #"^(?:\$\{?[A-Za-z_]+\}?|\{\{.*\}\}|<[^>]*>|\*+|%s|x+|\.\.\.|…)$"#),
+      pattern: #"[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/?#@"'<>`\\]{1,64}:([^\s/?#@"'<>`\\]{2,128})@[A-Za-z0-9_.\[-]"#,
+      entropy: 0, placeholder: #"^(?:\$\{?[A-Za-z_]+\}?|\{\{.*\}\}|\{[A-Za-z_.]*\}|<[^>]*>|\*+|%s|%\([a-z_]+\)s|x+|\.\.\.|…)$"#),
     SecretRule(
       id: "docker-config-auth", description: "Docker registry credentials (auths)",
       keywords: ["\"auth\"", "\"identitytoken\""], pattern: #""(?:auth|identitytoken)"\s*:\s*"([A-Za-z0-9+/=._-]{8,})""#,
