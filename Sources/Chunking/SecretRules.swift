@@ -30,9 +30,11 @@ public struct SecretRule: Sendable, Hashable {
   public var placeholder: String? = nil
   /// The value must contain a letter and a digit (random tokens do, identifiers rarely).
   public var needsLetterAndDigit = false
-  /// Lines without a run of this many value characters (no spaces, quotes or brackets), with a
-  /// digit when `needsLetterAndDigit`, are passed over without running the pattern.
+  /// Lines without an assignment (`=` or `:`) followed by this many value characters (with a
+  /// digit when `needsLetterAndDigit`) are passed over without running the pattern.
   public var minimumValueLength = 0
+  /// A literal the line must also hold for the pattern to run (`@` for a URL's user part).
+  public var lineMustContain: String? = nil
   /// Where the rule looks: lines around its keywords, or a Kubernetes Secret's `data` block.
   public var context: SecretContext = .lines
 }
@@ -193,7 +195,8 @@ public enum SecretRules {
       id: "url-password", description: "password in a URL",
       keywords: ["://"],
       pattern: #"[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/?#@"'<>`\\]{1,64}:([^\s/?#@"'<>`\\]{2,128})@[A-Za-z0-9_.\[-]"#,
-      entropy: 0, placeholder: #"^(?:\$\{?[A-Za-z_]+\}?|\{\{.*\}\}|\{[A-Za-z_.]*\}|<[^>]*>|\*+|%s|%\([a-z_]+\)s|x+|\.\.\.|…)$"#),
+      entropy: 0, placeholder: #"^(?:\$\{?[A-Za-z_]+\}?|\{\{.*\}\}|\{[A-Za-z_.]*\}|<[^>]*>|\*+|%s|%\([a-z_]+\)s|x+|\.\.\.|…)$"#,
+      lineMustContain: "@"),
     SecretRule(
       id: "docker-config-auth", description: "Docker registry credentials (auths)",
       keywords: ["\"auth\"", "\"identitytoken\""], pattern: #""(?:auth|identitytoken)"\s*:\s*"([A-Za-z0-9+/=._-]{8,})""#,
@@ -210,7 +213,7 @@ public enum SecretRules {
     SecretRule(
       id: "generic-secret", description: "high-entropy value assigned to a secret name",
       keywords: ["key", "secret", "token", "password", "passwd", "pwd", "credential"],
-      pattern: #"(?i)[A-Za-z0-9_.-]*(?:key|secret|token|password|passwd|pwd|credentials?)[A-Za-z0-9_-]*\#(assign)([A-Za-z0-9+/=_.~!@#%^&*-]{12,256})(?=["'`]?(?:\s|[;,)\]}]|$))"#,
+      pattern: #"(?i)(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*(?:key|secret|token|password|passwd|pwd|credentials?)[A-Za-z0-9_-]*\#(assign)([A-Za-z0-9+/=_.~!@#%^&*-]{12,256})(?=["'`]?(?:\s|[;,)\]}]|$))"#,
       entropy: 3.5,
       placeholder: #"^[\w.-]*\.(?:pem|key|crt|json|ya?ml|txt|cfg|conf|ini|py|js|env)$|^(?:[a-z]+[_.-])+[a-z0-9]+$|^[A-Z][A-Za-z]+(?:\.[A-Za-z]+)+$|^(?i:x+|\*+|0+|changeme|example|placeholder|your[_-]?\w*)$|EXAMPLE"#,
       needsLetterAndDigit: true, minimumValueLength: 12),

@@ -77,6 +77,8 @@ enum SecretScanner {
     var lineRules: [[Int]] = []
     /// For each rule: its file keywords, as indices into `keywords`.
     var fileKeywords: [[Int]] = []
+    /// For each rule: the literal its lines must hold, if any.
+    var lineLiterals: [[UInt8]?] = []
     /// `starts[pair] ..< starts[pair + 1]` are the keywords (indices into `order`) starting with
     /// that pair of lowercase bytes.
     var starts = [Int32](repeating: 0, count: 65_537)
@@ -98,6 +100,7 @@ enum SecretScanner {
       for (ruleIndex, entry) in SecretScanner.compiled.enumerated() {
         for word in entry.rule.keywords { lineRules[add(word)].append(ruleIndex) }
         fileKeywords.append(entry.rule.fileKeywords.map(add))
+        lineLiterals.append(entry.rule.lineMustContain.map { Array($0.utf8) })
       }
       let pairs = keywords.map { Int($0[0]) << 8 | Int($0[1]) }
       let sorted = keywords.indices.sorted { pairs[$0] < pairs[$1] }
@@ -122,9 +125,11 @@ enum SecretScanner {
     if allowance.everything { return [] }
     let table = Self.table
     var found = [Bool](repeating: false, count: table.keywords.count)
-    // (line start, line number, rule) to try, in order of appearance.
-    var candidates: [(start: Int, line: Int, rule: Int)] = []
-    var tried = Set<Int>()
+    // (line start, line number, rule, keyword position) to try, in order of appearance; one per
+    // rule and line (per kilobyte of a long line).
+    var candidates: [(start: Int, line: Int, rule: Int, hit: Int)] = []
+    struct Tried: Hashable { let line: Int, block: Int, rule: Int }
+    var tried = Set<Tried>()
     let count = bytes.count
     table.lower.withUnsafeBufferPointer { lower in
       table.starts.withUnsafeBufferPointer { starts in
@@ -150,8 +155,8 @@ enum SecretScanner {
               while offset < word.count, lower[Int(bytes[index + offset])] == word[offset] { offset += 1 }
               if offset == word.count {
                 found[keyword] = true
-                for rule in table.lineRules[keyword] where tried.insert(lineStart << 8 | rule).inserted {
-                  candidates.append((lineStart, line, rule))
+                for rule in table.lineRules[keyword] where tried.insert(Tried(line: lineStart, block: index >> 10, rule: rule)).inserted {
+                  candidates.append((lineStart, line, rule, index))
                 }
               }
             }
@@ -169,6 +174,7 @@ enum SecretScanner {
     for candidate in candidates {
       let entry = compiled[candidate.rule]
       guard enabled(candidate.rule) else { continue }
+      var start = candidate.start
       var end = candidate.start
       var lines = 0
       while end < count {
@@ -178,12 +184,20 @@ enum SecretScanner {
         }
         end += 1
       }
+      // On a long line (minified or data), only the neighbourhood of the keyword.
+      if end - start > 2048 {
+        start = max(start, candidate.hit - 256)
+        end = min(end, candidate.hit + 4096)
+        while start > candidate.start, bytes[start] & 0xC0 == 0x80 { start -= 1 }  // whole UTF-8 sequences
+        while end < count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+      }
       if entry.rule.minimumValueLength > 0,
-        !hasValueRun(bytes, candidate.start..<end, length: entry.rule.minimumValueLength, digit: entry.rule.needsLetterAndDigit)
+        !hasAssignedValue(bytes, start..<end, length: entry.rule.minimumValueLength, digit: entry.rule.needsLetterAndDigit)
       {
         continue
       }
-      match(entry, bytes, candidate.start..<end, line: candidate.line, into: &findings)
+      if let literal = table.lineLiterals[candidate.rule], !contains(bytes, start..<end, literal) { continue }
+      match(entry, bytes, start..<end, line: candidate.line, into: &findings)
     }
     for (index, entry) in compiled.enumerated() where entry.rule.context == .kubernetesSecretData && enabled(index) {
       kubernetesSecretData(entry, bytes, into: &findings)
@@ -207,21 +221,42 @@ enum SecretScanner {
 
   private static let genericRule = "generic-secret"
 
-  /// Whether `window` has `length` value characters in a row (with a digit among them when
-  /// `digit`): the cheap test that spares most lines the generic rule's pattern.
-  private static func hasValueRun(_ bytes: UnsafeBufferPointer<UInt8>, _ window: Range<Int>, length: Int, digit: Bool) -> Bool {
-    var run = 0
-    var sawDigit = false
-    for index in window {
-      switch bytes[index] {
-      case 0x20, 0x09, 0x0A, 0x0D, 0x22, 0x27, 0x60, 0x28, 0x29, 0x5B, 0x5D, 0x7B, 0x7D, 0x2C, 0x3B, 0x3A, 0x3C, 0x3E:
-        run = 0
-        sawDigit = false
-      case let byte:
+  /// Whether `window` has `=` or `:` followed (after spaces and quotes) by `length` value
+  /// characters in a row, with a digit among them when `digit`: the cheap test that spares most
+  /// lines the generic rule's pattern.
+  private static func hasAssignedValue(_ bytes: UnsafeBufferPointer<UInt8>, _ window: Range<Int>, length: Int, digit: Bool) -> Bool {
+    var index = window.lowerBound
+    while index < window.upperBound {
+      let byte = bytes[index]
+      index += 1
+      guard byte == 0x3D || byte == 0x3A else { continue }
+      while index < window.upperBound, [0x20, 0x09, 0x22, 0x27, 0x60, 0x3E, 0x3D].contains(bytes[index]) { index += 1 }
+      var run = 0
+      var sawDigit = false
+      while index < window.upperBound, isValueByte(bytes[index]) {
+        if bytes[index] >= 0x30 && bytes[index] <= 0x39 { sawDigit = true }
         run += 1
-        if byte >= 0x30 && byte <= 0x39 { sawDigit = true }
-        if run >= length && (sawDigit || !digit) { return true }
+        index += 1
       }
+      if run >= length && (sawDigit || !digit) { return true }
+    }
+    return false
+  }
+
+  /// A character of the generic rule's values: letters, digits and `+/=_.~!@#%^&*-`.
+  private static func isValueByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2B, 0x2F, 0x3D, 0x5F, 0x2E, 0x7E, 0x21, 0x40, 0x23, 0x25, 0x5E, 0x26, 0x2A, 0x2D: true
+    default: false
+    }
+  }
+
+  private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ window: Range<Int>, _ literal: [UInt8]) -> Bool {
+    guard let first = literal.first, window.count >= literal.count else { return false }
+    var index = window.lowerBound
+    while index <= window.upperBound - literal.count {
+      if bytes[index] == first, literal.indices.allSatisfy({ bytes[index + $0] == literal[$0] }) { return true }
+      index += 1
     }
     return false
   }
