@@ -35,6 +35,7 @@ final class ContentGate: GatedSource {
 
   var revision: String? { source.revision }
   var identity: String { source.identity }
+  var repositoryIdentity: RepositoryIdentity? { source.repositoryIdentity }
   func files() throws -> [SourceFile] { try source.files() }
   func size(of file: SourceFile) throws -> Int { try source.size(of: file) }
   func ragAttribute(_ path: String) -> RagAttribute { source.ragAttribute(path) }

@@ -39,6 +39,7 @@ final class PythonAnalysisSource: GatedSource {
 
   var revision: String? { inner.revision }
   var identity: String { inner.identity }
+  var repositoryIdentity: RepositoryIdentity? { inner.repositoryIdentity }
 
   func files() throws -> [SourceFile] {
     let files = try inner.files().filter { $0.path != Self.path }

@@ -35,6 +35,12 @@ public protocol ContentSource: AnyObject {
   /// Secret rules the path may ignore: the `rag-allow-secrets` attribute (set: every rule; a
   /// value: those rule ids). Sources without attributes allow none.
   func secretAllowance(_ path: String) -> SecretAllowance
+  /// The repository the snapshot comes from; nil outside git.
+  var repositoryIdentity: RepositoryIdentity? { get }
+}
+
+extension ContentSource {
+  public var repositoryIdentity: RepositoryIdentity? { nil }
 }
 
 extension FileKind {
@@ -54,11 +60,14 @@ public final class GitCommitSource: ContentSource {
   public let commit: ObjectID
   public var revision: String? { commit.hex }
   public let identity: String
+  public let repositoryIdentity: RepositoryIdentity?
 
   public init(repository: Repository, commit: ObjectID) {
     self.repository = repository
     self.commit = commit
-    self.identity = repository.remoteURL().map(RemoteURL.redacted) ?? repository.workdir?.path ?? repository.gitDir.path
+    let owner = RepositoryIdentity(repository: repository, head: commit)
+    self.identity = owner.display
+    self.repositoryIdentity = owner
   }
 
   public func files() throws -> [SourceFile] {
