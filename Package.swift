@@ -68,7 +68,7 @@ let package = Package(
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
     .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
     .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),

@@ -1,5 +1,6 @@
 import Embedding
 import ArgumentParser
+import Chunking
 import Foundation
 import Git
 import GitRAGCore

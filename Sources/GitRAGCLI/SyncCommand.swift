@@ -1,5 +1,6 @@
 import ArgumentParser
 import Embedding
+import Chunking
 import Foundation
 import Git
 import GitRAGCore

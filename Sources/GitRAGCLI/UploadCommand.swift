@@ -1,5 +1,6 @@
 import ArgumentParser
 import Embedding
+import Chunking
 import Foundation
 import Git
 import GitRAGCore
@@ -41,7 +42,7 @@ struct UploadFileCommand: AsyncParsableCommand {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
     let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL
-    let source = try SingleFileSource(url: url, path: name ?? Self.storedPath(url), maxFileSize: try context.maxFileSize())
+    let source = try SingleFileSource(url: url, path: name ?? Self.storedPath(url), maxFileSize: try context.maxFileSize(), allowance: try context.secretAllowance())
     let report = try await UploadRun(context: context, collection: collection).run { try await $0.upsertFiles(source: source) }
     UploadRun.print(report, json: json, quiet: global.quiet)
   }

@@ -1,4 +1,5 @@
 import Embedding
+import Chunking
 import Foundation
 import Git
 import GitRAGCore
@@ -151,6 +152,7 @@ public final class CommandContext {
   public func syncOptions(collection: String, embedder: any Embedder) throws -> SyncOptions {
     var options = SyncOptions(collection: collection)
     options.maxFileSize = try maxFileSize()
+    options.secretAllowance = try secretAllowance()
     options.chunking.maxTokens = embedder.tokenLimit
     if embedder.tokenLimit != nil {
       let counter = embedder
@@ -161,6 +163,22 @@ public final class CommandContext {
 
   public func maxFileSize() throws -> Int {
     try settings.integer(.maxFileSize, flag: options.maxFileSize, name: "max file size") ?? (1 << 20)
+  }
+
+  /// Secret rules waved through everywhere: `GIT_RAG_ALLOW_SECRET_RULES` or `rag.allowSecretRules`,
+  /// a comma-separated list of rule ids (paths use the `rag-allow-secrets` attribute instead).
+  public func secretAllowance() throws -> SecretAllowance {
+    guard let list = settings.value(.allowSecretRules) else { return .none }
+    let allowance = SecretAllowance(parsing: list)
+    if allowance.everything {
+      throw GitRAGError(
+        "rag.allowSecretRules lists rule ids (e.g. generic-secret,jwt), not \"\(list)\"; to let one path through, give it the rag-allow-secrets attribute in .gitattributes.",
+        exitCode: 2)
+    }
+    if let unknown = allowance.unknownRules.first {
+      throw GitRAGError("Unknown secret rule \"\(unknown)\" in rag.allowSecretRules; `git rag inspect FILE` names the rule that flagged a file.", exitCode: 2)
+    }
+    return allowance
   }
 }
 

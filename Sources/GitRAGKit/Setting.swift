@@ -85,12 +85,15 @@ extension Setting {
   public static let jobDefinition = Setting(
     flag: "job-definition", environment: ["GIT_RAG_JOB_DEFINITION"], gitKey: "rag.jobDefinition", defaultValue: nil,
     help: "AWS Batch job definition.")
+  public static let allowSecretRules = Setting(
+    flag: nil, environment: ["GIT_RAG_ALLOW_SECRET_RULES"], gitKey: "rag.allowSecretRules", defaultValue: nil,
+    help: "Secret rules waved through everywhere: a comma-separated list of rule ids (paths use the rag-allow-secrets attribute).")
 
   /// Every setting, in the order the documentation lists them.
   public static let all: [Setting] = [
     collection, store, storePath, qdrantURL, qdrantAPIKey, qdrantBatchSize, qdrantTimeout, qdrantCaFile,
     embedder, embeddingURL, model, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency,
-    image, jobQueue, jobDefinition,
+    image, jobQueue, jobDefinition, allowSecretRules,
   ]
 
   /// The git config keys read at start-up: derived from the table, never listed by hand.

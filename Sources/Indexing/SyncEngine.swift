@@ -21,6 +21,9 @@ public struct SyncOptions: Sendable {
   /// Index or replace only the source's files: every other file of the collection and the
   /// recorded commit stay as they are (`upload file`). Set by `upsertFiles(source:)`.
   public var partial = false
+  /// Secret rules waved through for every path (`rag.allowSecretRules`); paths add their own
+  /// with the `rag-allow-secrets` attribute.
+  public var secretAllowance = SecretAllowance.none
   /// Seconds a sync's lease on a shared (Qdrant) collection lasts unless renewed; a sync renews
   /// it as it goes, and others wait for it (or take it over once it lapses).
   public var leaseSeconds = 120
@@ -91,7 +94,10 @@ public struct SyncEngine: Sendable {
   }
 
   /// The chunker version plus every setting that changes which chunks a file gives.
-  public var chunkerVersion: String { "\(Chunker.version);max=\(options.maxFileSize)" }
+  public var chunkerVersion: String {
+    let allowed = options.secretAllowance.rules.sorted().joined(separator: ",")
+    return "\(Chunker.version);max=\(options.maxFileSize);\(SecretRules.version)" + (allowed.isEmpty ? "" : ";allow=\(allowed)")
+  }
 
   /// Syncs a git repository's HEAD (or `commit`) into the collection.
   public func sync(repository: Repository, commit: ObjectID? = nil) async throws -> SyncReport {
@@ -193,8 +199,10 @@ public struct SyncEngine: Sendable {
       try await takeLease(leasing, target: snapshot.revision ?? "", session: session)
       metadata = try await store.metadata(collection) ?? metadata
     }
-    // The snapshot plus the Python project summary, which a diff amends with its own change.
-    let source = try await withPythonAnalysis(snapshot, collectionExisted: prepared.existed)
+    // Every read of content below goes through the gate (filters, secrets redacted or skipped);
+    // the snapshot plus the Python project summary, which a diff amends with its own change.
+    let gate = ContentGate(snapshot, filter: FileFilter(maxFileSize: options.maxFileSize), allowance: options.secretAllowance)
+    let source = try await withPythonAnalysis(gate, collectionExisted: prepared.existed)
     func changes(_ base: String?) throws -> [FileChange]? {
       let diff = try treeChanges(base)
       return try (source as? PythonAnalysisSource)?.amend(diff) ?? diff
@@ -218,8 +226,11 @@ public struct SyncEngine: Sendable {
       plan = incremental
     } else {
       var inventory = metadata == nil ? [:] : try await store.inventory(collection)
-      // After a chunker change every file is re-chunked: pretend no stored hash matches.
-      if rechunk { inventory = inventory.mapValues { _ in "" } }
+      // After a chunker change every file is re-chunked: pretend no stored hash matches. So after
+      // a `.gitattributes` change, which may change what the gate lets through for unchanged blobs.
+      if rechunk || (try? changes(base))??.contains(where: { $0.touchesAttributes }) == true {
+        inventory = inventory.mapValues { _ in "" }
+      }
       let files = try source.files()
       if options.partial {
         let paths = Set(files.map(\.path))
@@ -238,7 +249,6 @@ public struct SyncEngine: Sendable {
     report.filesDeleted = plan.deleted
     report.filesRenamed = plan.renamed
 
-    let filter = FileFilter(maxFileSize: options.maxFileSize)
     var removals = plan.removals
     var toIndex = plan.index
 
@@ -248,8 +258,9 @@ public struct SyncEngine: Sendable {
       let existing = try await store.points(collection, filePaths: plan.moves.map(\.from))
       let byPath = Dictionary(grouping: existing, by: \.payload.filePath)
       for move in plan.moves {
-        let kindSkip = filter.precheck(path: move.to.path, kind: move.to.kind, size: 0, attribute: source.ragAttribute(move.to.path))
-        if kindSkip != nil {
+        // A new name may be a secret's, or allow other secret rules: then the content is gated again.
+        if gate.precheck(move.to.path, kind: move.to.kind) != nil || gate.secretAllowance(move.from) != gate.secretAllowance(move.to.path) {
+          if gate.precheck(move.to.path, kind: move.to.kind) == nil { toIndex.append(move.to) }
           removals.append(move.from)
           continue
         }
@@ -272,7 +283,7 @@ public struct SyncEngine: Sendable {
     }
 
     if options.dryRun {
-      try await estimate(files: toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report)
+      try await estimate(files: toIndex, source: source, fingerprint: fingerprint, report: &report)
       return report
     }
     // Nothing to write, not even the commit (an empty diff to a new commit still records it).
@@ -296,8 +307,10 @@ public struct SyncEngine: Sendable {
 
     // 2. Added and modified files: chunk, reuse or embed, upsert; embedding of one slab overlaps
     // with reading and chunking the next.
-    try await indexFiles(toIndex, source: source, filter: filter, fingerprint: fingerprint, session: session, report: &report)
+    try await indexFiles(toIndex, source: source, fingerprint: fingerprint, session: session, report: &report)
     Trace.mark("indexed \(toIndex.count) files")
+    // A file the gate keeps out has no points, whatever an earlier index under other rules stored.
+    removals.append(contentsOf: report.skipped.map(\.path))
 
     // 3. Old versions and deleted files go only after the new ones are in.
     try faultInjection?("delete")
@@ -483,20 +496,15 @@ public struct SyncEngine: Sendable {
     var payload: ChunkPayload
   }
 
-  private func prepare(_ file: SourceFile, source: ContentSource, filter: FileFilter, report: inout SyncReport) throws -> [ChunkPayload] {
-    let attribute = source.ragAttribute(file.path)
-    let size = file.kind == .submodule || file.kind == .symlink ? 0 : try source.size(of: file)
-    if let reason = filter.precheck(path: file.path, kind: file.kind, size: size, attribute: attribute) {
-      skip(file.path, reason.description, report: &report)
-      return []
-    }
+  private func prepare(_ file: SourceFile, source: GatedSource, report: inout SyncReport) throws -> [ChunkPayload] {
     let text: String
-    switch filter.inspect(path: file.path, data: try source.read(file), attribute: attribute) {
+    switch try source.admit(file) {
     case .failure(let reason):
       skip(file.path, reason.description, report: &report)
       return []
-    case .success(let decoded):
-      text = decoded
+    case .success(let gated):
+      text = gated.text
+      for finding in gated.redactions { logger.debug("redacted in \(file.path): \(finding)") }
     }
     let chunks = Chunker.chunk(path: file.path, text: text, options: options.chunking)
     report.filesIndexed += 1
@@ -518,8 +526,7 @@ public struct SyncEngine: Sendable {
   }
 
   private func indexFiles(
-    _ files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, session: WriterSession,
-    report: inout SyncReport
+    _ files: [SourceFile], source: GatedSource, fingerprint: String, session: WriterSession, report: inout SyncReport
   ) async throws {
     guard !files.isEmpty else { return }
     var slab: [ChunkPayload] = []
@@ -532,7 +539,7 @@ public struct SyncEngine: Sendable {
         report.chunksReused += result.reused
       }
       for file in files {
-        slab.append(contentsOf: try prepare(file, source: source, filter: filter, report: &report))
+        slab.append(contentsOf: try prepare(file, source: source, report: &report))
         done += 1
         if slab.count >= options.slabChunks || done == files.count {
           if inFlight > 0, let result = try await group.next() {
@@ -604,10 +611,10 @@ public struct SyncEngine: Sendable {
   }
 
   /// Dry run: chunks what would be indexed and counts what would be embedded.
-  private func estimate(files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, report: inout SyncReport) async throws {
+  private func estimate(files: [SourceFile], source: GatedSource, fingerprint: String, report: inout SyncReport) async throws {
     var hashes: [String: Int] = [:]
     for file in files {
-      for payload in try prepare(file, source: source, filter: filter, report: &report) {
+      for payload in try prepare(file, source: source, report: &report) {
         hashes[payload.chunkHash] = (payload.content.utf8.count + 3) / 4
         report.chunksWritten += 1
       }

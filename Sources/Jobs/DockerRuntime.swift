@@ -50,10 +50,12 @@ public struct DockerRuntime: JobRuntime {
   }
 
   public func plan(_ job: Job) throws -> JobSubmission {
-    .command(arguments: ["docker"] + arguments(for: job, detach: false))
+    try job.refuseCredentialsInURLs(environment: tools.environment)
+    return .command(arguments: ["docker"] + arguments(for: job, detach: false))
   }
 
   public func submit(_ job: Job, wait: Bool) async throws -> JobOutcome {
+    try job.refuseCredentialsInURLs(environment: tools.environment)
     guard let docker = tools.locate("docker") else {
       throw JobError.toolNotFound(tool: "docker", hint: "Install Docker (https://docs.docker.com/get-docker/) or use --runtime local.")
     }

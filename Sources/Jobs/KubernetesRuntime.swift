@@ -86,6 +86,7 @@ public struct KubernetesRuntime: JobRuntime {
 
   /// The manifest text: pretty, sorted JSON.
   public func manifest(for job: Job) throws -> String {
+    try job.refuseCredentialsInURLs(environment: tools.environment)
     let data = try JSONSerialization.data(
       withJSONObject: manifestObject(for: job), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     return String(decoding: data, as: UTF8.self) + "\n"

@@ -263,3 +263,54 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
     }
   }
 }
+
+@Suite struct JobCredentialTests {
+  private let password = "hunter2-" + String(UInt64.random(in: 1_000_000...9_999_999))
+
+  private func runtimes(_ environment: [String: String]) -> [(String, any JobRuntime)] {
+    var environment = environment
+    environment["AWS_REGION"] = "eu-west-1"
+    return [
+      ("local", LocalRuntime(executable: "/bin/true", environment: environment)),
+      ("docker", DockerRuntime(environment: environment)),
+      ("kubernetes", KubernetesRuntime(environment: environment)),
+      ("aws-batch", AWSBatchRuntime(configuration: .init(jobQueue: "q", jobDefinition: "d"), environment: environment)),
+    ]
+  }
+
+  @Test func everyRuntimeRefusesAURLWithAPasswordInAForwardedVariable() throws {
+    var environment = submittingEnvironment
+    environment["QDRANT_URL"] = "https://admin:\(password)@qdrant.example:6333"
+    for (name, runtime) in runtimes(environment) {
+      do {
+        let plan = try runtime.plan(try sampleJob())
+        Issue.record("\(name) planned a job carrying the password: \(plan.text)")
+      } catch let error as JobError {
+        let message = error.errorDescription ?? ""
+        #expect(message.contains("QDRANT_URL") && message.contains("QDRANT_API_KEY"), "\(name): \(message)")
+        #expect(!message.contains(password) && !message.contains("\n"), "\(name): \(message)")
+        #expect(error.exitCode == 2)
+      }
+    }
+  }
+
+  @Test func everyRuntimeRefusesAnArgumentWithCredentials() throws {
+    for url in ["https://x-access-token:\(password)@github.com/org/repo.git", "https://\(password)@github.com/org/repo.git"] {
+      for (name, runtime) in runtimes(submittingEnvironment) {
+        #expect(throws: JobError.self, "\(name)") { try runtime.plan(try sampleJob(url: url)) }
+      }
+    }
+  }
+
+  @Test func urlsWithoutPasswordsPass() throws {
+    for (name, runtime) in runtimes(submittingEnvironment) {
+      let text = try runtime.plan(try sampleJob(url: "https://github.com/org/repo.git")).text
+      #expect(!text.isEmpty, "\(name)")
+      _ = try runtime.plan(try sampleJob(url: "ssh://git@host:22/repo"))
+      _ = try runtime.plan(try sampleJob())
+    }
+    #expect(Job.hostWithCredentials(in: "see postgres://app:pw@db:5432/x") == "db:5432")
+    #expect(Job.hostWithCredentials(in: "https://qdrant.example:6333") == nil)
+    #expect(Job.hostWithCredentials(in: "user@example.com") == nil)
+  }
+}
