@@ -162,7 +162,8 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
                       "valueFrom" : {
                         "secretKeyRef" : {
                           "key" : "API_TOKEN",
-                          "name" : "git-rag-secrets"
+                          "name" : "git-rag-secrets",
+                          "optional" : true
                         }
                       }
                     },
@@ -171,7 +172,8 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
                       "valueFrom" : {
                         "secretKeyRef" : {
                           "key" : "QDRANT_API_KEY",
-                          "name" : "git-rag-secrets"
+                          "name" : "git-rag-secrets",
+                          "optional" : true
                         }
                       }
                     },
