@@ -142,7 +142,7 @@ final class PushedRepository: @unchecked Sendable {
   init() throws {
     e2e = try EndToEnd()
     served = try TemporaryDirectory(prefix: "git-rag-served")
-    try runProcess("git", ["init", "-q", "--bare", served.path + "/app.git"], environment: e2e.environment)
+    try runProcess("git", ["init", "-q", "--bare", "-b", "main", served.path + "/app.git"], environment: e2e.environment)
     git = try TestServer(script: "git_http_server.py", arguments: ["--root", served.path])
     qdrant = try TestServer(script: "qdrant_server.py", arguments: ["--api-key-env", "JOB_TEST_QDRANT_KEY"], environment: ["JOB_TEST_QDRANT_KEY": PushedRepository.qdrantKey])
     url = git.baseURL + "/app.git"
