@@ -8,7 +8,8 @@ The context file (JSON) names the pushed repository and what the CI service woul
     {"repository": "file:///srv/app.git", "branch": "main", "commit": "<sha>",
      "secrets": {...}, "vars": {...},          # GitHub repository secrets and variables
      "variables": {...},                       # GitLab CI/CD variables
-     "path": "/usr/bin:/bin", "depth": 1}
+     "path": "/usr/bin:/bin", "depth": 1,
+     "home_seed": {"relative/in/HOME": "/source/folder"}}   # copied into the fresh HOME
 
 What is emulated: the job's `if`/`rules`; `run:` steps (and GitLab's `before_script` + `script`)
 in bash with the workflow, job and step environments; `${{ … }}` expressions (contexts github,
@@ -211,6 +212,9 @@ class Runner:
         self.temp = os.path.join(self.work, "temp")
         for folder in (self.home, self.temp, self.cache_root):
             os.makedirs(folder, exist_ok=True)
+        # Files a benchmark puts into the fresh HOME (SwiftPM's dependency cache where GitHub is out of reach).
+        for relative, source in context.get("home_seed", {}).items():
+            shutil.copytree(source, os.path.join(self.home, relative), symlinks=True)
         self.secret_values = [v for v in list(context.get("secrets", {}).values()) + list(context.get("masked", [])) if v]
         self.leaked = set()
         self.steps = []
