@@ -26,7 +26,7 @@ public enum CITemplates {
 
   /// What a user sets for the pipeline to run, as `git rag ci init` prints it.
   public static func settingsToSet(provider: String) -> [String] {
-    let optional = "GIT_RAG_COLLECTION, GIT_RAG_VERSION (default \(defaultVersion)), GIT_RAG_REPOSITORY"
+    let optional = "GIT_RAG_COLLECTION, GIT_RAG_VERSION (default \(defaultVersion)), GIT_RAG_REPOSITORY, GIT_RAG_PREBUILT"
     if provider.lowercased() == "gitlab" {
       return [
         "Set these CI/CD variables (Settings > CI/CD > Variables):",
