@@ -111,6 +111,13 @@ import Testing
   @Test func unreachableRemoteFailsTheJobAndWritesNothing() async throws {
     let pushed = try PushedRepository()
     try pushed.addOriginAndPush()
+    // A commit the remote lacks (the remote-tracking branch said pushed; the remote was reset since).
+    let valid = try pushed.gitRAG(["sync", "--store", "qdrant", "--collection", "never", "--runtime", "docker", "--print"])
+    let missing = valid.stdout.replacingOccurrences(of: pushed.e2e.repo.head, with: String(repeating: "0123456789", count: 4))
+    let missingRun = try Self.execute("docker", printed: missing, submitting: pushed.submitting)
+    #expect(missingRun.status == 1)
+    #expect(missingRun.stderr.contains("is not in \(pushed.url) (branch main). Push it first"), "\(missingRun.stderr)")
+
     // The remote moved away after the push (the recorded remote-tracking branch still says pushed).
     let closed = try TestServer(script: "git_http_server.py", arguments: ["--root", pushed.served.path])
     let gone = closed.baseURL + "/app.git"
