@@ -17,9 +17,16 @@ struct CollectionCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
 
+    @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      if runtime.runtime != nil {
+        let arguments = ["create", name ?? context.collection]
+        try await runtime.submit(operation: .collection, arguments: arguments, context: context)
+        return
+      }
       let store = try context.makeStore()
       let embedder = try context.makeEmbedder()
       let collection = name ?? context.collection
@@ -37,9 +44,16 @@ struct CollectionCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
 
+    @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      if runtime.runtime != nil {
+        let arguments = ["delete", name ?? context.collection]
+        try await runtime.submit(operation: .collection, arguments: arguments, context: context)
+        return
+      }
       let store = try context.makeStore()
       let collection = name ?? context.collection
       try await store.deleteCollection(collection)
@@ -52,9 +66,16 @@ struct CollectionCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print as JSON.") var json = false
 
+    @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      if runtime.runtime != nil {
+        let arguments = ["list"] + (json ? ["--json"] : [])
+        try await runtime.submit(operation: .collection, arguments: arguments, context: context)
+        return
+      }
       let store = try context.makeStore()
       let names = try await store.listCollections().sorted()
       if json {
@@ -73,9 +94,16 @@ struct CollectionCommand: AsyncParsableCommand {
     @Argument(help: "Collection name (default: the repository's).") var name: String?
     @Flag(help: "Print as JSON.") var json = false
 
+    @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      if runtime.runtime != nil {
+        let arguments = ["info", name ?? context.collection] + (json ? ["--json"] : [])
+        try await runtime.submit(operation: .collection, arguments: arguments, context: context)
+        return
+      }
       let store = try context.makeStore()
       let info = try await store.info(name ?? context.collection)
       if json {

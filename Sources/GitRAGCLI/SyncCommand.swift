@@ -37,6 +37,8 @@ struct SyncCommand: AsyncParsableCommand {
   var commit: String?
 
   @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+  @Option(help: "With a container --runtime: the remote the job clones (default origin); the current branch must be pushed there.")
+  var remote: String?
   @Option(name: .customLong("dir"), help: "Index a plain folder (not a git repository) instead; honours its .gitignore.")
   var dir: String?
 
@@ -44,10 +46,22 @@ struct SyncCommand: AsyncParsableCommand {
     let started = ContinuousClock.now
     global.bootstrapLogging()
     if fromHook, ProcessInfo.processInfo.environment["GIT_RAG_SKIP_HOOKS"] == "1" { return }
+    if try runtime.runsInContainer() {
+      // A container has neither this working tree nor its git config: the job clones the
+      // remote at the pushed commit and runs with this command's resolved settings.
+      let context = try CommandContext(options: global, requireRepository: false)
+      if let dir {
+        throw GitRAGError("A \(runtime.runtime ?? "") job cannot read the folder \(dir) on this machine. Pack it (tar czf) and use `git rag upload archive … --runtime docker`, or use --runtime local.", exitCode: 2)
+      }
+      let source = try context.pushedSourceArguments(remote: remote ?? "origin", commit: commit)
+      try await runtime.submit(operation: .uploadRepo, arguments: source, context: context)
+      return
+    }
     if runtime.runtime != nil {
+      // The local runtime runs the worker here, in this working tree, with this environment.
       let context = try CommandContext(options: global, requireRepository: false)
       let arguments = Array(CommandLine.arguments.drop { $0 != "sync" }.dropFirst())
-      try await runtime.submit(operation: .sync, arguments: arguments, settings: context.settings)
+      try await runtime.submit(operation: .sync, arguments: RuntimeOptions.jobArguments(arguments), context: context)
       return
     }
     if let dir { return try await DirectorySync.run(directory: dir, global: global, dryRun: dryRun, json: json) }

@@ -38,9 +38,19 @@ struct UploadFileCommand: AsyncParsableCommand {
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
+  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
+    if runtime.runtime != nil {
+      let input = try runtime.localInput(path, what: "file")
+      let stored = name ?? Self.storedPath(URL(fileURLWithPath: input.path))
+      try await runtime.submit(
+        operation: .uploadFile, arguments: [input.path, collection, "--name", stored] + (json ? ["--json"] : []),
+        context: context, volumes: input.volumes)
+      return
+    }
     let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL
     let source = try SingleFileSource(url: url, path: name ?? Self.storedPath(url), maxFileSize: try context.maxFileSize(), allowance: try context.secretAllowance())
     let report = try await UploadRun(context: context, collection: collection).run { try await $0.upsertFiles(source: source) }
@@ -86,9 +96,19 @@ struct UploadArchiveCommand: AsyncParsableCommand {
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
+  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
+    if runtime.runtime != nil {
+      let input = try runtime.localInput(path, what: "archive")
+      let limits = ["--max-entries", String(maxEntries), "--max-total-size", String(maxTotalSize), "--max-ratio", String(maxRatio)]
+      try await runtime.submit(
+        operation: .uploadArchive, arguments: [input.path, collection] + limits + (json ? ["--json"] : []),
+        context: context, volumes: input.volumes)
+      return
+    }
     var limits = ArchiveLimits()
     limits.maxEntries = maxEntries
     limits.maxTotalBytes = maxTotalSize
@@ -130,6 +150,9 @@ struct UploadRepoCommand: AsyncParsableCommand {
   @Option(help: "History depth to fetch (the index then reconciles against its inventory).")
   var depth: Int?
 
+  @Option(help: "Index this commit (a full hex id) of the cloned branch instead of its head.")
+  var commit: String?
+
   @Flag(name: .customLong("accept-new-host-key"), help: "Trust and record an ssh host key not yet in ~/.ssh/known_hosts (a changed key is always refused).")
   var acceptNewHostKey = false
 
@@ -139,14 +162,30 @@ struct UploadRepoCommand: AsyncParsableCommand {
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
+  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
   func validate() throws {
     if let depth, depth < 1 { throw ValidationError("--depth must be at least 1.") }
+    if let commit, ObjectID(hex: commit) == nil { throw ValidationError("--commit must be a full 40-character commit id, not \"\(commit)\".") }
   }
 
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
     let location = try CloneLocation.parse(url)
+    if runtime.runtime != nil {
+      if try runtime.runsInContainer(), location.transport == .local {
+        throw GitRAGError("\(url) is a path on this machine, which a \(runtime.runtime ?? "") job cannot clone. Give a URL it can reach, or use --runtime local.", exitCode: 2)
+      }
+      var arguments = [location.transport == .local ? location.url : url, collection]
+      if let branch { arguments += ["--branch", branch] }
+      if let depth { arguments += ["--depth", String(depth)] }
+      if let commit { arguments += ["--commit", commit] }
+      if acceptNewHostKey { arguments.append("--accept-new-host-key") }
+      if json { arguments.append("--json") }
+      try await runtime.submit(operation: .uploadRepo, arguments: arguments, context: context)
+      return
+    }
     if location.transport == .http, !global.quiet {
       Console.info("Warning: \(location.redacted) is unencrypted http; code and any token travel in clear text. Use https:// if the server supports it.")
     }
@@ -157,6 +196,7 @@ struct UploadRepoCommand: AsyncParsableCommand {
     clone.onNote = { if !quiet { Console.info($0) } }
     var upload = RemoteRepositoryUpload(location: location, clone: clone)
     upload.depth = depth
+    upload.commit = commit
     upload.keepCloneAt = keepClone.map { URL(fileURLWithPath: $0, isDirectory: true) }
     let report = try await UploadRun(context: context, collection: collection).run { try await upload.run(engine: $0) }
     UploadRun.print(report, json: json, quiet: global.quiet)

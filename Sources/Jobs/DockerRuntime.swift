@@ -71,7 +71,9 @@ public struct DockerRuntime: JobRuntime {
     let status: JobOutcome.Status =
       switch result.status {
       case 0: .succeeded
-      case 125...127: .failed(reason: "docker could not start the container (status \(result.status))")
+      case 125...127:
+        .failed(
+          reason: "docker could not start the container (status \(result.status)). Check that the image \(configuration.image) exists and its registry is reachable: docker pull \(configuration.image)")
       default: .failed(reason: "worker exited with status \(result.status)")
       }
     return JobOutcome(id: job.name, status: status, exitCode: result.status)

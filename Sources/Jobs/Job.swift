@@ -81,7 +81,7 @@ public struct Job: Sendable, Codable, Hashable {
   /// The variables git-rag workers read, for callers that forward "everything git-rag uses".
   public static let standardEnvironment = [
     "API_TOKEN", "MODEL_NAME", "EMBEDDING_API_URL", "QDRANT_URL", "QDRANT_HOST", "QDRANT_PORT",
-    "QDRANT_API_KEY", "GITHUB_TOKEN",
+    "QDRANT_API_KEY", "GITHUB_TOKEN", "GIT_RAG_TOKEN",
   ]
 
   /// `worker <operation> <arguments…>`: what the `git-rag` binary is given.

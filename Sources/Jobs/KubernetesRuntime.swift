@@ -55,7 +55,8 @@ public struct KubernetesRuntime: JobRuntime {
     var env: [[String: Any]] = []
     for name in job.forwardEnvironment {
       if Job.isSecret(name) {
-        env.append(["name": name, "valueFrom": ["secretKeyRef": ["name": configuration.secretName, "key": name]]])
+        // Optional: the Secret holds only the keys its users need (no GITHUB_TOKEN for public repositories).
+        env.append(["name": name, "valueFrom": ["secretKeyRef": ["name": configuration.secretName, "key": name, "optional": true]]])
       } else if let value = tools.environment[name] {
         env.append(["name": name, "value": value])
       }

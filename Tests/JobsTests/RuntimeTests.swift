@@ -106,6 +106,10 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
     try tools.add("docker", body: "exit 4")
     let failed = try await DockerRuntime(environment: tools.environment()).submit(Job(operation: .sync), wait: true)
     #expect(failed.status == .failed(reason: "worker exited with status 4") && failed.exitCode == 4)
+    // An image that cannot be pulled (unreachable registry): docker's own status 125.
+    try tools.add("docker", body: "echo 'Unable to find image' >&2; exit 125")
+    let unpulled = try await DockerRuntime(configuration: .init(image: "registry.invalid/git-rag:1"), environment: tools.environment()).submit(Job(operation: .sync), wait: true)
+    #expect(unpulled.status == .failed(reason: "docker could not start the container (status 125). Check that the image registry.invalid/git-rag:1 exists and its registry is reachable: docker pull registry.invalid/git-rag:1"))
     let missing = DockerRuntime(environment: ["PATH": try TemporaryDirectory().path])
     await #expect(throws: JobError.toolNotFound(tool: "docker", hint: "Install Docker (https://docs.docker.com/get-docker/) or use --runtime local.")) {
       try await missing.submit(Job(operation: .sync), wait: true)
@@ -162,7 +166,8 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
                       "valueFrom" : {
                         "secretKeyRef" : {
                           "key" : "API_TOKEN",
-                          "name" : "git-rag-secrets"
+                          "name" : "git-rag-secrets",
+                          "optional" : true
                         }
                       }
                     },
@@ -171,7 +176,8 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
                       "valueFrom" : {
                         "secretKeyRef" : {
                           "key" : "QDRANT_API_KEY",
-                          "name" : "git-rag-secrets"
+                          "name" : "git-rag-secrets",
+                          "optional" : true
                         }
                       }
                     },
