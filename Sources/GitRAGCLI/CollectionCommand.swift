@@ -61,7 +61,7 @@ struct CollectionCommand: AsyncParsableCommand {
       } else if names.isEmpty {
         print("No collections in \(store.location).")
       } else {
-        for name in names { print(name) }
+        for name in names { print(name.terminalSafe) }
       }
     }
   }

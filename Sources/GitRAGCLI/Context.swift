@@ -59,6 +59,7 @@ final class CommandContext {
   func makeStore() throws -> any VectorStore {
     switch storeKind {
     case "sqlite":
+      try StoreFolder.check(storeDirectory)
       return SQLiteStore(directory: storeDirectory)
     case "qdrant":
       let configuration = try QdrantConfiguration.fromEnvironment(environment, urlFlag: options.qdrantURL, gitConfig: settings.gitConfig)

@@ -71,7 +71,7 @@ struct SearchCommand: AsyncParsableCommand {
         if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery, weights: engine.queryWeights), embedded: embedder != nil) }
         for (rank, hit) in hits.enumerated() {
           let best = hit.best.payload
-          print(String(format: "%2d. %@  (%.4f, best %@:%d-%d%@)", rank + 1, hit.filePath, hit.score, best.filePath, best.startLine, best.endLine, best.symbol.map { " \($0)" } ?? ""))
+          print(String(format: "%2d. %@  (%.4f, best %@:%d-%d%@)", rank + 1, hit.filePath.terminalSafe, hit.score, best.filePath.terminalSafe, best.startLine, best.endLine, best.symbol.map { " \($0.terminalSafe)" } ?? ""))
           if explain {
             print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: hit.fused, boosts: hit.boosts, score: hit.score)
               + ", \(hit.chunks) chunk\(hit.chunks == 1 ? "" : "s") in the candidates")
@@ -88,11 +88,11 @@ struct SearchCommand: AsyncParsableCommand {
         if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery, weights: engine.queryWeights), embedded: embedder != nil) }
         for (rank, ranked) in ranked.enumerated() {
           let hit = ranked.hit, p = hit.payload
-          print(String(format: "%2d. %@:%d-%d%@  (%.4f)", rank + 1, p.filePath, p.startLine, p.endLine, p.symbol.map { "  \($0)" } ?? "", hit.score))
+          print(String(format: "%2d. %@:%d-%d%@  (%.4f)", rank + 1, p.filePath.terminalSafe, p.startLine, p.endLine, p.symbol.map { "  \($0.terminalSafe)" } ?? "", hit.score))
           if explain {
             print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: ranked.fused, boosts: ranked.boosts, score: hit.score))
           }
-          for line in snippet(p.content) { print("      \(line)") }
+          for line in snippet(p.content) { print("      \(line.terminalSafe)") }
         }
         if ranked.isEmpty { print("No results.") }
       }
@@ -113,11 +113,11 @@ struct SearchCommand: AsyncParsableCommand {
   private func printPlan(_ plan: QueryPlan, embedded: Bool) {
     let top = plan.keyword.terms.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(15)
       .map { $0.value == 1 ? $0.key : String(format: "%@×%.1f", $0.key, $0.value) }
-    print("query: \(plan.keyword.terms.count) keyword terms; strongest: \(top.joined(separator: " "))")
+    print("query: \(plan.keyword.terms.count) keyword terms; strongest: \(top.joined(separator: " ").terminalSafe)")
     if plan.analysis.looksLikeBugReport { print("query: reads as a bug report naming code (source files preferred)") }
-    if !plan.mentionedPaths.isEmpty { print("query: mentions paths \(plan.mentionedPaths.prefix(8).joined(separator: ", "))") }
-    if !plan.mentionedModules.isEmpty { print("query: names \(plan.mentionedModules.prefix(8).joined(separator: ", "))") }
-    if embedded { print("query: the model reads \"\(plan.embeddingText.prefix(160).replacingOccurrences(of: "\n", with: " "))…\"") }
+    if !plan.mentionedPaths.isEmpty { print("query: mentions paths \(plan.mentionedPaths.prefix(8).joined(separator: ", ").terminalSafe)") }
+    if !plan.mentionedModules.isEmpty { print("query: names \(plan.mentionedModules.prefix(8).joined(separator: ", ").terminalSafe)") }
+    if embedded { print("query: the model reads \"\(plan.embeddingText.prefix(160).replacingOccurrences(of: "\n", with: " ").terminalSafe)…\"") }
     print("")
   }
 

@@ -17,6 +17,9 @@ struct StatusCommand: AsyncParsableCommand {
   @Flag(help: "Print as JSON.")
   var json = false
 
+  @Flag(help: "Check the whole store (every page, index and row) instead of the quick check.")
+  var check = false
+
   struct Status: Codable {
     var store: String
     var collection: String
@@ -31,6 +34,8 @@ struct StatusCommand: AsyncParsableCommand {
     var commitsBehind: Int?
     var dirty: Bool
     var pendingSync: SyncReport?
+    /// The sync running now (a hook's in the background, or another terminal's), if any.
+    var syncRunning: SyncLock.Holder?
   }
 
   func run() async throws {
@@ -39,6 +44,8 @@ struct StatusCommand: AsyncParsableCommand {
     let store = try context.makeStore()
     let collection = context.collection
     let exists = try await store.collectionExists(collection)
+    // A damaged store ends here, with the way out, rather than in a healthy-looking status.
+    if exists { try await store.checkIntegrity(collection, thorough: check) }
     let info = exists ? try await store.info(collection) : nil
     let metadata = info?.metadata
     let repository = context.repository
@@ -60,7 +67,8 @@ struct StatusCommand: AsyncParsableCommand {
       store: store.location, collection: collection, exists: exists, embedder: metadata?.embedder,
       dimension: metadata?.dimension, chunks: info?.points, files: info?.files,
       lastIndexedCommit: metadata?.lastIndexedCommit, lastIndexedAt: metadata?.lastIndexedAt, head: head?.hex,
-      commitsBehind: behind, dirty: repository.flatMap { try? $0.isDirty() } ?? false, pendingSync: pending)
+      commitsBehind: behind, dirty: repository.flatMap { try? $0.isDirty() } ?? false, pendingSync: pending,
+      syncRunning: SyncLock(directory: context.storeDirectory, collection: collection).holder())
     if json {
       print(try JSONOutput.encode(status))
       return
@@ -75,6 +83,9 @@ struct StatusCommand: AsyncParsableCommand {
     }
     if let head { print("HEAD:        \(head.hex.prefix(12))\(status.dirty ? " (uncommitted changes)" : "")") }
     if let behind { print("behind:      \(behind) commit\(behind == 1 ? "" : "s")") }
+    if let running = status.syncRunning {
+      print("running:     a sync (pid \(running.pid == 0 ? "unknown" : String(running.pid))\(running.startedAt.isEmpty ? "" : ", since \(running.startedAt)"))")
+    }
     if let pending {
       if pending.mode == .upToDate {
         print("sync would:  nothing (up to date)")

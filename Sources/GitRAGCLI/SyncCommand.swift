@@ -60,7 +60,7 @@ struct SyncCommand: AsyncParsableCommand {
       case .acquired: break
       case .heldBy(let pid):
         if !global.quiet {
-          Console.info("A sync of \(collection) is running (pid \(pid)); it will go round once more when it finishes.")
+          Console.info("A sync of \(collection) is running (pid \(pid == 0 ? "unknown" : String(pid))); it will go round once more when it finishes.")
         }
         return
       }
@@ -105,14 +105,15 @@ struct SyncCommand: AsyncParsableCommand {
     if json {
       print(try JSONOutput.encode(report))
     } else if !global.quiet {
-      print(report.summary)
+      print(TerminalText.safe(report.summary, keepNewlines: true))
     }
   }
 }
 
 extension SyncReport {
   mutating func merge(_ other: SyncReport) {
-    mode = other.mode
+    // A round with nothing to do does not hide the work of the rounds before it.
+    if other.mode != .upToDate || mode == .upToDate { mode = other.mode }
     base = base ?? other.base
     target = other.target
     filesAdded += other.filesAdded
@@ -130,7 +131,8 @@ extension SyncReport {
 
   var summary: String {
     let target = self.target.map { String($0.prefix(12)) } ?? "working folder"
-    if mode == .upToDate { return "\(collection) is up to date at \(target)." }
+    let roundsNote = rounds > 1 ? "\(rounds) rounds: syncs asked for while it ran were done too" : nil
+    if mode == .upToDate { return "\(collection) is up to date at \(target)\(roundsNote.map { " (\($0))" } ?? "")." }
     let verb = dryRun ? "would" : ""
     var lines = [
       "\(dryRun ? "Plan for" : "Synced") \(collection) to \(target) (\(mode.rawValue)\(base.map { " from \($0.prefix(12))" } ?? "")):",
@@ -139,6 +141,7 @@ extension SyncReport {
     ]
     if dryRun { lines.append("  estimated tokens to embed: \(estimatedTokens)") }
     if !dryRun { lines.append(String(format: "  time: %.2fs", seconds)) }
+    if let roundsNote { lines.append("  \(roundsNote)") }
     return lines.joined(separator: "\n")
   }
 }

@@ -193,7 +193,7 @@ struct UploadRun {
     if json {
       Swift.print((try? JSONOutput.encode(report)) ?? "{}")
     } else if !quiet {
-      Swift.print(report.summary)
+      Swift.print(TerminalText.safe(report.summary, keepNewlines: true))
     }
   }
 }

@@ -94,6 +94,14 @@ public struct SyncEngine: Sendable {
   /// Syncs any source. `changes(base)` returns the tree diff from `base` when it can be trusted,
   /// or nil to reconcile against the store's inventory.
   public func sync(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
+    // A rebuild killed before its swap left its staging collection; the caller holds the
+    // collection's lock, so no rebuild is writing it now.
+    let staging = StagingCollection.name(for: options.collection)
+    if !options.dryRun, !StagingCollection.isStaging(options.collection), store is any CollectionReplacing,
+      try await store.collectionExists(staging)
+    {
+      try await store.deleteCollection(staging)
+    }
     if options.reindex, !options.dryRun, !options.partial, let replacing = store as? any CollectionReplacing,
       try await store.collectionExists(options.collection)
     {
@@ -111,9 +119,7 @@ public struct SyncEngine: Sendable {
   private func reindexAside(
     _ store: any CollectionReplacing, source: ContentSource, changes: (String?) throws -> [FileChange]?
   ) async throws -> SyncReport {
-    let staging = "\(options.collection).reindex"
-    // A rebuild killed before its swap left this behind.
-    if try await store.collectionExists(staging) { try await store.deleteCollection(staging) }
+    let staging = StagingCollection.name(for: options.collection)
     var engine = self
     engine.options.collection = staging
     engine.options.reindex = false
@@ -254,8 +260,10 @@ public struct SyncEngine: Sendable {
     if let staleSweep { try await store.deleteStale(collection, keeping: staleSweep) }
 
     Trace.mark("removed old versions")
-    // 4. Only now does the index claim the new commit.
+    // 4. Only now does the index claim the new commit, and only if the store is whole: damage
+    // in pages this sync never touched would otherwise hide behind an up-to-date commit.
     try faultInjection?("metadata")
+    try await store.checkIntegrity(collection, thorough: false)
     if var current = metadata, !options.partial {
       current.lastIndexedCommit = source.revision
       current.lastIndexedAt = Timestamp.now()

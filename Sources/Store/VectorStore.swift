@@ -43,6 +43,9 @@ public protocol VectorStore: Sendable {
   /// Vectors already stored for these chunk hashes (reuse instead of re-embedding).
   func vectors(_ collection: String, chunkHashes: [String]) async throws -> [String: [Float]]
   func count(_ collection: String) async throws -> Int
+  /// Throws a one-line error with the way out when the collection's data is damaged: a quick
+  /// check, or with `thorough` a complete one (every page, index and row).
+  func checkIntegrity(_ collection: String, thorough: Bool) async throws
 
   /// Keyword (BM25) search over chunk text, symbols and paths; best first.
   func keywordSearch(_ collection: String, query: KeywordQuery, limit: Int, filter: SearchFilter) async throws -> [SearchHit]
@@ -51,6 +54,9 @@ public protocol VectorStore: Sendable {
 }
 
 extension VectorStore {
+  /// Stores whose data lives on a server check nothing here: the server guards its own files.
+  public func checkIntegrity(_ collection: String, thorough: Bool) async throws {}
+
   /// Portable fallback built on `points`; stores override it with a cheap query.
   public func fileHash(_ collection: String, filePath: String) async throws -> String? {
     let hashes = Set(try await points(collection, filePaths: [filePath]).map(\.payload.fileHash))
