@@ -34,6 +34,39 @@ struct SearchCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Only chunks of this language (python, swift, markdown, ...).")
   var language: String?
 
+  @Flag(help: "Fail when the embedder cannot be reached, instead of answering from the keyword index alone.")
+  var requireVectors = false
+
+  /// `search` arguments with each run of plain query words joined into one argument.
+  ///
+  /// The argument parser takes time quadratic in the number of arguments (18,620 unquoted words
+  /// took 11.6 s), while the query is the words joined by spaces anyway. A word right after an
+  /// option is left alone (it may be that option's value), and so is everything that is not a
+  /// `search` command line.
+  static func coalescingQueryWords(_ arguments: [String]) -> [String] {
+    guard arguments.first == "search", arguments.count > 8 else { return arguments }
+    var result: [String] = []
+    result.reserveCapacity(16)
+    var run: [String] = []
+    var afterOption = false, afterTerminator = false
+    func flush() {
+      if !run.isEmpty { result.append(run.joined(separator: " ")) }
+      run.removeAll()
+    }
+    for argument in arguments.dropFirst() {
+      let isOption = !afterTerminator && argument.count > 1 && argument.hasPrefix("-")
+      if isOption || afterOption {
+        flush()
+        result.append(argument)
+        if argument == "--" && isOption { afterTerminator = true; afterOption = false } else { afterOption = isOption }
+        continue
+      }
+      run.append(argument)
+    }
+    flush()
+    return ["search"] + result
+  }
+
   func validate() throws {
     guard !query.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw ValidationError("Give a query, e.g. git rag search \"where are retries configured\".")
@@ -55,7 +88,8 @@ struct SearchCommand: AsyncParsableCommand {
     if let embedder, let metadata, try await embedder.fingerprint != metadata.embedder {
       throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: try await embedder.fingerprint)
     }
-    let engine = SearchEngine(store: store, embedder: embedder, collection: collection)
+    var engine = SearchEngine(store: store, embedder: embedder, collection: collection)
+    engine.requireVectors = requireVectors
     var request = SearchRequest(query: query.joined(separator: " "))
     request.limit = k
     request.files = files

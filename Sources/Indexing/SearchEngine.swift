@@ -1,5 +1,6 @@
 import Embedding
 import Foundation
+import Logging
 import GitRAGCore
 import Store
 
@@ -77,6 +78,10 @@ public struct SearchEngine: Sendable {
   public var embedPlainQuery = false
   /// Read the query (`QueryPlan`) instead of searching its plain text.
   public var analyzeQuery = true
+  /// Fail when the query cannot be embedded; otherwise answer from the keyword index alone, with
+  /// one warning in the log.
+  public var requireVectors = false
+  var logger = Logger(label: "git-rag.search")
 
   public init(store: any VectorStore, embedder: (any Embedder)?, collection: String) {
     self.store = store
@@ -166,9 +171,17 @@ public struct SearchEngine: Sendable {
     async let keywordHits = plan.keyword.terms.isEmpty
       ? [] : store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
     var vectorHits: [SearchHit] = []
-    if let embedder, vectorWeight > 0, try await embedder.dimension > 0 {
-      let vector = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
-      vectorHits = try await store.vectorSearch(collection, vector: vector, limit: depth, filter: filter)
+    if let embedder, vectorWeight > 0 {
+      var vector: [Float]?
+      do {
+        if try await embedder.dimension > 0 {
+          vector = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
+        }
+      } catch where !requireVectors && !(error is CancellationError) {
+        let reason = (error as? any UserFacingError)?.errorDescription ?? "\(error)"
+        logger.warning("keyword results only: the query could not be embedded (\(reason.prefix(300))). Use --require-vectors to fail instead.")
+      }
+      if let vector { vectorHits = try await store.vectorSearch(collection, vector: vector, limit: depth, filter: filter) }
     }
     return (try await keywordHits, vectorHits)
   }

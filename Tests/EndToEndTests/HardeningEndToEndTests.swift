@@ -192,6 +192,35 @@ import Testing
     #expect(local.status == 0, "\(local.stderr)")
     #expect(FileManager.default.fileExists(atPath: own.appendingPathComponent("post-commit").path))
   }
+
+  @Test func manyUnquotedWordsParseQuickly() throws {
+    let e2e = try EndToEnd()
+    try e2e.repo.commit(["notes.md": "# Notes\n\nThe parser reads every word.\n"])
+    try e2e.gitRAG("sync", "--collection", "main")
+    let words = (0..<18_620).map { "word\($0)" }
+    let start = Date()
+    let result = try e2e.run(["search", "--collection", "main", "-k", "3"] + words + ["parser"])
+    let seconds = Date().timeIntervalSince(start)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(seconds < 8, "18,620 words took \(seconds) s")
+  }
+
+  @Test func searchAnswersFromKeywordsWhenTheEmbedderIsDown() throws {
+    let e2e = try EndToEnd()
+    try e2e.repo.commit(["src/retry.py": "def configure_retries(count):\n    return count\n", "README.md": "# Tool\n", "b.md": "# B\n", "c.md": "# C\n"])
+    try e2e.gitRAG("sync", "--collection", "main")
+    e2e.server.stop()
+    let result = try e2e.gitRAG("search", "--collection", "main", "configure_retries")
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("src/retry.py"), "\(result.stdout)")
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1 && lines[0].hasPrefix("warning: keyword results only: the query could not be embedded ("), "\(result.stderr)")
+    #expect(lines.first?.hasSuffix("Use --require-vectors to fail instead.") == true)
+    let strict = try e2e.gitRAG("search", "--collection", "main", "--require-vectors", "configure_retries")
+    #expect(strict.status != 0)
+    #expect(strict.stdout.isEmpty)
+    #expect(strict.stderr.hasPrefix("error: "), "\(strict.stderr)")
+  }
 }
 
 extension EndToEnd {
