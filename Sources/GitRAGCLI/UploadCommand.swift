@@ -149,6 +149,8 @@ struct UploadRepoCommand: AsyncParsableCommand {
       Console.info("Warning: \(location.redacted) is unencrypted http; code and any token travel in clear text. Use https:// if the server supports it.")
     }
     var clone = CloneOptions(home: UserPaths.home, environment: context.environment)
+    clone.connectTimeout = try DeadlineSetting.seconds("GIT_RAG_CONNECT_TIMEOUT", in: context.environment, default: 30)
+    clone.idleTimeout = try DeadlineSetting.seconds("GIT_RAG_IDLE_TIMEOUT", in: context.environment, default: 60)
     clone.branch = branch
     clone.acceptNewHostKey = acceptNewHostKey
     let quiet = global.quiet

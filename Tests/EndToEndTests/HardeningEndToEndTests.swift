@@ -221,6 +221,29 @@ import Testing
     #expect(strict.stdout.isEmpty)
     #expect(strict.stderr.hasPrefix("error: "), "\(strict.stderr)")
   }
+
+  @Test func clonesEndAtTheirDeadlinesOnEveryTransport() throws {
+    let e2e = try EndToEnd()
+    let silent = try TestServer(script: "silent_server.py", arguments: ["--mode", "silent"])
+    defer { silent.stop() }
+    let host = "127.0.0.1:\(silent.port)"
+    for url in ["http://\(host)/x.git", "https://\(host)/x.git", "ssh://git@\(host)/x.git"] {
+      let start = Date()
+      let result = try e2e.gitRAG("upload", "repo", url, "c", "--embedder", "none", environment: ["GIT_RAG_IDLE_TIMEOUT": "2"])
+      let seconds = Date().timeIntervalSince(start)
+      #expect(result.status == 1)
+      #expect(result.stderr.hasSuffix("error: \(host) stopped answering: nothing received for 2 s (idle deadline). Check the server, or raise GIT_RAG_IDLE_TIMEOUT.\n"), "\(url): \(result.stderr)")
+      #expect(seconds < 15, "\(url) took \(seconds) s")
+    }
+    let full = try TestServer(script: "silent_server.py", arguments: ["--mode", "full"])
+    defer { full.stop() }
+    let result = try e2e.gitRAG("upload", "repo", "https://127.0.0.1:\(full.port)/x.git", "c", "--embedder", "none", environment: ["GIT_RAG_CONNECT_TIMEOUT": "2"])
+    #expect(result.status == 1)
+    #expect(result.stderr == "error: Cannot connect to 127.0.0.1:\(full.port): no connection within 2 s (connect deadline). Check the URL, the port and your network, or raise GIT_RAG_CONNECT_TIMEOUT.\n")
+    let bad = try e2e.gitRAG("upload", "repo", "https://127.0.0.1:\(full.port)/x.git", "c", "--embedder", "none", environment: ["GIT_RAG_IDLE_TIMEOUT": "soon"])
+    #expect(bad.status == 2)
+    #expect(bad.stderr == "error: GIT_RAG_IDLE_TIMEOUT 'soon' is not a positive number of seconds. Set it like GIT_RAG_IDLE_TIMEOUT=60.\n")
+  }
 }
 
 extension EndToEnd {
