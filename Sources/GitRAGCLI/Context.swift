@@ -93,6 +93,10 @@ final class CommandContext {
       if let inFlight = try settings.integer(flag: nil, env: ["GIT_RAG_EMBED_CONCURRENCY"], git: ["rag.embedConcurrency"], name: "embedding concurrency") {
         configuration.maxConcurrentRequests = max(1, inFlight)
       }
+      configuration.timeout = try DeadlineSetting.seconds("GIT_RAG_EMBED_TIMEOUT", in: environment, default: configuration.timeout)
+      if let retries = try settings.integer(flag: nil, env: ["GIT_RAG_EMBED_RETRIES"], git: ["rag.embedRetries"], name: "embedding retries") {
+        configuration.maxRetries = max(0, retries)
+      }
       return OpenAIEmbedder(configuration: configuration)
     case "none":
       return NoEmbedder()

@@ -244,6 +244,36 @@ import Testing
     #expect(bad.status == 2)
     #expect(bad.stderr == "error: GIT_RAG_IDLE_TIMEOUT 'soon' is not a positive number of seconds. Set it like GIT_RAG_IDLE_TIMEOUT=60.\n")
   }
+
+  @Test func embeddingAndModelDownloadsEndAtTheirDeadlines() throws {
+    let e2e = try EndToEnd()
+    try e2e.repo.commit(["a.md": "# A\n\nText.\n"])
+    let silent = try TestServer(script: "silent_server.py", arguments: ["--mode", "silent"])
+    defer { silent.stop() }
+    let start = Date()
+    let sync = try e2e.gitRAG(
+      "sync", environment: ["EMBEDDING_API_URL": "http://127.0.0.1:\(silent.port)/v1", "GIT_RAG_EMBED_TIMEOUT": "1", "GIT_RAG_EMBED_RETRIES": "0"])
+    #expect(sync.status == 1)
+    #expect(sync.stderr == "error: The embedding API at http://127.0.0.1:\(silent.port)/v1/embeddings did not answer within 1 s (1 attempt). Check that the server is healthy, or retry later.\n")
+    #expect(Date().timeIntervalSince(start) < 20)
+
+    let pull = try e2e.gitRAG(
+      "model", "pull", "sentence-transformers/all-MiniLM-L6-v2",
+      environment: ["HF_ENDPOINT": "http://127.0.0.1:\(silent.port)", "GIT_RAG_IDLE_TIMEOUT": "2", "XDG_CACHE_HOME": e2e.data.path + "/pull-cache"])
+    #expect(pull.status == 1)
+    #expect(Date().timeIntervalSince(start) < 30)
+    #expect(pull.stderr.contains("127.0.0.1:\(silent.port)"), "\(pull.stderr)")
+    #expect(pull.stderr.contains("nothing received for 2 s, the idle deadline; GIT_RAG_IDLE_TIMEOUT raises it"), "\(pull.stderr)")
+    #expect(pull.stderr.split(separator: "\n").count == 1)
+
+    let qdrantStart = Date()
+    let qdrant = try e2e.gitRAG(
+      "status", "--store", "qdrant", environment: ["QDRANT_URL": "http://127.0.0.1:\(silent.port)", "GIT_RAG_QDRANT_TIMEOUT": "1"])
+    #expect(qdrant.status == 1)
+    #expect(qdrant.stderr.contains("127.0.0.1:\(silent.port)") && qdrant.stderr.contains("did not answer within 1s. Check the server's load, or raise GIT_RAG_QDRANT_TIMEOUT."), "\(qdrant.stderr)")
+    #expect(qdrant.stderr.split(separator: "\n").count == 1)
+    #expect(Date().timeIntervalSince(qdrantStart) < 30)
+  }
 }
 
 extension EndToEnd {
