@@ -170,6 +170,7 @@ public struct SearchEngine: Sendable {
   func candidates(_ plan: QueryPlan, filter: SearchFilter, depth: Int) async throws -> (keyword: [SearchHit], vector: [SearchHit]) {
     async let keywordHits = plan.keyword.terms.isEmpty
       ? [] : store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
+    async let interrupted = store.metadata(collection)?.syncTarget
     var vectorHits: [SearchHit] = []
     if let embedder, vectorWeight > 0 {
       var vector: [Float]?
@@ -183,7 +184,21 @@ public struct SearchEngine: Sendable {
       }
       if let vector { vectorHits = try await store.vectorSearch(collection, vector: vector, limit: depth, filter: filter) }
     }
-    return (try await keywordHits, vectorHits)
+    let keyword = try await keywordHits
+    guard let target = try await interrupted else { return (keyword, vectorHits) }
+    return (Self.oneVersionPerFile(keyword, interruptedTarget: target), Self.oneVersionPerFile(vectorHits, interruptedTarget: target))
+  }
+
+  /// `hits` with one version of each file. A sync that was interrupted (its target is recorded in
+  /// the metadata until a sync completes) may have written a file's new chunks before deleting
+  /// the old ones; the version of the recorded commit is kept, the one written for `target` dropped.
+  static func oneVersionPerFile(_ hits: [SearchHit], interruptedTarget target: String) -> [SearchHit] {
+    var settled: [String: String] = [:]  // path -> a file hash not written by the interrupted sync
+    for hit in hits where hit.payload.commit != target { settled[hit.payload.filePath] = settled[hit.payload.filePath] ?? hit.payload.fileHash }
+    return hits.filter { hit in
+      guard let kept = settled[hit.payload.filePath] else { return true }
+      return hit.payload.fileHash == kept
+    }
   }
 
   /// Reciprocal rank fusion of two ranked lists (keyword-only when `vector` is empty).

@@ -95,9 +95,19 @@ public final class SQLiteStore: VectorStore {
 
   public func info(_ collection: String) async throws -> CollectionInfo {
     try await open(collection).read { db in
-      let points = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM points") ?? 0
+      var points = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM points") ?? 0
       let files = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT file_path) FROM points") ?? 0
       let metadata = try SQLiteCollection.readMetadata(db)
+      if let target = metadata?.syncTarget {
+        // An interrupted sync may have left two versions of a file: count the recorded one only.
+        points -= try Int.fetchOne(
+          db,
+          sql: """
+            SELECT COUNT(*) FROM points p WHERE p."commit" = ? AND EXISTS (
+              SELECT 1 FROM points q WHERE q.file_path = p.file_path AND q.file_hash != p.file_hash AND q."commit" != ?)
+            """,
+          arguments: [target, target]) ?? 0
+      }
       return CollectionInfo(
         name: collection, points: points, files: files, dimension: try SQLiteCollection.dimension(db), metadata: metadata)
     }
