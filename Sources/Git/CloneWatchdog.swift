@@ -106,11 +106,15 @@ final class CloneWatchdog: @unchecked Sendable {
   /// Whether a TCP socket is still connecting, and how long since it last received data; nil for
   /// anything that is not a TCP socket.
   private static func tcpState(_ fd: Int32) -> (connecting: Bool, secondsSinceData: TimeInterval)? {
-    var info = tcp_info()
-    var length = socklen_t(MemoryLayout<tcp_info>.size)
-    guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return nil }
-    // TCP_SYN_SENT = 2; TCP_CLOSE = 7 (a socket not yet connecting, or already closed).
-    if info.tcpi_state == 7 { return nil }
-    return (info.tcpi_state == 2, TimeInterval(info.tcpi_last_data_recv) / 1000)
+    #if !os(Linux)
+      return nil  // TCP_INFO and /proc/self/fd are Linux's; elsewhere the clone has no deadline.
+    #else
+      var info = tcp_info()
+      var length = socklen_t(MemoryLayout<tcp_info>.size)
+      guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return nil }
+      // TCP_SYN_SENT = 2; TCP_CLOSE = 7 (a socket not yet connecting, or already closed).
+      if info.tcpi_state == 7 { return nil }
+      return (info.tcpi_state == 2, TimeInterval(info.tcpi_last_data_recv) / 1000)
+    #endif
   }
 }
