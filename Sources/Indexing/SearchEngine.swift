@@ -170,7 +170,7 @@ public struct SearchEngine: Sendable {
   func candidates(_ plan: QueryPlan, filter: SearchFilter, depth: Int) async throws -> (keyword: [SearchHit], vector: [SearchHit]) {
     async let keywordHits = plan.keyword.terms.isEmpty
       ? [] : store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
-    async let interrupted = store.metadata(collection)?.syncTarget
+    async let interrupted = store.metadata(collection)?.pendingTargets.values
     var vectorHits: [SearchHit] = []
     if let embedder, vectorWeight > 0 {
       var vector: [Float]?
@@ -185,16 +185,19 @@ public struct SearchEngine: Sendable {
       if let vector { vectorHits = try await store.vectorSearch(collection, vector: vector, limit: depth, filter: filter) }
     }
     let keyword = try await keywordHits
-    guard let target = try await interrupted else { return (keyword, vectorHits) }
-    return (Self.oneVersionPerFile(keyword, interruptedTarget: target), Self.oneVersionPerFile(vectorHits, interruptedTarget: target))
+    guard let targets = try await interrupted.map(Set.init), !targets.isEmpty else { return (keyword, vectorHits) }
+    return (Self.oneVersionPerFile(keyword, interruptedTargets: targets), Self.oneVersionPerFile(vectorHits, interruptedTargets: targets))
   }
 
-  /// `hits` with one version of each file. A sync that was interrupted (its target is recorded in
-  /// the metadata until a sync completes) may have written a file's new chunks before deleting
-  /// the old ones; the version of the recorded commit is kept, the one written for `target` dropped.
-  static func oneVersionPerFile(_ hits: [SearchHit], interruptedTarget target: String) -> [SearchHit] {
-    var settled: [String: String] = [:]  // path -> a file hash not written by the interrupted sync
-    for hit in hits where hit.payload.commit != target { settled[hit.payload.filePath] = settled[hit.payload.filePath] ?? hit.payload.fileHash }
+  /// `hits` with one version of each file. A sync that was interrupted (its target stays in the
+  /// metadata's pending targets until a sync completes) may have written a file's new chunks
+  /// before deleting the old ones; the version of the recorded commit is kept, the one written
+  /// towards a pending target dropped.
+  static func oneVersionPerFile(_ hits: [SearchHit], interruptedTargets targets: Set<String>) -> [SearchHit] {
+    var settled: [String: String] = [:]  // path -> a file hash not written by an unfinished sync
+    for hit in hits where !targets.contains(hit.payload.commit) {
+      settled[hit.payload.filePath] = settled[hit.payload.filePath] ?? hit.payload.fileHash
+    }
     return hits.filter { hit in
       guard let kept = settled[hit.payload.filePath] else { return true }
       return hit.payload.fileHash == kept

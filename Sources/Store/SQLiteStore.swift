@@ -98,15 +98,16 @@ public final class SQLiteStore: VectorStore {
       var points = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM points") ?? 0
       let files = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT file_path) FROM points") ?? 0
       let metadata = try SQLiteCollection.readMetadata(db)
-      if let target = metadata?.syncTarget {
+      if let targets = metadata?.pendingTargets.values, !targets.isEmpty {
         // An interrupted sync may have left two versions of a file: count the recorded one only.
+        let list = Array(Set(targets)), marks = Array(repeating: "?", count: list.count).joined(separator: ",")
         points -= try Int.fetchOne(
           db,
           sql: """
-            SELECT COUNT(*) FROM points p WHERE p."commit" = ? AND EXISTS (
-              SELECT 1 FROM points q WHERE q.file_path = p.file_path AND q.file_hash != p.file_hash AND q."commit" != ?)
+            SELECT COUNT(*) FROM points p WHERE p."commit" IN (\(marks)) AND EXISTS (
+              SELECT 1 FROM points q WHERE q.file_path = p.file_path AND q.file_hash != p.file_hash AND q."commit" NOT IN (\(marks)))
             """,
-          arguments: [target, target]) ?? 0
+          arguments: StatementArguments(list + list)) ?? 0
       }
       return CollectionInfo(
         name: collection, points: points, files: files, dimension: try SQLiteCollection.dimension(db), metadata: metadata)

@@ -35,7 +35,7 @@ import Testing
     #expect(stored == before.points + 20, "both versions of the 20 files are stored: \(stored) vs \(before.points)")
     let metadata = try #require(try await store.metadata("main"))
     #expect(metadata.lastIndexedCommit == first)
-    #expect(metadata.syncTarget == second)
+    #expect(Set(metadata.pendingTargets.values) == [second])
 
     let info = try await store.info("main")
     #expect(info.points == before.points)
