@@ -154,7 +154,8 @@ public struct SyncEngine: Sendable {
   private func reindexAside(
     _ store: any CollectionReplacing, source: ContentSource, changes: (String?) throws -> [FileChange]?
   ) async throws -> SyncReport {
-    if let stored = try await self.store.metadata(options.collection) { try checkOwnership(stored, source: source) }
+    // A collection too damaged to read its metadata is what a rebuild is for: nothing to check.
+    if let stored = try? await self.store.metadata(options.collection) { try checkOwnership(stored, source: source) }
     let staging = StagingCollection.name(for: options.collection)
     var engine = self
     engine.options.collection = staging
