@@ -98,7 +98,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     var report = try await engine.sync(repository: repository, commit: commit.map { try repository.resolve($0) })
     // Syncs asked for while we ran (hooks firing during a long sync) get one more round.
-    while !dryRun, commit == nil, lock.takeRequest() {
+    while !dryRun, commit == nil, lock.takeRequest() || lock.releaseUnlessRequested() {
       let again = try await engine.sync(repository: try Repository.discover())
       report.rounds += 1
       report.merge(again)

@@ -69,6 +69,18 @@ public final class SyncLock: @unchecked Sendable {
     return true
   }
 
+  /// Gives the lock up, then takes it back if a request arrived meanwhile: true when the caller
+  /// holds the lock again and owes one more round.
+  ///
+  /// Closes the window between the holder's last `takeRequest()` and its release, in which a
+  /// sync that found the lock held would leave a request nobody serves.
+  public func releaseUnlessRequested() -> Bool {
+    release()
+    guard FileManager.default.fileExists(atPath: requestURL.path), (try? acquire()) == .acquired else { return false }
+    _ = takeRequest()
+    return true
+  }
+
   /// Gives the lock up. The file stays: removing it would let a waiter lock a file no one else sees.
   public func release() {
     guard descriptor >= 0 else { return }

@@ -34,6 +34,18 @@ import Testing
     second.release()
   }
 
+  @Test func aRequestLeftJustBeforeReleaseIsServed() throws {
+    let holder = SyncLock(directory: folder.url, collection: "c")
+    let late = SyncLock(directory: folder.url, collection: "c")
+    #expect(try holder.acquire() == .acquired)
+    #expect(!holder.takeRequest())  // the holder's last look: nothing asked for
+    #expect(try late.acquire() == .heldBy(pid: getpid()))  // a hook fires now
+    #expect(holder.releaseUnlessRequested())  // so the holder takes the lock back for one more round
+    #expect(holder.holder()?.pid == getpid())
+    #expect(!holder.releaseUnlessRequested())
+    #expect(holder.holder() == nil)
+  }
+
   @Test func theKernelReleasesTheLockOfAKilledHolder() throws {
     let lock = SyncLock(directory: folder.url, collection: "c")
     let holder = try SpawnedProcess(
