@@ -45,7 +45,8 @@ public struct GitRAGCommand: AsyncParsableCommand {
   /// Parses the command line, runs the command, and turns errors into one line and an exit code.
   public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
     do {
-      var command = try fastParse(arguments ?? Array(CommandLine.arguments.dropFirst())) ?? parseAsRoot(arguments)
+      let given = SearchCommand.coalescingQueryWords(arguments ?? Array(CommandLine.arguments.dropFirst()))
+      var command = try fastParse(given) ?? parseAsRoot(given)
       Trace.mark("arguments parsed")
       if var asyncCommand = command as? AsyncParsableCommand {
         try await asyncCommand.run()

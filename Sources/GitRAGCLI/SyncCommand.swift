@@ -76,7 +76,7 @@ struct SyncCommand: AsyncParsableCommand {
       case .acquired: break
       case .heldBy(let pid):
         if !global.quiet {
-          Console.info("A sync of \(collection) is running (pid \(pid)); it will go round once more when it finishes.")
+          Console.info("A sync of \(collection) is running (pid \(pid == 0 ? "unknown" : String(pid))); it will go round once more when it finishes.")
         }
         return
       }
@@ -108,7 +108,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     var report = try await engine.sync(repository: repository, commit: commit.map { try repository.resolve($0) })
     // Syncs asked for while we ran (hooks firing during a long sync) get one more round.
-    while !dryRun, commit == nil, lock.takeRequest() {
+    while !dryRun, commit == nil, lock.takeRequest() || lock.releaseUnlessRequested() {
       let again = try await engine.sync(repository: try Repository.discover())
       report.rounds += 1
       report.merge(again)
@@ -121,7 +121,7 @@ struct SyncCommand: AsyncParsableCommand {
     if json {
       print(try JSONOutput.encode(Versioned(report)))
     } else if !global.quiet {
-      print(report.summary)
+      print(TerminalText.safe(report.summary, keepNewlines: true))
     }
   }
 }
@@ -129,7 +129,8 @@ struct SyncCommand: AsyncParsableCommand {
 extension SyncReport {
   var summary: String {
     let target = self.target.map { String($0.prefix(12)) } ?? "working folder"
-    if mode == .upToDate { return "\(collection) is up to date at \(target)." }
+    let roundsNote = rounds > 1 ? "\(rounds) rounds: syncs asked for while it ran were done too" : nil
+    if mode == .upToDate { return "\(collection) is up to date at \(target)\(roundsNote.map { " (\($0))" } ?? "")." }
     let verb = dryRun ? "would" : ""
     var lines = [
       "\(dryRun ? "Plan for" : "Synced") \(collection) to \(target) (\(mode.rawValue)\(base.map { " from \($0.prefix(12))" } ?? "")):",
@@ -138,6 +139,7 @@ extension SyncReport {
     ]
     if dryRun { lines.append("  estimated tokens to embed: \(estimatedTokens)") }
     if !dryRun { lines.append(String(format: "  time: %.2fs", seconds)) }
+    if let roundsNote { lines.append("  \(roundsNote)") }
     return lines.joined(separator: "\n")
   }
 }

@@ -76,6 +76,9 @@ extension Setting {
   public static let embedConcurrency = Setting(
     flag: nil, environment: ["GIT_RAG_EMBED_CONCURRENCY"], gitKey: "rag.embedConcurrency", defaultValue: "5",
     help: "Requests to the embeddings API in flight at once.")
+  public static let embedRetries = Setting(
+    flag: nil, environment: ["GIT_RAG_EMBED_RETRIES"], gitKey: "rag.embedRetries", defaultValue: nil,
+    help: "Retries of a failed request to the embeddings API.")
   public static let image = Setting(
     flag: "image", environment: ["GIT_RAG_IMAGE"], gitKey: "rag.image", defaultValue: "git-rag:latest",
     help: "Container image (default: rag.image, else git-rag:latest).")
@@ -92,7 +95,7 @@ extension Setting {
   /// Every setting, in the order the documentation lists them.
   public static let all: [Setting] = [
     collection, store, storePath, qdrantURL, qdrantAPIKey, qdrantBatchSize, qdrantTimeout, qdrantCaFile,
-    embedder, embeddingURL, model, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency,
+    embedder, embeddingURL, model, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency, embedRetries,
     image, jobQueue, jobDefinition, allowSecretRules,
   ]
 

@@ -1,5 +1,6 @@
 import Embedding
 import Foundation
+import Logging
 import GitRAGCore
 import Store
 
@@ -80,6 +81,10 @@ public struct SearchEngine: Sendable {
   /// Uncommitted changes: their chunks replace the committed chunks of the same paths, and
   /// deleted paths drop out. Nil searches the committed index only.
   public var workingTree: WorkingTreeView?
+  /// Fail when the query cannot be embedded; otherwise answer from the keyword index alone, with
+  /// one warning in the log.
+  public var requireVectors = false
+  var logger = Logger(label: "git-rag.search")
 
   public init(store: any VectorStore, embedder: (any Embedder)?, collection: String) {
     self.store = store
@@ -171,13 +176,28 @@ public struct SearchEngine: Sendable {
     async let committedKeyword = keywordCandidates(plan, store: store, collection: collection, filter: filter, depth: depth)
     async let overlayKeyword = overlay == nil
       ? [] : keywordCandidates(plan, store: overlay!.store, collection: overlay!.collection, filter: filter, depth: depth)
+    async let interrupted = store.metadata(collection)?.pendingTargets.values
     var vector: [SearchHit] = [], overlayVector: [SearchHit] = []
-    if let embedder, vectorWeight > 0, try await embedder.dimension > 0 {
-      let query = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
-      vector = try await store.vectorSearch(collection, vector: query, limit: depth, filter: filter)
-      if let overlay { overlayVector = try await overlay.store.vectorSearch(overlay.collection, vector: query, limit: depth, filter: filter) }
+    if let embedder, vectorWeight > 0 {
+      var query: [Float]?
+      do {
+        if try await embedder.dimension > 0 {
+          query = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
+        }
+      } catch where !requireVectors && !(error is CancellationError) {
+        let reason = (error as? any UserFacingError)?.errorDescription ?? "\(error)"
+        logger.warning("keyword results only: the query could not be embedded (\(reason.prefix(300))). Use --require-vectors to fail instead.")
+      }
+      if let query {
+        vector = try await store.vectorSearch(collection, vector: query, limit: depth, filter: filter)
+        if let overlay { overlayVector = try await overlay.store.vectorSearch(overlay.collection, vector: query, limit: depth, filter: filter) }
+      }
     }
-    let keyword = try await committedKeyword
+    var keyword = try await committedKeyword
+    if let targets = try await interrupted.map(Set.init), !targets.isEmpty {
+      keyword = Self.oneVersionPerFile(keyword, interruptedTargets: targets)
+      vector = Self.oneVersionPerFile(vector, interruptedTargets: targets)
+    }
     guard let workingTree else { return (keyword, vector) }
     // Committed chunks of changed paths give way to their working-tree versions (or to nothing).
     let replaced = workingTree.replacedPaths
@@ -197,6 +217,21 @@ public struct SearchEngine: Sendable {
     _ plan: QueryPlan, store: any VectorStore, collection: String, filter: SearchFilter, depth: Int
   ) async throws -> [SearchHit] {
     plan.keyword.terms.isEmpty ? [] : try await store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
+  }
+
+  /// `hits` with one version of each file. A sync that was interrupted (its target stays in the
+  /// metadata's pending targets until a sync completes) may have written a file's new chunks
+  /// before deleting the old ones; the version of the recorded commit is kept, the one written
+  /// towards a pending target dropped.
+  static func oneVersionPerFile(_ hits: [SearchHit], interruptedTargets targets: Set<String>) -> [SearchHit] {
+    var settled: [String: String] = [:]  // path -> a file hash not written by an unfinished sync
+    for hit in hits where !targets.contains(hit.payload.commit) {
+      settled[hit.payload.filePath] = settled[hit.payload.filePath] ?? hit.payload.fileHash
+    }
+    return hits.filter { hit in
+      guard let kept = settled[hit.payload.filePath] else { return true }
+      return hit.payload.fileHash == kept
+    }
   }
 
   /// Reciprocal rank fusion of two ranked lists (keyword-only when `vector` is empty).
