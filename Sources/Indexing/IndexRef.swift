@@ -204,7 +204,7 @@ public struct IndexRef {
     do {
       manifest = try JSONDecoder().decode(IndexRefManifest.self, from: try repository.blob(manifestEntry.id))
     } catch {
-      throw refuse("its manifest.json cannot be read (\(error))")
+      throw refuse("its manifest.json cannot be read as a manifest")
     }
     guard manifest.format == IndexRefManifest.currentFormat else {
       throw IndexRefError.unsupportedFormat(reference: reference, remote: remote, format: manifest.format)
