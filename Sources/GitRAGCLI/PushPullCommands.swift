@@ -144,6 +144,8 @@ struct PullCommand: AsyncParsableCommand {
     let summary = try await IndexRefTarget.pull(context: context, remote: ref.remote, name: ref.name, acceptNewHostKey: ref.acceptNewHostKey)
     if ref.json {
       print(try JSONOutput.encode(summary))
+    } else if !global.quiet, summary.upToDate {
+      print("\(summary.reference) from \(summary.remote) was pulled before (\(summary.files) files, \(summary.chunks) chunks); nothing new.")
     } else if !global.quiet {
       print("Pulled \(summary.reference) from \(summary.remote): \(summary.files) files, \(summary.chunks) chunks, \(summary.vectorsImported) vectors into the cache (indexed at \(summary.indexedCommits.first.map { String($0.prefix(12)) } ?? "?")).")
     }

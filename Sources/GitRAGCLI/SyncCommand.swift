@@ -127,9 +127,10 @@ extension SyncCommand {
       }
     } catch let error as IndexRefError {
       guard fromHook || { if case .notOnRemote = error { true } else { false } }() else { throw error }
-      if !global.quiet { Console.info("Not pulled: \(error.errorDescription ?? "\(error)")") }
+      // Inside a hook this goes to the hook's log, --quiet or not.
+      if fromHook || !global.quiet { Console.info("Not pulled: \(error.errorDescription ?? "\(error)")") }
     } catch where fromHook {
-      if !global.quiet { Console.info("Not pulled: \((error as? LocalizedError)?.errorDescription ?? "\(error)")") }
+      Console.info("Not pulled: \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
     }
   }
 }

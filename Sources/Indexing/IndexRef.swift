@@ -240,6 +240,8 @@ public struct IndexRef {
     public var chunks: Int
     /// Vectors written to the cache (chunks shared by several files count once).
     public var vectorsImported: Int
+    /// True when this ref had been pulled before: nothing was imported again.
+    public var upToDate = false
   }
 
   /// The ref names (`refs/rag/<name>` without the prefix) on `location`.
@@ -261,6 +263,12 @@ public struct IndexRef {
       throw IndexRefError.notOnRemote(reference: reference, remote: remote, available: [])
     }
     let contents = try read(commit: fetched, remote: remote)
+    // Pulled and imported before (a hook pulling after every commit): nothing new to import.
+    if try repository.reference(reference) == fetched {
+      return PullSummary(
+        remote: remote, reference: reference, commit: fetched.hex, indexedCommits: contents.manifest.commits,
+        files: contents.packs.count, chunks: contents.manifest.chunks, vectorsImported: 0, upToDate: true)
+    }
     let fingerprint = try await fingerprint(contents.manifest)
     guard contents.manifest.embedder == fingerprint else {
       throw IndexRefError.embedderMismatch(reference: reference, remote: remote, published: contents.manifest.embedder, configured: fingerprint)

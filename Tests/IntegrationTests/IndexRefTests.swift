@@ -192,6 +192,30 @@ final class IndexRefFixture: @unchecked Sendable {
     #expect((4...6).contains(objects), "sent \(objects) objects")
   }
 
+  @Test func syncPullAndTheRagPullSettingPullFirst() async throws {
+    let fixture = try await IndexRefFixture.start(.http)
+    // Nothing published yet: `sync --pull` says so and syncs.
+    let early = try fixture.side("early")
+    let first = try early.run("sync", "--pull")
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stderr.contains("Not pulled") && first.stderr.contains("has no refs/rag/shared"), "\(first.stderr)")
+    try early.json("push")
+    let before = try fixture.textsEmbedded()
+
+    let flag = try fixture.side("flag")
+    #expect(try flag.json("sync", "--pull")["chunks_embedded"] as? Int == 0)
+    // A second pull of the same ref imports nothing again.
+    #expect(try flag.json("pull")["up_to_date"] as? Bool == true)
+    #expect(try fixture.textsEmbedded() == before)
+
+    let hooked = try fixture.side("hooked")
+    try hooked.git("config", "rag.pull", "true")
+    let fromHook = try hooked.run("sync", "--from-hook", "--quiet")
+    #expect(fromHook.status == 0, "\(fromHook.stderr)")
+    #expect(try fixture.textsEmbedded() == before)
+    #expect(try hooked.json("status")["chunks"] as? Int == (try early.json("status"))["chunks"] as? Int)
+  }
+
   @Test func aFingerprintMismatchIsRefused() async throws {
     let fixture = try await IndexRefFixture.start(.http)
     let ci = try fixture.side("ci")
