@@ -99,6 +99,9 @@ struct PushCommand: AsyncParsableCommand {
   @OptionGroup var global: GlobalOptions
   @OptionGroup var ref: IndexRefOptions
 
+  @Flag(help: "Replace a remote ref this clone has not seen instead of merging with it (one writer, such as CI).")
+  var replace = false
+
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global)
@@ -111,7 +114,7 @@ struct PushCommand: AsyncParsableCommand {
     let indexRef = IndexRef(repository: target.repository, name: name, transfer: target.transfer)
     let summary = try await indexRef.push(
       store: try context.makeStore(), collection: collection, location: target.location,
-      filterVersion: fileFilterVersion(maxFileSize: try context.maxFileSize()))
+      filterVersion: fileFilterVersion(maxFileSize: try context.maxFileSize()), replace: replace)
     if ref.json {
       print(try JSONOutput.encode(summary))
     } else if !global.quiet {

@@ -52,8 +52,12 @@ public struct IndexRef {
     public var upToDate: Bool
   }
 
-  /// Publishes the vectors of `collection` in `store` to `location`.
-  public func push(store: any VectorStore, collection: String, location: CloneLocation, filterVersion: String) async throws -> PushSummary {
+  /// Publishes the vectors of `collection` in `store` to `location`. With `replace`, a remote ref
+  /// this clone has not seen is superseded, not merged (a single writer such as CI, whose shallow
+  /// clone cannot tell which indexed commits are older).
+  public func push(
+    store: any VectorStore, collection: String, location: CloneLocation, filterVersion: String, replace: Bool = false
+  ) async throws -> PushSummary {
     let (manifest, packs) = try await Self.snapshot(store: store, collection: collection, filterVersion: filterVersion)
     var files: [String: ObjectID] = [:]
     for (blob, pack) in packs { files[Self.packPath(blob)] = try repository.writeBlob(pack) }
@@ -76,7 +80,7 @@ public struct IndexRef {
         break
       }
       if let remoteTip, !repository.isAncestor(remoteTip, of: commit) {
-        commit = try merge(remoteTip: remoteTip, into: commit, manifest: manifest, location: location)
+        commit = try merge(remoteTip: remoteTip, into: commit, manifest: manifest, location: location, replace: replace)
         summary.commit = commit.hex
       }
       summary.attempts += 1
@@ -96,11 +100,19 @@ public struct IndexRef {
   /// theirs when every commit they indexed is in our indexed commit's history (we supersede them),
   /// else a merge commit whose tree and manifest are the union of both (racing pushes of
   /// different branches lose nothing).
-  private func merge(remoteTip: ObjectID, into local: ObjectID, manifest: IndexRefManifest, location: CloneLocation) throws -> ObjectID {
+  private func merge(
+    remoteTip: ObjectID, into local: ObjectID, manifest: IndexRefManifest, location: CloneLocation, replace: Bool
+  ) throws -> ObjectID {
     try repository.fetch(location, refspecs: ["+\(reference):\(incoming)"], options: transfer)
     defer { try? repository.deleteReference(incoming) }
     guard let fetched = try repository.reference(incoming) else {
       throw IndexRefError.notOnRemote(reference: reference, remote: location.redacted, available: [])
+    }
+    if replace {
+      let commit = try repository.writeCommit(
+        tree: try repository.treeID(commit: local), parents: [fetched], message: "git-rag: vectors of \(manifest.commits[0])")
+      try repository.setReference(reference, to: commit, message: "git-rag push: replace \(fetched.shortHex)")
+      return commit
     }
     let theirs = try read(commit: fetched, remote: location.redacted)
     guard theirs.manifest.embedder == manifest.embedder, theirs.manifest.dimension == manifest.dimension else {

@@ -334,5 +334,15 @@ final class IndexRefFixture: @unchecked Sendable {
     let before = try fixture.textsEmbedded()
     #expect(try third.json("sync")["chunks_embedded"] as? Int == 0)
     #expect(try fixture.textsEmbedded() == before)
+
+    // One writer (CI) replaces what it has not seen: the ref then holds its snapshot alone.
+    let mergedTip = try fixture.servedGit("rev-parse", "refs/rag/shared")
+    let replaced = try first.json("push", "--replace")
+    #expect(replaced["attempts"] as? Int == 1)
+    let after = try fixture.servedRefTree()
+    #expect(after[try packPath(second, "docs/feature.md")] == nil)
+    #expect(after[try packPath(first, "docs/later.md")] != nil)
+    // A fast-forward over the merged ref: its history stays.
+    #expect(try fixture.servedGit("rev-parse", "refs/rag/shared^") == mergedTip)
   }
 }
