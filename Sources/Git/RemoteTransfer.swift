@@ -1,5 +1,6 @@
 internal import CLibGit2
 import Foundation
+import GitRAGCore
 
 /// What one push did.
 public struct PushResult: Sendable, Hashable {
@@ -19,7 +20,7 @@ extension Repository {
   public func remoteLocation(_ remote: String) throws -> CloneLocation {
     if let url = remoteURL(remote) { return try CloneLocation.parse(url, relativeTo: workdir ?? gitDir) }
     guard remote.contains("/") || remote.contains(":") else {
-      throw CloneError.failed(url: remote, detail: "no remote of that name; pass a remote name (git remote -v) or a URL")
+      throw GitRAGError("No remote named \(remote). Pass a remote name (see git remote -v) or a URL, or set rag.remote.", exitCode: 2)
     }
     return try CloneLocation.parse(remote, relativeTo: workdir ?? gitDir)
   }

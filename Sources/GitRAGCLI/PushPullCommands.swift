@@ -121,7 +121,7 @@ struct PushCommand: AsyncParsableCommand {
       if summary.upToDate {
         print("\(summary.reference) on \(summary.remote) is up to date (\(summary.files) files, \(summary.chunks) chunks).")
       } else {
-        print("Pushed \(summary.reference) to \(summary.remote): \(summary.files) files, \(summary.chunks) chunks; sent \(summary.objectsSent) objects, \(summary.bytesSent) bytes\(summary.attempts > 1 ? " (\(summary.attempts) attempts: merged a concurrent push)" : "").")
+        print("Pushed \(summary.reference) to \(summary.remote): \(summary.files) files, \(summary.chunks) chunks; sent \(summary.objectsSent) objects\(target.location.transport == .local ? "" : ", \(summary.bytesSent) bytes")\(summary.attempts > 1 ? " (\(summary.attempts) attempts: merged a concurrent push)" : "").")
       }
     }
   }
