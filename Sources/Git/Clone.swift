@@ -113,6 +113,8 @@ final class CredentialSession {
   var tokenAttempts = 0
   var failure: CloneError?
   var watchdog: CloneWatchdog?
+  /// What a push reported through its callbacks.
+  var push = PushResult()
 
   init(location: CloneLocation, options: CloneOptions) {
     self.location = location
@@ -235,13 +237,13 @@ final class CredentialSession {
   }
 }
 
-private let credentialCallback: git_credential_acquire_cb = { out, _, usernameFromURL, allowed, payload in
+let credentialCallback: git_credential_acquire_cb = { out, _, usernameFromURL, allowed, payload in
   guard let out, let payload else { return -1 }
   let session = Unmanaged<CredentialSession>.fromOpaque(payload).takeUnretainedValue()
   return session.credential(out, usernameFromURL: usernameFromURL.map { String(cString: $0) }, allowed: allowed)
 }
 
-private let certificateCallback: git_transport_certificate_check_cb = { cert, _, _, payload in
+let certificateCallback: git_transport_certificate_check_cb = { cert, _, _, payload in
   guard let cert, let payload else { return GIT_PASSTHROUGH.rawValue }
   let session = Unmanaged<CredentialSession>.fromOpaque(payload).takeUnretainedValue()
   return session.certificate(cert)

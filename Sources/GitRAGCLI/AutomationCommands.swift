@@ -136,13 +136,14 @@ struct CICommand: ParsableCommand {
     @Argument(help: "github or gitlab.") var provider: String
     @Option(help: "Store the pipeline writes to (CI indexes into a shared store: qdrant).") var store = "qdrant"
     @Flag(help: "Overwrite an existing file.") var force = false
+    @Flag(help: "Also publish the index under refs/rag after each sync (git rag push), for clones to git rag pull.") var publishIndex = false
 
     func run() throws {
       let repository = try Repository.discover()
       guard let root = repository.workdir else {
         throw GitRAGError("This repository has no working tree; run `git rag ci init` in a checkout.")
       }
-      let written = try writeCITemplate(provider: provider, store: store, repositoryRoot: root, force: force)
+      let written = try writeCITemplate(provider: provider, store: store, repositoryRoot: root, force: force, publishIndex: publishIndex)
       for file in written.files { print("wrote \(file.path)") }
       for line in written.instructions { print(line) }
     }

@@ -30,6 +30,9 @@ struct SyncCommand: AsyncParsableCommand {
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
+  @Flag(help: "First run git rag pull: import the vectors published under refs/rag on the remote (rag.remote, else origin).")
+  var pull = false
+
   @Flag(name: .customLong("from-hook"), help: .hidden)
   var fromHook = false
 
@@ -69,6 +72,7 @@ struct SyncCommand: AsyncParsableCommand {
     let repository = try context.requireRepository()
     let collection = context.collection
     Trace.mark("repository opened")
+    if !dryRun { try await pullFirst(context: context, repository: repository) }
     let lock = SyncLock(directory: context.storeDirectory, collection: collection)
 
     if !dryRun {
@@ -94,7 +98,8 @@ struct SyncCommand: AsyncParsableCommand {
     var options = try context.syncOptions(collection: collection, embedder: embedder)
     options.dryRun = dryRun
     options.reindex = reindex
-    await context.prime(embedder, metadata: await metadataRead.value ?? nil)
+    let published = IndexRef(repository: repository, name: collection, transfer: CloneOptions(home: UserPaths.home, environment: environment))
+    await context.prime(embedder, metadata: await metadataRead.value ?? published.localManifest()?.asMetadata)
     Trace.mark("store opened, embedder primed")
     var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
     let progress = ProgressPrinter(enabled: !global.quiet && !json && Console.stderrIsTerminal)
@@ -122,6 +127,26 @@ struct SyncCommand: AsyncParsableCommand {
       print(try JSONOutput.encode(Versioned(report)))
     } else if !global.quiet {
       print(TerminalText.safe(report.summary, keepNewlines: true))
+    }
+  }
+}
+
+extension SyncCommand {
+  /// `--pull`, or a hook in a repository with `rag.pull` set: pull refs/rag first. A remote with
+  /// nothing published yet, and any failure inside a hook, is a note; the sync goes on.
+  func pullFirst(context: CommandContext, repository: Repository) async throws {
+    guard pull || (fromHook && repository.configBool("rag.pull") == true) else { return }
+    do {
+      let summary = try await IndexRefTarget.pull(context: context, remote: nil, name: nil, acceptNewHostKey: false)
+      if !global.quiet && !json {
+        Console.info("Pulled \(summary.reference): \(summary.vectorsImported) vectors into the cache.")
+      }
+    } catch let error as IndexRefError {
+      guard fromHook || { if case .notOnRemote = error { true } else { false } }() else { throw error }
+      // Inside a hook this goes to the hook's log, --quiet or not.
+      if fromHook || !global.quiet { Console.info("Not pulled: \(error.errorDescription ?? "\(error)")") }
+    } catch where fromHook {
+      Console.info("Not pulled: \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
     }
   }
 }
