@@ -37,6 +37,11 @@ public struct QueryPlan: Sendable {
   /// the traceback's functions from the innermost frame out, then the code the rest names (or
   /// the words of a short query, which may be a bare name such as `frobnicate`).
   public var definitionTargets: [String]
+  /// The names whose definitions are searched for even when the query's prose matches other
+  /// files better: what the title names, the traceback's functions, a short query's words. (The
+  /// body's other names only lift definitions already among the candidates: a report names many
+  /// in passing.)
+  public var definitionLookups: [String]
   /// The query names code: identifiers, dotted names, traceback frames or file paths.
   public var namesCode: Bool {
     !analysis.identifiers.isEmpty || !analysis.namedInTitle.isEmpty || !analysis.dottedNames.isEmpty || !analysis.paths.isEmpty
@@ -58,6 +63,7 @@ public struct QueryPlan: Sendable {
       mentionedPaths = []
       mentionedModules = []
       definitionTargets = []
+      definitionLookups = []
       return
     }
     let analysis = QueryAnalyzer.analyze(query)
@@ -65,6 +71,9 @@ public struct QueryPlan: Sendable {
     mentionedPaths = analysis.paths
     mentionedModules = analysis.dottedNames
     definitionTargets = Self.definitionTargets(query: query, analysis: analysis)
+    let strong = Set((analysis.namedInTitle + analysis.frames.compactMap(\.function)).map { $0.lowercased() })
+    let shortQuery = analysis.title == nil && query.split(whereSeparator: \.isWhitespace).count <= 3
+    definitionLookups = definitionTargets.filter { shortQuery || strong.contains($0.lowercased()) }
 
     let prose = Self.prose(query)
     var terms: [String: Double] = [:]

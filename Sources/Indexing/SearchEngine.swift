@@ -65,7 +65,7 @@ public struct SearchEngine: Sendable {
   public var rrfK = 60.0
   public var keywordWeight = 1.0
   public var vectorWeight = 1.0
-  /// Weight of the third list: chunks defining a name the query gives (`QueryPlan.definitionTargets`),
+  /// Weight of the third list: chunks defining a name the query gives (`QueryPlan.definitionLookups`),
   /// found by a keyword search per name, so a definition the prose around it does not match
   /// still takes part.
   public var definitionWeight = 1.0
@@ -201,13 +201,13 @@ public struct SearchEngine: Sendable {
     return (try await keywordHits, vectorHits, try await definitionHits)
   }
 
-  /// Chunks that define the names the query gives, in the order of `plan.definitionTargets`: a
+  /// Chunks that define the names the query gives, in the order of `plan.definitionLookups`: a
   /// keyword search for each name, kept where the chunk's symbol ends in that name.
   func definitions(_ plan: QueryPlan, filter: SearchFilter) async throws -> [SearchHit] {
     guard definitionWeight > 0 else { return [] }
     var found: [SearchHit] = []
     var seen: Set<String> = []
-    for name in plan.definitionTargets {
+    for name in plan.definitionLookups {
       let lowered = name.lowercased()
       let hits = try await store.keywordSearch(collection, query: KeywordQuery(terms: [lowered: 1]), limit: definitionDepth, filter: filter)
       for hit in hits where hit.payload.symbol.flatMap(RankingPriors.definedName) == lowered && seen.insert(hit.payload.pointID).inserted {

@@ -3,7 +3,7 @@ import Foundation
 import Git
 import GitRAGCore
 import GitRAGTestSupport
-import Indexing
+@testable import Indexing
 import Store
 import Testing
 
@@ -436,26 +436,35 @@ extension SearchRankingTests {
   @Test func aNameInTheReportReachesItsDefinitionWhenTheProseMatchesOtherFiles() async throws {
     let indexed = try await index(corpus, maxCharacters: 200)
     let report = """
-      Servers reject GET requests with a content length header
+      Servers reject GET requests after `encode`
       GET requests send a Content-Length header, and servers that reject GET requests with a content length
-      header fail. The changelog says content length header of GET requests was fixed. Maybe `encode` is to blame.
+      header fail. The changelog says content length header of GET requests was fixed.
       """
     var request = SearchRequest(query: report)
     request.limit = 10
-    #expect(QueryPlan(query: report).definitionTargets.contains("encode"))
+    #expect(QueryPlan(query: report).definitionLookups == ["encode"])
     let chunks = try await indexed.engine.rankedChunks(request)
     let definition = try #require(chunks.firstIndex { $0.hit.payload.symbol == "encode" }, "symbols: \(chunks.map { $0.hit.payload.symbol ?? "-" })")
-    #expect(chunks[definition].boosts.contains { $0.reason == "defines encode, named in the query" })
+    #expect(chunks[definition].boosts.contains { $0.reason == "defines encode, named in the title" })
     for (index, chunk) in chunks.enumerated() where chunk.hit.payload.filePath == "CHANGELOG.md" {
       #expect(definition < index, "a changelog chunk outranks the definition")
     }
-    // Without the definition list and boost, the prose decides.
-    var plain = indexed.engine
-    plain.definitionWeight = 0
-    plain.priors.namedDefinitionFactor = 1
-    let plainChunks = try await plain.rankedChunks(request)
-    let plainRank = plainChunks.firstIndex { $0.hit.payload.symbol == "encode" } ?? plainChunks.count
-    #expect(plainRank > definition)
+    #expect(definition == 0, "chunks: \(chunks.map(\.hit.payload.filePath))")
+    // The definition list holds it (a keyword search for the name alone).
+    let lists = try await indexed.engine.candidates(QueryPlan(query: report), filter: .none, depth: 10)
+    #expect(lists.definitions.map(\.payload.symbol) == ["encode"])
     withExtendedLifetime(indexed) {}
+  }
+
+  @Test func namesInTheBodyLiftTheirDefinitionsWithoutALookup() {
+    let plan = QueryPlan(query: "Uploads hang\nThe body goes through `encode` and then `prepare_body` before the send.")
+    #expect(Set(plan.definitionTargets) == ["encode", "prepare_body"])
+    #expect(plan.definitionLookups.isEmpty)
+    let priors = RankingPriors()
+    #expect(priors.definitionBoost(symbol: "PreparedRequest.prepare_body", plan: plan) == Boost(reason: "defines prepare_body, named in the query", factor: priors.namedDefinitionFactor))
+    #expect(priors.definitionBoost(symbol: "PreparedRequest.prepare_headers", plan: plan) == nil)
+    // A short query is a name to look up; a traceback's functions are looked up too.
+    #expect(QueryPlan(query: "prepare_body").definitionLookups == ["prepare_body"])
+    #expect(QueryPlan(query: bugReport).definitionLookups == ["prepare_body", "request"])
   }
 }
