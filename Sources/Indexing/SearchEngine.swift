@@ -66,6 +66,12 @@ public struct SearchEngine: Sendable {
   public var rrfK = 60.0
   public var keywordWeight = 1.0
   public var vectorWeight = 1.0
+  /// Weight of the third list: chunks defining a name the query gives (`QueryPlan.definitionLookups`),
+  /// found by a keyword search per name, so a definition the prose around it does not match
+  /// still takes part.
+  public var definitionWeight = 1.0
+  /// Chunks taken per name for the definition list.
+  public var definitionDepth = 30
   /// What each further chunk of a file in a list adds, relative to its best chunk's share (split
   /// among the file's chunks, so a file gains at most this share again, however many it has).
   /// Off: it raised MRR on the development set but lets many weak matches beat one strong one.
@@ -105,13 +111,19 @@ public struct SearchEngine: Sendable {
     let plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
     let limit = limit ?? request.limit
     let lists = try await candidates(plan, filter: request.filter, depth: max(depth, limit * 3))
-    var ranked = fuse(keyword: lists.keyword, vector: lists.vector).map { hit in
+    var ranked = fuse(keyword: lists.keyword, vector: lists.vector, definitions: lists.definitions).map { hit in
       var boosts = priors.boosts(path: hit.payload.filePath, language: hit.payload.language, plan: plan)
       if let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan) { boosts.append(definition) }
       var hit = hit
       let fused = hit.score
       hit.score = boosts.reduce(fused) { $0 * $1.factor }
       return RankedChunk(hit: hit, fused: fused, boosts: boosts)
+    }
+    // The project summary names everything; it never outranks a definition the query asks for.
+    if let floor = ranked.filter({ $0.boosts.contains(where: \.isDefinition) }).map(\.hit.score).min() {
+      for index in ranked.indices where FileRole.of(path: ranked[index].hit.payload.filePath, language: ranked[index].hit.payload.language) == .summary {
+        ranked[index].hit.score = min(ranked[index].hit.score, floor * Self.belowDefinition)
+      }
     }
     ranked.sort { ($0.hit.score, $1.hit.payload.filePath, $1.hit.payload.chunkIndex) > ($1.hit.score, $0.hit.payload.filePath, $0.hit.payload.chunkIndex) }
     return Array(ranked.prefix(limit))
@@ -122,7 +134,7 @@ public struct SearchEngine: Sendable {
   public func files(_ request: SearchRequest) async throws -> [FileHit] {
     let plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
     let lists = try await candidates(plan, filter: request.filter, depth: max(fileDepth, request.limit * 10))
-    let chunkScores = fuse(keyword: lists.keyword, vector: lists.vector)
+    let chunkScores = fuse(keyword: lists.keyword, vector: lists.vector, definitions: lists.definitions)
     var files: [String: FileHit] = [:]
     for hit in chunkScores {
       let path = hit.payload.filePath
@@ -152,6 +164,10 @@ public struct SearchEngine: Sendable {
         }
       }
     }
+    var defined: Set<String> = []
+    for hit in lists.definitions where defined.insert(hit.payload.filePath).inserted {
+      files[hit.payload.filePath]?.fused += definitionWeight / (rrfK + Double(defined.count))
+    }
     if !rankFilesByBestChunk {
       // Older rule: fused chunk scores, the best chunk fully and every further one a quarter.
       for key in files.keys { files[key]!.fused = 0 }
@@ -161,22 +177,34 @@ public struct SearchEngine: Sendable {
         files[hit.payload.filePath]!.fused += first ? hit.score : hit.score * 0.25
       }
     }
-    let hits = files.values.map { file in
+    var hits = files.values.map { file in
       var file = file
       file.score = file.boosts.reduce(file.fused) { $0 * $1.factor }
       return file
     }
+    // The project summary names everything; it never outranks a definition the query asks for.
+    if let floor = hits.filter({ $0.boosts.contains(where: \.isDefinition) }).map(\.score).min() {
+      for index in hits.indices where FileRole.of(path: hits[index].filePath, language: hits[index].best.payload.language) == .summary {
+        hits[index].score = min(hits[index].score, floor * Self.belowDefinition)
+      }
+    }
     return Array(hits.sorted { ($0.score, $1.filePath) > ($1.score, $0.filePath) }.prefix(request.limit))
   }
 
-  /// The keyword and vector candidate lists for `plan`, best first.
-  func candidates(_ plan: QueryPlan, filter: SearchFilter, depth: Int) async throws -> (keyword: [SearchHit], vector: [SearchHit]) {
+  /// A summary capped below a definition scores this share of the lowest-scoring definition.
+  static let belowDefinition = 0.999
+
+  /// The keyword, vector and definition candidate lists for `plan`, best first.
+  func candidates(_ plan: QueryPlan, filter: SearchFilter, depth: Int) async throws
+    -> (keyword: [SearchHit], vector: [SearchHit], definitions: [SearchHit])
+  {
     // Keyword search runs while the model embeds the query.
     let overlay = workingTree?.hasChunks == true ? workingTree : nil
     async let committedKeyword = keywordCandidates(plan, store: store, collection: collection, filter: filter, depth: depth)
     async let overlayKeyword = overlay == nil
       ? [] : keywordCandidates(plan, store: overlay!.store, collection: overlay!.collection, filter: filter, depth: depth)
     async let interrupted = store.metadata(collection)?.pendingTargets.values
+    async let definitionHits = definitions(plan, filter: filter)
     var vector: [SearchHit] = [], overlayVector: [SearchHit] = []
     if let embedder, vectorWeight > 0 {
       var query: [Float]?
@@ -198,11 +226,13 @@ public struct SearchEngine: Sendable {
       keyword = Self.oneVersionPerFile(keyword, interruptedTargets: targets)
       vector = Self.oneVersionPerFile(vector, interruptedTargets: targets)
     }
-    guard let workingTree else { return (keyword, vector) }
+    var definitions = try await definitionHits
+    guard let workingTree else { return (keyword, vector, definitions) }
     // Committed chunks of changed paths give way to their working-tree versions (or to nothing).
     let replaced = workingTree.replacedPaths
     let keptKeyword = keyword.filter { !replaced.contains($0.payload.filePath) }
     let keptVector = vector.filter { !replaced.contains($0.payload.filePath) }
+    definitions.removeAll { replaced.contains($0.payload.filePath) }
     // Both stores score alike (BM25, cosine similarity), so the lists merge by score.
     func merge(_ a: [SearchHit], _ b: [SearchHit]) -> [SearchHit] {
       let sorted = (a + b).sorted {
@@ -210,7 +240,7 @@ public struct SearchEngine: Sendable {
       }
       return Array(sorted.prefix(depth))
     }
-    return (merge(keptKeyword, try await overlayKeyword), merge(keptVector, overlayVector))
+    return (merge(keptKeyword, try await overlayKeyword), merge(keptVector, overlayVector), definitions)
   }
 
   private func keywordCandidates(
@@ -234,8 +264,24 @@ public struct SearchEngine: Sendable {
     }
   }
 
-  /// Reciprocal rank fusion of two ranked lists (keyword-only when `vector` is empty).
-  func fuse(keyword: [SearchHit], vector: [SearchHit]) -> [SearchHit] {
+  /// Chunks that define the names the query gives, in the order of `plan.definitionLookups`: a
+  /// keyword search for each name, kept where the chunk's symbol ends in that name.
+  func definitions(_ plan: QueryPlan, filter: SearchFilter) async throws -> [SearchHit] {
+    guard definitionWeight > 0 else { return [] }
+    var found: [SearchHit] = []
+    var seen: Set<String> = []
+    for name in plan.definitionLookups {
+      let lowered = name.lowercased()
+      let hits = try await store.keywordSearch(collection, query: KeywordQuery(terms: [lowered: 1]), limit: definitionDepth, filter: filter)
+      for hit in hits where hit.payload.symbol.flatMap(RankingPriors.definedName) == lowered && seen.insert(hit.payload.pointID).inserted {
+        found.append(hit)
+      }
+    }
+    return found
+  }
+
+  /// Reciprocal rank fusion of the ranked lists (keyword-only when `vector` is empty).
+  func fuse(keyword: [SearchHit], vector: [SearchHit], definitions: [SearchHit] = []) -> [SearchHit] {
     var merged: [String: SearchHit] = [:]
     for (index, hit) in keyword.enumerated() {
       var entry = hit
@@ -258,6 +304,19 @@ public struct SearchEngine: Sendable {
         merged[hit.payload.pointID] = entry
       }
     }
+    for (index, hit) in definitions.enumerated() {
+      let add = definitionWeight / (rrfK + Double(index + 1))
+      if var entry = merged[hit.payload.pointID] {
+        entry.score += add
+        merged[hit.payload.pointID] = entry
+      } else {
+        var entry = hit
+        entry.keywordRank = nil
+        entry.vectorRank = nil
+        entry.score = add
+        merged[hit.payload.pointID] = entry
+      }
+    }
     return merged.values.sorted {
       ($0.score, $1.payload.filePath, $1.payload.chunkIndex) > ($1.score, $0.payload.filePath, $0.payload.chunkIndex)
     }
@@ -274,6 +333,10 @@ public struct SearchEngine: Sendable {
       case "rrfK": rrfK = value
       case "keywordWeight": keywordWeight = value
       case "vectorWeight": vectorWeight = value
+      case "definitionWeight": definitionWeight = value
+      case "definitionDepth": definitionDepth = Int(value)
+      case "namedDefinition": priors.namedDefinitionFactor = value
+      case "summaryForCode": priors.summaryForCodeFactor = value
       case "extraChunkShare": extraChunkShare = value
       case "analyzeQuery": analyzeQuery = value != 0
       case "embedPlainQuery": embedPlainQuery = value != 0
