@@ -38,7 +38,7 @@ import Testing
     #expect(inspect.stdout.contains("\\x1b[2J"))
     // Error messages naming a hostile path are escaped too.
     let missing = try e2e.gitRAG("inspect", "gone\u{1B}[31m.py")
-    #expect(missing.status == 1)
+    #expect(missing.status == 3)
     #expect(missing.stderr.contains("gone\\x1b[31m.py") && !missing.stderr.contains(Self.escape))
   }
 
@@ -74,7 +74,7 @@ import Testing
     let notes = try e2e.data.write("notes.md", "# Notes\n")
     for (name, reason) in [("../../../../etc/x.md", "path traversal (..)"), ("/etc/x.md", "absolute path"), ("docs/../../x.md", "path traversal (..)")] {
       let result = try e2e.gitRAG("upload", "file", notes.path, "docs", "--name", name, "--embedder", "none")
-      #expect(result.status == 1)
+      #expect(result.status == 3)
       #expect(result.stderr == "error: Cannot store a file as \(name): \(reason). Give --name a relative path inside the collection, e.g. docs/notes.md.\n")
     }
     let fine = try e2e.gitRAG("upload", "file", notes.path, "docs", "--name", "./guides//notes.md", "--embedder", "none", "--json")
@@ -103,7 +103,7 @@ import Testing
     let first = try e2e.gitRAG("upload", "archive", whole.path, "docs", "--embedder", "none")
     #expect(first.status == 0, "\(first.stderr)")
     let result = try e2e.gitRAG("upload", "archive", cut.path, "docs", "--embedder", "none")
-    #expect(result.status == 1)
+    #expect(result.status == 3)
     #expect(result.stderr == "error: Cannot read archive \(cut.path): it ends without tar's end-of-archive marker, so it was cut short; nothing was changed. Check that the file is complete.\n")
     let info = try e2e.gitRAG("collection", "info", "docs", "--json", "--embedder", "none")
     #expect(info.stdout.contains("\"files\" : 50"), "\(info.stdout)")
@@ -160,7 +160,7 @@ import Testing
     try Data(repeating: 0x41, count: 40_000).write(to: file)
     for arguments in [["status"], ["status", "--check"], ["sync"], ["search", "b"]] {
       let result = try e2e.run(arguments + ["--collection", "main"])
-      #expect(result.status == 1, "\(arguments)")
+      #expect(result.status == 3, "\(arguments)")
       #expect(result.stderr.contains("is damaged or not a git-rag database"), "\(arguments): \(result.stderr)")
       #expect(result.stderr.contains("`git rag sync --reindex`") && result.stderr.contains("`git rag collection delete main`"))
     }
@@ -234,14 +234,14 @@ import Testing
       let start = Date()
       let result = try e2e.gitRAG("upload", "repo", url, "c", "--embedder", "none", environment: ["GIT_RAG_IDLE_TIMEOUT": "2"])
       let seconds = Date().timeIntervalSince(start)
-      #expect(result.status == 1)
+      #expect(result.status == 3)
       #expect(result.stderr.hasSuffix("error: \(host) stopped answering: nothing received for 2 s (idle deadline). Check the server, or raise GIT_RAG_IDLE_TIMEOUT.\n"), "\(url): \(result.stderr)")
       #expect(seconds < 15, "\(url) took \(seconds) s")
     }
     let full = try TestServer(script: "silent_server.py", arguments: ["--mode", "full"])
     defer { full.stop() }
     let result = try e2e.gitRAG("upload", "repo", "https://127.0.0.1:\(full.port)/x.git", "c", "--embedder", "none", environment: ["GIT_RAG_CONNECT_TIMEOUT": "2"])
-    #expect(result.status == 1)
+    #expect(result.status == 3)
     #expect(result.stderr == "error: Cannot connect to 127.0.0.1:\(full.port): no connection within 2 s (connect deadline). Check the URL, the port and your network, or raise GIT_RAG_CONNECT_TIMEOUT.\n")
     let bad = try e2e.gitRAG("upload", "repo", "https://127.0.0.1:\(full.port)/x.git", "c", "--embedder", "none", environment: ["GIT_RAG_IDLE_TIMEOUT": "soon"])
     #expect(bad.status == 2)
@@ -256,14 +256,14 @@ import Testing
     let start = Date()
     let sync = try e2e.gitRAG(
       "sync", environment: ["EMBEDDING_API_URL": "http://127.0.0.1:\(silent.port)/v1", "GIT_RAG_EMBED_TIMEOUT": "1", "GIT_RAG_EMBED_RETRIES": "0"])
-    #expect(sync.status == 1)
+    #expect(sync.status == 3)
     #expect(sync.stderr == "error: The embedding API at http://127.0.0.1:\(silent.port)/v1/embeddings did not answer within 1 s (1 attempt). Check that the server is healthy, or retry later.\n")
     #expect(Date().timeIntervalSince(start) < 20)
 
     let pull = try e2e.gitRAG(
       "model", "pull", "sentence-transformers/all-MiniLM-L6-v2",
       environment: ["HF_ENDPOINT": "http://127.0.0.1:\(silent.port)", "GIT_RAG_IDLE_TIMEOUT": "2", "XDG_CACHE_HOME": e2e.data.path + "/pull-cache"])
-    #expect(pull.status == 1)
+    #expect(pull.status == 3)
     #expect(Date().timeIntervalSince(start) < 30)
     #expect(pull.stderr.contains("127.0.0.1:\(silent.port)"), "\(pull.stderr)")
     #expect(pull.stderr.contains("nothing received for 2 s, the idle deadline; GIT_RAG_IDLE_TIMEOUT raises it"), "\(pull.stderr)")
@@ -272,7 +272,7 @@ import Testing
     let qdrantStart = Date()
     let qdrant = try e2e.gitRAG(
       "status", "--store", "qdrant", environment: ["QDRANT_URL": "http://127.0.0.1:\(silent.port)", "GIT_RAG_QDRANT_TIMEOUT": "1"])
-    #expect(qdrant.status == 1)
+    #expect(qdrant.status == 3)
     #expect(qdrant.stderr.contains("127.0.0.1:\(silent.port)") && qdrant.stderr.contains("did not answer within 1s. Check the server's load, or raise GIT_RAG_QDRANT_TIMEOUT."), "\(qdrant.stderr)")
     #expect(qdrant.stderr.split(separator: "\n").count == 1)
     #expect(Date().timeIntervalSince(qdrantStart) < 30)

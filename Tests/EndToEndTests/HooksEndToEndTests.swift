@@ -27,7 +27,7 @@ import Testing
     var indexed: String?
     while Date() < deadline {
       // The lock file stays; status says whether a sync holds it.
-      if let status = try? e2e.json("status"), status["sync_running"] == nil {
+      if let status = try? e2e.json("status"), status["sync_running"] as? Bool == false {
         indexed = status["last_indexed_commit"] as? String
         if indexed == head { break }
       }

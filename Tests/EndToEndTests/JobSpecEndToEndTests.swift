@@ -33,7 +33,7 @@ import Testing
 
     // Without a remote there is nothing a container could clone.
     let noRemote = try pushed.gitRAG(["sync", "--store", "qdrant", "--runtime", runtime, "--print"] + (runtime == "aws-batch" ? Self.batchOptions : []))
-    #expect(noRemote.status == 1)
+    #expect(noRemote.status == 3)
     #expect(noRemote.stdout.isEmpty)
     #expect(noRemote.stderr.contains("no remote \"origin\"") && noRemote.stderr.split(separator: "\n").count == 1, "\(noRemote.stderr)")
 
@@ -45,7 +45,7 @@ import Testing
     // A commit not yet pushed is refused: the job would index something else.
     try pushed.e2e.repo.commit(["src/late.py": "def late():\n    return 1\n"], message: "not pushed")
     let unpushed = try pushed.gitRAG(command)
-    #expect(unpushed.status == 1)
+    #expect(unpushed.status == 3)
     #expect(unpushed.stderr.contains("1 commit not pushed to origin/main") && unpushed.stderr.contains("git push origin main"), "\(unpushed.stderr)")
     try pushed.e2e.repo.git("push", "-q", "origin", "main")
 
@@ -115,7 +115,7 @@ import Testing
     let valid = try pushed.gitRAG(["sync", "--store", "qdrant", "--collection", "never", "--runtime", "docker", "--print"])
     let missing = valid.stdout.replacingOccurrences(of: pushed.e2e.repo.head, with: String(repeating: "0123456789", count: 4))
     let missingRun = try Self.execute("docker", printed: missing, submitting: pushed.submitting)
-    #expect(missingRun.status == 1)
+    #expect(missingRun.status == 3)
     #expect(missingRun.stderr.contains("is not in \(pushed.url) (branch main). Push it first"), "\(missingRun.stderr)")
 
     // The remote moved away after the push (the recorded remote-tracking branch still says pushed).

@@ -239,7 +239,11 @@ private struct Planted {
     let summary = try run(["search", "--json", "-k", "50", "modules classes functions charge_customer"])
     #expect(summary.stdout.contains(".rag_metadata/analysis.txt") && summary.stdout.contains("charge_customer"), "\(summary.stdout.prefix(2000))")
 
-    // 7. Job specs, with the credentials as secret references.
+    // 7. Job specs, with the credentials as secret references. A job indexes what the remote
+    // holds, so the repository gets one, with HEAD pushed (as far as its remote-tracking ref says).
+    let branch = try e2e.repo.git("symbolic-ref", "--short", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+    _ = try e2e.repo.git("remote", "add", "origin", "https://git.example.com/team/leaky.git")
+    _ = try e2e.repo.git("update-ref", "refs/remotes/origin/\(branch)", "HEAD")
     let jobEnvironment = ["API_TOKEN": apiToken, "QDRANT_API_KEY": qdrantKey, "QDRANT_URL": qdrant.baseURL, "AWS_REGION": "eu-west-1"]
     for runtime in [["docker"], ["kubernetes"], ["aws-batch", "--job-queue", "q", "--job-definition", "d"]] {
       _ = try run(["sync", "--runtime"] + runtime + ["--print"], environment: jobEnvironment)
@@ -292,9 +296,13 @@ private struct Planted {
 
   private func waitForIndex(_ e2e: EndToEnd, at head: String) throws {
     let deadline = Date().addingTimeInterval(120)
-    let lock = e2e.repo.url.appendingPathComponent(".git/rag/\(e2e.repo.url.lastPathComponent).lock")
     while Date() < deadline {
-      if !FileManager.default.fileExists(atPath: lock.path), (try? e2e.json("status")["last_indexed_commit"] as? String) == head { return }
+      // The lock file stays after a sync; status says whether a sync holds it.
+      if let status = try? e2e.json("status"), status["sync_running"] as? Bool == false,
+        status["last_indexed_commit"] as? String == head
+      {
+        return
+      }
       Thread.sleep(forTimeInterval: 0.3)
     }
     Issue.record("the hook's sync did not reach \(head)")

@@ -12,10 +12,10 @@ import Testing
     let f = try WorkingTreeFixture()
     let session = try f.session()
     let lock = SyncLock(directory: session.context.storeDirectory, collection: session.collection)
-    // Another process holds the lock: a child that lives until its stdin closes.
-    let holder = try SpawnedProcess("/bin/cat", [])
+    // Another process holds the lock (flock(1) takes it, then runs cat until its stdin closes).
     try FileManager.default.createDirectory(at: lock.lockURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try Data("\(holder.pid)\n".utf8).write(to: lock.lockURL)
+    let holder = try SpawnedProcess("/usr/bin/flock", [lock.lockURL.path, "/bin/cat"])
+    while lock.holder() == nil { try await Task.sleep(for: .milliseconds(10)) }
     #expect(try await session.status(pending: false).syncRunning)
 
     let sync = Task { try await session.syncWaiting() }
@@ -28,6 +28,7 @@ import Testing
     let report = try await sync.value
     #expect(report.mode == .full && report.filesAdded >= 3, "\(report)")
     #expect(try await f.session().status(pending: false).lastIndexedCommit == f.repo.head)
-    #expect(!FileManager.default.fileExists(atPath: lock.lockURL.path))
+    // The lock file stays (removing it would let a waiter lock a file no one else sees); nobody holds it.
+    #expect(lock.holder() == nil)
   }
 }

@@ -223,7 +223,7 @@ final class IndexRefFixture: @unchecked Sendable {
     try ci.json("push")
     let other = try fixture.side("other", model: "another-model")
     let result = try other.run("pull")
-    #expect(result.status == 1)
+    #expect(result.status == 3)
     #expect(result.stderr.contains("embedder openai:test-model:8") && result.stderr.contains("openai:another-model:8"), "\(result.stderr)")
     #expect(result.stderr.split(separator: "\n").filter { !$0.hasPrefix("Warning:") }.count == 1, "\(result.stderr)")
     #expect(try other.cacheCount == 0)
@@ -270,7 +270,7 @@ final class IndexRefFixture: @unchecked Sendable {
     for (name, files, _) in cases { try publish(name, files) }
     for (name, _, reason) in cases where name != "good" {
       let result = try reader.run("pull", "--name", name)
-      #expect(result.status == 1, "\(name) was accepted")
+      #expect(result.status == 3, "\(name) was accepted")
       #expect(result.stderr.contains(reason), "\(name): \(result.stderr)")
       #expect(result.stderr.split(separator: "\n").filter { !$0.hasPrefix("Warning:") }.count == 1, "\(name): \(result.stderr)")
       #expect(try reader.cacheCount == 0, "\(name) imported vectors")
