@@ -246,11 +246,12 @@ private struct Planted {
     _ = try e2e.repo.git("update-ref", "refs/remotes/origin/\(branch)", "HEAD")
     let jobEnvironment = ["API_TOKEN": apiToken, "QDRANT_API_KEY": qdrantKey, "QDRANT_URL": qdrant.baseURL, "AWS_REGION": "eu-west-1"]
     for runtime in [["docker"], ["kubernetes"], ["aws-batch", "--job-queue", "q", "--job-definition", "d"]] {
-      _ = try run(["sync", "--runtime"] + runtime + ["--print"], environment: jobEnvironment)
+      // A container's SQLite store would be lost with it: jobs write to Qdrant.
+      _ = try run(["sync", "--store", "qdrant", "--runtime"] + runtime + ["--print"], environment: jobEnvironment)
       var withPassword = jobEnvironment
       let password = secret("job", "pw-", alnum, 16, anchor: nil)
       withPassword["QDRANT_URL"] = "https://admin:\(password)@qdrant.example:6333"
-      let refused = try run(["sync", "--runtime"] + runtime + ["--print"], environment: withPassword, expect: 2)
+      let refused = try run(["sync", "--store", "qdrant", "--runtime"] + runtime + ["--print"], environment: withPassword, expect: 2)
       #expect(refused.stderr.contains("QDRANT_API_KEY"), "\(refused.stderr)")
     }
 
