@@ -20,10 +20,15 @@ import Testing
     let qdrant: QdrantFixture
     var tags: [String] = []
 
-    init(seed: UInt64, commits: Int) async throws {
+    /// `embeddingLatency`: the embedding server's least time per request. Syncs then spend that
+    /// long between their first Qdrant requests and their writes, whatever the machine's speed,
+    /// so a watcher polling the request count catches them part-way.
+    init(seed: UInt64, commits: Int, embeddingLatency milliseconds: Int = 0) async throws {
       origin = try TemporaryGitRepository()
       folder = try TemporaryDirectory(prefix: "git-rag-team")
-      embeddings = try await offCooperativePool { try TestServer(script: "embedding_server.py", arguments: ["--dimension", "8"]) }
+      embeddings = try await offCooperativePool {
+        try TestServer(script: "embedding_server.py", arguments: ["--dimension", "8", "--latency-ms", String(milliseconds)])
+      }
       qdrant = try await QdrantFixture.start(ownServer: true)
       var random = SeededRandom(seed: seed)
       var history = HistoryBuilder(repo: origin)
@@ -132,7 +137,7 @@ import Testing
   @Test func concurrentSyncsWithRandomKillsNeverClaimWhatTheyDoNotHoldAndConverge() async throws {
     let seed = UInt64(ProcessInfo.processInfo.environment["GIT_RAG_PROPERTY_SEED"] ?? "") ?? 1414
     var random = SeededRandom(seed: seed)
-    let team = try await Team(seed: seed, commits: 6)
+    let team = try await Team(seed: seed, commits: 6, embeddingLatency: 150)
     let clones = try (0..<4).map { try team.clone("clone\($0)") }
     let collection = "shared"
     var killedTotal = 0
