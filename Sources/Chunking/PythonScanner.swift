@@ -134,6 +134,8 @@ struct PythonScanner {
       continued = lastCode == UInt8(ascii: "\\") && triple == nil
       if continued, current!.code.last == UInt8(ascii: "\\") { current!.code.removeLast() }
       if brackets.isEmpty, triple == nil, !continued {
+        // What a comment or the line end left behind (`if x:  # note`): the code ends at its last token.
+        while let last = current!.code.last, last == 0x20 || last == 0x09 || last == 0x0D || last == 0x0C { current!.code.removeLast() }
         statements.append(current!)
         current = nil
       }

@@ -22,9 +22,12 @@ struct CollectionCommand: AsyncParsableCommand {
       let store = try context.makeStore()
       let embedder = try context.makeEmbedder()
       let collection = name ?? context.collection
+      var options = SyncOptions(collection: collection)
+      options.maxFileSize = try context.maxFileSize()
+      options.fit(to: embedder)
       let metadata = IndexMetadata(
         embedder: try await embedder.fingerprint, dimension: try await embedder.dimension,
-        chunkerVersion: SyncEngine(store: store, embedder: embedder, cache: nil, options: .init(collection: collection)).chunkerVersion,
+        chunkerVersion: SyncEngine(store: store, embedder: embedder, cache: nil, options: options).chunkerVersion,
         source: context.repository?.workdir?.path ?? "")
       try await store.createCollection(collection, metadata: metadata)
       if !global.quiet { print("Created collection \(collection) in \(store.location).") }
@@ -32,15 +35,22 @@ struct CollectionCommand: AsyncParsableCommand {
   }
 
   struct Delete: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a collection and everything in it.")
+    static let configuration = CommandConfiguration(
+      commandName: "delete", abstract: "Delete a collection and everything in it.",
+      discussion: "Name the collection to delete, or pass --yes to delete the current repository's.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Collection name (default: the repository's).") var name: String?
+    @Argument(help: "Collection name.") var name: String?
+    @Flag(help: "Delete the current repository's collection without naming it.") var yes = false
 
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      guard let collection = name ?? (yes ? context.collection : nil) else {
+        throw GitRAGError(
+          "Refusing to delete without a name: run `git rag collection delete \(context.collection)` to delete this repository's collection (or add --yes).",
+          exitCode: 2)
+      }
       let store = try context.makeStore()
-      let collection = name ?? context.collection
       try await store.deleteCollection(collection)
       if !global.quiet { print("Deleted collection \(collection) from \(store.location).") }
     }

@@ -79,13 +79,20 @@ final class CommandContext {
     return LocalEmbedder.defaultModelDirectory
   }
 
-  func makeEmbedder() throws -> any Embedder {
-    switch embedderKind {
+  /// The configured embedder; when the settings name none, the one `recorded` in a collection's
+  /// metadata (its provider and, unless a model is configured, its model).
+  func makeEmbedder(recorded: IndexMetadata? = nil) throws -> any Embedder {
+    let named = settings.value(flag: options.embedder, env: ["GIT_RAG_EMBEDDER"], git: ["rag.embedder"]) != nil
+    let fromMetadata = named ? nil : recorded.flatMap { RecordedEmbedder(fingerprint: $0.embedder) }
+    switch fromMetadata?.kind ?? embedderKind {
     case "local":
       return try LazyLocalEmbedder(modelDirectory: modelDirectory)
     case "openai":
       var configuration = try OpenAIEmbedderConfiguration.fromEnvironment(
-        environment, embeddingURL: options.embeddingURL, model: options.model, gitConfig: settings.gitConfig)
+        environment, embeddingURL: options.embeddingURL,
+        // A configured model wins over the recorded one.
+        model: options.model ?? environment["MODEL_NAME"] ?? settings.gitConfig("rag.model") ?? fromMetadata?.model,
+        gitConfig: settings.gitConfig)
       if let batch = try settings.integer(flag: nil, env: ["GIT_RAG_EMBED_BATCH"], git: ["rag.embedBatch"], name: "embedding batch size") {
         configuration.maxTextsPerRequest = max(1, batch)
       }

@@ -50,8 +50,8 @@ struct SearchCommand: AsyncParsableCommand {
       throw GitRAGError("Collection \(collection) not found in \(store.location). Run `git rag sync` first, or pick one from `git rag collection list`.")
     }
     let metadata = try await store.metadata(collection)
-    let embedder = (metadata?.dimension ?? 0) > 0 ? try context.makeEmbedder() : nil
-    if let embedder { await context.prime(embedder, metadata: (try? await store.metadata(collection)) ?? nil) }
+    let embedder = (metadata?.dimension ?? 0) > 0 ? try context.makeEmbedder(recorded: metadata) : nil
+    if let embedder { await context.prime(embedder, metadata: metadata) }
     if let embedder, let metadata, try await embedder.fingerprint != metadata.embedder {
       throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: try await embedder.fingerprint)
     }

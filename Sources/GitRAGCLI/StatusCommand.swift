@@ -52,7 +52,8 @@ struct StatusCommand: AsyncParsableCommand {
       var options = SyncOptions(collection: collection)
       options.dryRun = true
       options.maxFileSize = try context.maxFileSize()
-      let embedder: any Embedder = (metadata?.dimension ?? 1) == 0 ? NoEmbedder() : ((try? context.makeEmbedder()) ?? NoEmbedder())
+      let embedder: any Embedder = (metadata?.dimension ?? 1) == 0 ? NoEmbedder() : ((try? context.makeEmbedder(recorded: metadata)) ?? NoEmbedder())
+      options.fit(to: embedder)
       let engine = SyncEngine(store: store, embedder: embedder, cache: nil, options: options)
       pending = try? await engine.sync(repository: repository)
     }

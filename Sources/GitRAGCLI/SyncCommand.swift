@@ -78,13 +78,12 @@ struct SyncCommand: AsyncParsableCommand {
     options.dryRun = dryRun
     options.reindex = reindex
     options.maxFileSize = try context.maxFileSize()
-    let embedder = try context.makeEmbedder()
-    options.chunking.maxTokens = embedder.tokenLimit
-    if embedder.tokenLimit != nil {
-      let counter = embedder
-      options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
-    }
-    await context.prime(embedder, metadata: await metadataRead.value ?? nil)
+    let recorded = await metadataRead.value ?? nil
+    let embedder = try context.makeEmbedder(recorded: reindex ? nil : recorded)
+    options.fit(to: embedder)
+    // Only a model that runs here is timed; a dry run sends nothing to an API.
+    options.timeSample = dryRun && !(embedder is OpenAIEmbedder)
+    await context.prime(embedder, metadata: recorded)
     Trace.mark("store opened, embedder primed")
     var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
     let progress = ProgressPrinter(enabled: !global.quiet && !json && Console.stderrIsTerminal)
@@ -111,6 +110,20 @@ struct SyncCommand: AsyncParsableCommand {
 }
 
 extension SyncReport {
+  /// A table of the largest `shares`, by tokens to embed.
+  static func shareLines(_ title: String, _ shares: [Share], limit: Int = 8) -> [String] {
+    guard !shares.isEmpty else { return [] }
+    let totalTokens = max(1, shares.reduce(0) { $0 + $1.tokens })
+    let width = min(40, shares.prefix(limit).map(\.name.count).max() ?? 0)
+    var lines = ["  \(title) (files, chunks, tokens to embed):"]
+    for share in shares.prefix(limit) {
+      let name = share.name.count > width ? String(share.name.prefix(width - 1)) + "…" : share.name.padding(toLength: width, withPad: " ", startingAt: 0)
+      lines.append(String(format: "    %@ %7d %8d %10d  %3d%%", name, share.files, share.chunks, share.tokens, share.tokens * 100 / totalTokens))
+    }
+    if shares.count > limit { lines.append("    … and \(shares.count - limit) more") }
+    return lines
+  }
+
   mutating func merge(_ other: SyncReport) {
     mode = other.mode
     base = base ?? other.base
@@ -137,7 +150,15 @@ extension SyncReport {
       "  files: \(filesAdded) added, \(filesModified) modified, \(filesDeleted) deleted, \(filesRenamed) renamed, \(filesSkipped) skipped",
       "  chunks: \(chunksWritten) \(verb.isEmpty ? "written" : "to write"), \(chunksEmbedded) \(verb.isEmpty ? "embedded" : "to embed"), \(chunksReused) reused",
     ]
-    if dryRun { lines.append("  estimated tokens to embed: \(estimatedTokens)") }
+    if dryRun {
+      lines.append("  estimated tokens to embed: \(estimatedTokens)"
+        + (estimatedSeconds.map { ", about \(ProgressPrinter.duration($0)) with the configured embedder" } ?? ""))
+      lines += Self.shareLines("top folders", folders ?? [])
+      lines += Self.shareLines("top extensions", extensions ?? [])
+      if !(folders ?? []).isEmpty {
+        lines.append("  (exclude with a `.gitattributes` line such as `docs/** -rag` or `*.po -rag`)")
+      }
+    }
     if !dryRun { lines.append(String(format: "  time: %.2fs", seconds)) }
     return lines.joined(separator: "\n")
   }

@@ -176,13 +176,13 @@ struct UploadRun {
     defer { lock.release() }
     var options = SyncOptions(collection: collection)
     options.maxFileSize = try context.maxFileSize()
-    let embedder = try context.makeEmbedder()
-    options.chunking.maxTokens = embedder.tokenLimit
-    if embedder.tokenLimit != nil {
-      let counter = embedder
-      options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
-    }
-    var engine = SyncEngine(store: try context.makeStore(), embedder: embedder, cache: context.makeCache(), options: options)
+    let store = try context.makeStore()
+    let recorded = try await store.collectionExists(collection) ? try await store.metadata(collection) : nil
+    let embedder = try context.makeEmbedder(recorded: recorded)
+    options.fit(to: embedder)
+    // Knowing the dimension the collection records spares a probe request when nothing changed.
+    await context.prime(embedder, metadata: recorded)
+    var engine = SyncEngine(store: store, embedder: embedder, cache: context.makeCache(), options: options)
     let progress = ProgressPrinter(enabled: !context.options.quiet && Console.stderrIsTerminal)
     engine.onEvent = { progress.handle($0) }
     defer { progress.finish() }

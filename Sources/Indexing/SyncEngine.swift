@@ -21,8 +21,20 @@ public struct SyncOptions: Sendable {
   /// Index or replace only the source's files: every other file of the collection and the
   /// recorded commit stay as they are (`upload file`). Set by `upsertFiles(source:)`.
   public var partial = false
+  /// In a dry run, embed a small sample of the chunks to estimate how long embedding the rest
+  /// takes (for an embedder that runs here; a remote API's time is not guessed).
+  public var timeSample = false
 
   public init(collection: String) { self.collection = collection }
+
+  /// Chunks no longer than `embedder` reads: its token limit, counted with its tokenizer.
+  public mutating func fit(to embedder: any Embedder) {
+    chunking.maxTokens = embedder.tokenLimit
+    chunking.tokenCounter = nil
+    if embedder.tokenLimit != nil {
+      chunking.tokenCounter = { text in embedder.tokenCount(text) ?? (text.utf8.count / 3) }
+    }
+  }
 }
 
 /// What a sync did (or, with `--dry-run`, would do).
@@ -45,6 +57,19 @@ public struct SyncReport: Sendable, Codable {
   public var seconds = 0.0
   public var rounds = 1
   public var skipped: [SkippedFile] = []
+  /// Dry run: where the chunks to write come from, by top folder and by extension, largest first.
+  public var folders: [Share]? = nil
+  public var extensions: [Share]? = nil
+  /// Dry run with `timeSample`: estimated seconds to embed what is to embed.
+  public var estimatedSeconds: Double? = nil
+
+  /// Files, chunks and tokens to embed under one folder or extension.
+  public struct Share: Sendable, Codable, Hashable {
+    public var name: String
+    public var files = 0
+    public var chunks = 0
+    public var tokens = 0
+  }
 
   public struct SkippedFile: Sendable, Codable, Hashable {
     public var path: String
@@ -55,8 +80,19 @@ public struct SyncReport: Sendable, Codable {
 /// Progress events for a progress bar or plain log lines.
 public enum SyncEvent: Sendable {
   case planned(SyncPlan)
-  case indexed(files: Int, totalFiles: Int, chunks: Int)
+  case indexed(IndexProgress)
   case skipped(path: String, reason: String)
+}
+
+/// How far indexing is: files and chunks written, and bytes of the files behind them. Bytes track
+/// the chunks and tokens still to embed (a file count does not: files differ a thousandfold).
+public struct IndexProgress: Sendable {
+  public var files = 0
+  public var totalFiles = 0
+  public var chunks = 0
+  public var bytes = 0
+  /// Bytes of every file to index that is within the size limit.
+  public var totalBytes = 0
 }
 
 /// Runs the sync algorithm of DESIGN.md against one store and one embedder.
@@ -77,8 +113,17 @@ public struct SyncEngine: Sendable {
     self.options = options
   }
 
-  /// The chunker version plus every setting that changes which chunks a file gives.
-  public var chunkerVersion: String { "\(Chunker.version);max=\(options.maxFileSize)" }
+  /// Every setting that changes what is indexed, recorded as the collection's `chunker_version`:
+  /// the chunker's version and options, then after `|` the filters' version and the size limit.
+  /// A change of the first part re-chunks every file; of the second, re-checks which files belong.
+  public var chunkerVersion: String {
+    let chunking = options.chunking
+    return "\(Chunker.version);chars=\(chunking.maxCharacters);overlap=\(chunking.overlapLines);tokens=\(chunking.maxTokens ?? 0)"
+      + "|\(FileFilter.version);max=\(options.maxFileSize)"
+  }
+
+  /// The chunking part of a recorded `chunkerVersion` (all of it for versions written before the split).
+  static func chunkingPart(_ version: String) -> Substring { version.split(separator: "|", omittingEmptySubsequences: false)[0] }
 
   /// Syncs a git repository's HEAD (or `commit`) into the collection.
   public func sync(repository: Repository, commit: ObjectID? = nil) async throws -> SyncReport {
@@ -152,27 +197,49 @@ public struct SyncEngine: Sendable {
     let planner = SyncPlanner(filter: FileFilter(maxFileSize: options.maxFileSize))
     var plan: SyncPlan
     let base = metadata?.lastIndexedCommit
-    let rechunk = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
+    let rechunk = metadata.map { Self.chunkingPart($0.chunkerVersion) != Self.chunkingPart(chunkerVersion) } ?? false
+    // Other settings (size limit, built-in filters) decide which files belong: re-check them all.
+    let refilter = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
     // An interrupted sync wrote towards this commit: besides what changed since `base`, whatever
     // differs between it and the target may be half-written (see `IndexMetadata.syncTarget`).
     let interrupted = metadata?.syncTarget
     var staleSweep: [String: String]?
-    if !rechunk, interrupted == nil, let base, base == source.revision {
+    // Files whose stored version is the current one but whose chunks are written again (after a
+    // chunker change): what their old chunking had beyond the new one goes afterwards.
+    var rechunked: Set<String> = []
+    // Unchanged files that no longer pass the filter.
+    var dropped: [SyncReport.SkippedFile] = []
+    if !refilter, interrupted == nil, let base, base == source.revision {
       plan = SyncPlan(mode: .upToDate, base: base, target: source.revision)
-    } else if !rechunk, let diff = try recoveringChanges(changes, base: base, interrupted: interrupted), let base,
+    } else if !refilter, let diff = try recoveringChanges(changes, base: base, interrupted: interrupted), let base,
       let incremental = planner.planIncremental(changes: diff, base: base, target: source.revision ?? "", source: source)
     {
       plan = incremental
     } else {
       var inventory = metadata == nil ? [:] : try await store.inventory(collection)
-      // After a chunker change every file is re-chunked: pretend no stored hash matches.
-      if rechunk { inventory = inventory.mapValues { _ in "" } }
       let files = try source.files()
       if options.partial {
         let paths = Set(files.map(\.path))
         inventory = inventory.filter { paths.contains($0.key) }
       }
+      if rechunk {
+        // After a chunker change every file is re-chunked: pretend no stored hash matches.
+        rechunked = Set(files.filter { inventory[$0.path] == $0.hash }.map(\.path))
+        inventory = inventory.mapValues { _ in "" }
+      }
       plan = planner.planReconcile(files: files, inventory: inventory, base: base, target: source.revision, source: source)
+      if !options.partial, !rechunk, !inventory.isEmpty {
+        // Without a trusted diff (a `.gitattributes` change, another size limit or filter, a
+        // vanished base commit) an unchanged file may no longer belong: check each one again.
+        let filter = FileFilter(maxFileSize: options.maxFileSize)
+        for file in files where inventory[file.path] == file.hash {
+          guard case .failure(let reason) = try admit(file, source: source, filter: filter) else { continue }
+          dropped.append(.init(path: file.path, reason: reason.description))
+          plan.removals.append(file.path)
+          plan.deleted += 1
+        }
+        if plan.mode == .upToDate, !plan.isEmpty { plan.mode = .reconcile }
+      }
       // The inventory shows one version per path; an interrupted sync may have left two.
       if interrupted != nil { staleSweep = Dictionary(files.map { ($0.path, $0.hash) }, uniquingKeysWith: { a, _ in a }) }
     }
@@ -184,6 +251,7 @@ public struct SyncEngine: Sendable {
     report.filesModified = plan.modified
     report.filesDeleted = plan.deleted
     report.filesRenamed = plan.renamed
+    for file in dropped { skip(file.path, file.reason, report: &report) }
 
     let filter = FileFilter(maxFileSize: options.maxFileSize)
     var removals = plan.removals
@@ -195,8 +263,8 @@ public struct SyncEngine: Sendable {
       let existing = try await store.points(collection, filePaths: plan.moves.map(\.from))
       let byPath = Dictionary(grouping: existing, by: \.payload.filePath)
       for move in plan.moves {
-        let kindSkip = filter.precheck(path: move.to.path, kind: move.to.kind, size: 0, attribute: source.ragAttribute(move.to.path))
-        if kindSkip != nil {
+        // The new path may have other attributes or path rules than the old one.
+        if case .failure = try admit(move.to, source: source, filter: filter) {
           removals.append(move.from)
           continue
         }
@@ -219,11 +287,12 @@ public struct SyncEngine: Sendable {
     }
 
     if options.dryRun {
+      if !options.partial { report.filesDeleted = removals.count }
       try await estimate(files: toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report)
       return report
     }
     // Nothing to write, not even the commit (an empty diff to a new commit still records it).
-    if plan.mode == .upToDate, interrupted == nil, base == source.revision { return report }
+    if plan.mode == .upToDate, interrupted == nil, base == source.revision, !refilter { return report }
 
     // From here the store changes: record where this sync is going, so that if it dies the next
     // one also revisits what it may have half-written, wherever HEAD has moved by then.
@@ -242,7 +311,8 @@ public struct SyncEngine: Sendable {
 
     // 2. Added and modified files: chunk, reuse or embed, upsert; embedding of one slab overlaps
     // with reading and chunking the next.
-    try await indexFiles(toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report)
+    var chunkCounts: [String: Int] = [:]
+    try await indexFiles(toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report, chunkCounts: &chunkCounts)
     Trace.mark("indexed \(toIndex.count) files")
 
     // 3. Old versions and deleted files go only after the new ones are in.
@@ -252,6 +322,12 @@ public struct SyncEngine: Sendable {
       for batch in removals.chunked(500) { try await store.deleteFiles(collection, paths: Array(batch)) }
     }
     if let staleSweep { try await store.deleteStale(collection, keeping: staleSweep) }
+    for batch in Array(rechunked).sorted().chunked(200) {
+      let stale = try await store.points(collection, filePaths: Array(batch))
+        .filter { $0.payload.chunkIndex >= chunkCounts[$0.payload.filePath, default: 0] }
+        .map(\.id)
+      if !stale.isEmpty { try await store.deletePoints(collection, ids: stale) }
+    }
 
     Trace.mark("removed old versions")
     // 4. Only now does the index claim the new commit.
@@ -321,15 +397,17 @@ public struct SyncEngine: Sendable {
     var payload: ChunkPayload
   }
 
-  private func prepare(_ file: SourceFile, source: ContentSource, filter: FileFilter, report: inout SyncReport) throws -> [ChunkPayload] {
+  /// The file's text when the filter lets it in (cheap checks first), or why not.
+  private func admit(_ file: SourceFile, source: ContentSource, filter: FileFilter) throws -> Result<String, SkipReason> {
     let attribute = source.ragAttribute(file.path)
     let size = file.kind == .submodule || file.kind == .symlink ? 0 : try source.size(of: file)
-    if let reason = filter.precheck(path: file.path, kind: file.kind, size: size, attribute: attribute) {
-      skip(file.path, reason.description, report: &report)
-      return []
-    }
+    if let reason = filter.precheck(path: file.path, kind: file.kind, size: size, attribute: attribute) { return .failure(reason) }
+    return filter.inspect(path: file.path, data: try source.read(file), attribute: attribute)
+  }
+
+  private func prepare(_ file: SourceFile, source: ContentSource, filter: FileFilter, report: inout SyncReport) throws -> [ChunkPayload] {
     let text: String
-    switch filter.inspect(path: file.path, data: try source.read(file), attribute: attribute) {
+    switch try admit(file, source: source, filter: filter) {
     case .failure(let reason):
       skip(file.path, reason.description, report: &report)
       return []
@@ -355,9 +433,24 @@ public struct SyncEngine: Sendable {
     onEvent?(.skipped(path: path, reason: reason))
   }
 
-  private func indexFiles(_ files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, report: inout SyncReport) async throws {
+  private func indexFiles(
+    _ files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, report: inout SyncReport,
+    chunkCounts: inout [String: Int]
+  ) async throws {
     guard !files.isEmpty else { return }
+    var progress = IndexProgress(totalFiles: files.count)
+    var sizes: [Int] = []
+    if onEvent != nil {
+      sizes = try files.map { file in
+        guard file.kind == .regular || file.kind == .executable else { return 0 }
+        let size = try source.size(of: file)
+        return size > filter.maxFileSize && source.ragAttribute(file.path) != .forceInclude ? 0 : size
+      }
+      progress.totalBytes = sizes.reduce(0, +)
+    }
     var slab: [ChunkPayload] = []
+    var slabFiles = 0
+    var slabBytes = 0
     var done = 0
     try await withThrowingTaskGroup(of: SlabResult.self) { group in
       var inFlight = 0
@@ -365,32 +458,47 @@ public struct SyncEngine: Sendable {
         report.chunksWritten += result.written
         report.chunksEmbedded += result.embedded
         report.chunksReused += result.reused
+        progress.files += result.files
+        progress.bytes += result.bytes
+        progress.chunks = report.chunksWritten
+        onEvent?(.indexed(progress))
       }
-      for file in files {
-        slab.append(contentsOf: try prepare(file, source: source, filter: filter, report: &report))
+      for (position, file) in files.enumerated() {
+        let payloads = try prepare(file, source: source, filter: filter, report: &report)
+        chunkCounts[file.path] = payloads.count
+        slab.append(contentsOf: payloads)
         done += 1
+        slabFiles += 1
+        slabBytes += sizes.isEmpty ? 0 : sizes[position]
         if slab.count >= options.slabChunks || done == files.count {
           if inFlight > 0, let result = try await group.next() {
             inFlight -= 1
             collect(result, into: &report)
           }
           let payloads = slab
+          let (filesInSlab, bytesInSlab) = (slabFiles, slabBytes)
           slab.removeAll(keepingCapacity: true)
+          (slabFiles, slabBytes) = (0, 0)
           let writer = self
-          group.addTask { try await writer.write(payloads, fingerprint: fingerprint) }
+          group.addTask {
+            var result = try await writer.write(payloads, fingerprint: fingerprint)
+            result.files = filesInSlab
+            result.bytes = bytesInSlab
+            return result
+          }
           inFlight += 1
-          onEvent?(.indexed(files: done, totalFiles: files.count, chunks: report.chunksWritten))
         }
       }
       while let result = try await group.next() { collect(result, into: &report) }
     }
-    onEvent?(.indexed(files: files.count, totalFiles: files.count, chunks: report.chunksWritten))
   }
 
   struct SlabResult: Sendable {
     var written = 0
     var embedded = 0
     var reused = 0
+    var files = 0
+    var bytes = 0
   }
 
   /// Finds or makes a vector for every payload, then upserts them.
@@ -434,26 +542,79 @@ public struct SyncEngine: Sendable {
     return found
   }
 
-  /// Dry run: chunks what would be indexed and counts what would be embedded.
+  /// Dry run: chunks what would be indexed and counts what would be embedded, by top folder and
+  /// by extension.
   private func estimate(files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, report: inout SyncReport) async throws {
-    var hashes: [String: Int] = [:]
+    var texts: [String: String] = [:]
+    var chunksOf: [String: [String]] = [:]
     for file in files {
-      for payload in try prepare(file, source: source, filter: filter, report: &report) {
-        hashes[payload.chunkHash] = (payload.content.utf8.count + 3) / 4
-        report.chunksWritten += 1
+      let payloads = try prepare(file, source: source, filter: filter, report: &report)
+      for payload in payloads { texts[payload.chunkHash] = payload.content }
+      if !payloads.isEmpty { chunksOf[file.path] = payloads.map(\.chunkHash) }
+      report.chunksWritten += payloads.count
+    }
+    var known = Set<String>()
+    if fingerprint != NoEmbedder().fingerprint {
+      known = Set((try cache?.vectors(fingerprint: fingerprint, chunkHashes: Array(texts.keys)) ?? [:]).keys)
+      if try await store.collectionExists(options.collection) {
+        let rest = texts.keys.filter { !known.contains($0) }
+        known.formUnion(try await store.vectors(options.collection, chunkHashes: rest).keys)
       }
     }
-    guard fingerprint != NoEmbedder().fingerprint else { return }
-    var known = Set((try cache?.vectors(fingerprint: fingerprint, chunkHashes: Array(hashes.keys)) ?? [:]).keys)
-    if try await store.collectionExists(options.collection) {
-      let rest = hashes.keys.filter { !known.contains($0) }
-      known.formUnion(try await store.vectors(options.collection, chunkHashes: rest).keys)
+    let counter = options.chunking.tokenCounter
+    func tokens(_ text: String) -> Int { counter?(text) ?? (text.utf8.count + 3) / 4 }
+    var tokensOf: [String: Int] = [:]
+    if fingerprint != NoEmbedder().fingerprint {
+      for (hash, text) in texts where !known.contains(hash) { tokensOf[hash] = tokens(text) }
     }
-    for (hash, tokens) in hashes where !known.contains(hash) {
-      report.chunksEmbedded += 1
-      report.estimatedTokens += tokens
+
+    // Each chunk to embed counts once, for the first file (in path order) that has it.
+    var folders: [String: SyncReport.Share] = [:]
+    var extensions: [String: SyncReport.Share] = [:]
+    var counted = Set<String>()
+    for path in chunksOf.keys.sorted() {
+      let name = path.split(separator: "/").last.map(String.init) ?? path
+      let folder = path.contains("/") ? String(path.prefix(while: { $0 != "/" })) + "/" : "(top level)"
+      let ext = name.dropFirst().contains(".") ? "." + name.split(separator: ".").last!.lowercased() : "(none)"
+      var share = SyncReport.Share(name: "")
+      share.files = 1
+      for hash in chunksOf[path]! {
+        share.chunks += 1
+        if let tokens = tokensOf[hash], counted.insert(hash).inserted { share.tokens += tokens }
+      }
+      folders[folder, default: .init(name: folder)].add(share)
+      extensions[ext, default: .init(name: ext)].add(share)
     }
+    let order = { (a: SyncReport.Share, b: SyncReport.Share) in (a.tokens, a.chunks, b.name) > (b.tokens, b.chunks, a.name) }
+    report.folders = folders.values.sorted(by: order)
+    report.extensions = extensions.values.sorted(by: order)
+    report.chunksEmbedded = tokensOf.count
+    report.estimatedTokens = tokensOf.values.reduce(0, +)
     report.chunksReused = report.chunksWritten - report.chunksEmbedded
+    if options.timeSample, !tokensOf.isEmpty {
+      report.estimatedSeconds = try await timeEmbedding(tokensOf.keys.sorted().map { texts[$0]! }, totalTokens: report.estimatedTokens, tokens: tokens)
+    }
+  }
+
+  /// Seconds to embed `texts` (`totalTokens` in all), from timing a spread-out sample of them
+  /// after one warm-up call (which loads a local model).
+  private func timeEmbedding(_ texts: [String], totalTokens: Int, tokens: (String) -> Int) async throws -> Double {
+    let step = max(1, texts.count / 32)
+    let sample = stride(from: 0, to: texts.count, by: step).prefix(32).map { texts[$0] }
+    _ = try await embedder.embed([sample[0]])
+    let start = ContinuousClock.now
+    _ = try await embedder.embed(sample)
+    let seconds = (ContinuousClock.now - start).seconds
+    let sampleTokens = max(1, sample.map(tokens).reduce(0, +))
+    return seconds * Double(totalTokens) / Double(sampleTokens)
+  }
+}
+
+extension SyncReport.Share {
+  mutating func add(_ other: Self) {
+    files += other.files
+    chunks += other.chunks
+    tokens += other.tokens
   }
 }
 
