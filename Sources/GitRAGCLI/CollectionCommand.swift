@@ -13,8 +13,8 @@ struct CollectionCommand: AsyncParsableCommand {
 
   struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an empty collection for the configured embedder.")
-    @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
+    @OptionGroup var global: GlobalOptions
 
     func run() async throws {
       global.bootstrapLogging()
@@ -38,9 +38,9 @@ struct CollectionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "delete", abstract: "Delete a collection and everything in it.",
       discussion: "Name the collection to delete, or pass --yes to delete the current repository's.")
-    @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name.") var name: String?
     @Flag(help: "Delete the current repository's collection without naming it.") var yes = false
+    @OptionGroup var global: GlobalOptions
 
     func run() async throws {
       global.bootstrapLogging()
@@ -58,8 +58,8 @@ struct CollectionCommand: AsyncParsableCommand {
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the collections of the store.")
-    @OptionGroup var global: GlobalOptions
     @Flag(help: "Print as JSON.") var json = false
+    @OptionGroup var global: GlobalOptions
 
     func run() async throws {
       global.bootstrapLogging()
@@ -78,9 +78,9 @@ struct CollectionCommand: AsyncParsableCommand {
 
   struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Show a collection's counts and metadata.")
-    @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
     @Flag(help: "Print as JSON.") var json = false
+    @OptionGroup var global: GlobalOptions
 
     func run() async throws {
       global.bootstrapLogging()

@@ -19,7 +19,7 @@ public struct GitRAGCommand: AsyncParsableCommand {
     subcommands: [
       SyncCommand.self, SearchCommand.self, StatusCommand.self, CollectionCommand.self,
       InspectCommand.self, EmbedCommand.self, ModelCommand.self, HooksCommand.self, CICommand.self,
-      UploadCommand.self, WorkerCommand.self, ManualCommand.self,
+      UploadCommand.self, WorkerCommand.self, ManualCommand.self, CompletionCommand.self,
     ]
   )
 

@@ -11,8 +11,6 @@ struct SearchCommand: AsyncParsableCommand {
     abstract: "Search the index: keyword (BM25) and vector similarity fused by reciprocal rank."
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "What to look for: words, identifiers, a question or a whole bug report.")
   var query: [String]
 
@@ -33,6 +31,7 @@ struct SearchCommand: AsyncParsableCommand {
 
   @Option(name: .long, help: "Only chunks of this language (python, swift, markdown, ...).")
   var language: String?
+  @OptionGroup var global: GlobalOptions
 
   func validate() throws {
     guard !query.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {

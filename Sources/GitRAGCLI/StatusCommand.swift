@@ -12,8 +12,6 @@ struct StatusCommand: AsyncParsableCommand {
     abstract: "Show the index: store, collection, embedder, counts, last indexed commit, and what a sync would do."
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Flag(help: "Print as JSON.")
   var json = false
 
@@ -32,6 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
     var dirty: Bool
     var pendingSync: SyncReport?
   }
+  @OptionGroup var global: GlobalOptions
 
   func run() async throws {
     global.bootstrapLogging()

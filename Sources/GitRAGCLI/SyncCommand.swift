@@ -17,8 +17,6 @@ struct SyncCommand: AsyncParsableCommand {
       """
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Flag(help: "Print the plan (files, chunks to embed, chunks reused, estimated tokens) and write nothing.")
   var dryRun = false
 
@@ -34,9 +32,10 @@ struct SyncCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Index this commit instead of HEAD.")
   var commit: String?
 
-  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
   @Option(name: .customLong("dir"), help: "Index a plain folder (not a git repository) instead; honours its .gitignore.")
   var dir: String?
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var runtime: RuntimeOptions
 
   func run() async throws {
     let started = ContinuousClock.now

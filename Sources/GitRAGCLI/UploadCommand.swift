@@ -22,8 +22,6 @@ struct UploadFileCommand: AsyncParsableCommand {
     discussion: "The file is refused if it is missing, a directory, binary, over the size limit or holds a secret."
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "The file to index.")
   var path: String
 
@@ -35,6 +33,7 @@ struct UploadFileCommand: AsyncParsableCommand {
 
   @Flag(help: "Print the summary as JSON.")
   var json = false
+  @OptionGroup var global: GlobalOptions
 
   func run() async throws {
     global.bootstrapLogging()
@@ -64,8 +63,6 @@ struct UploadArchiveCommand: AsyncParsableCommand {
       """
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "The archive.")
   var path: String
 
@@ -83,6 +80,7 @@ struct UploadArchiveCommand: AsyncParsableCommand {
 
   @Flag(help: "Print the summary as JSON.")
   var json = false
+  @OptionGroup var global: GlobalOptions
 
   func run() async throws {
     global.bootstrapLogging()
@@ -114,8 +112,6 @@ struct UploadRepoCommand: AsyncParsableCommand {
       """
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "git@host:owner/repo, ssh://…, https://…, http://… or a local path.")
   var url: String
 
@@ -136,6 +132,7 @@ struct UploadRepoCommand: AsyncParsableCommand {
 
   @Flag(help: "Print the summary as JSON.")
   var json = false
+  @OptionGroup var global: GlobalOptions
 
   func validate() throws {
     if let depth, depth < 1 { throw ValidationError("--depth must be at least 1.") }
