@@ -27,6 +27,10 @@ struct StatusCommand: AsyncParsableCommand {
     var lastIndexedAt: String?
     var head: String?
     var commitsBehind: Int?
+    /// How the indexed commit relates to HEAD, in words.
+    var relation: String?
+    /// The collection holds another source (an upload), so HEAD says nothing about its freshness.
+    var upload: Bool?
     var dirty: Bool
     var pendingSync: SyncReport?
   }
@@ -43,11 +47,20 @@ struct StatusCommand: AsyncParsableCommand {
     let repository = context.repository
     let head = repository.flatMap { try? $0.head() }
     var behind: Int?
-    if let repository, let head, let last = metadata?.lastIndexedCommit.flatMap(ObjectID.init(hex:)), repository.commitExists(last) {
-      behind = try? repository.aheadBehind(local: last, upstream: head).behind
+    var relation: String?
+    let upload = repository.flatMap { repository in
+      head.map { metadata.map { $0.source } != nil && metadata?.source != GitCommitSource(repository: repository, commit: $0).identity }
+    } ?? (metadata != nil)
+    if let repository, let head, !upload, let lastHex = metadata?.lastIndexedCommit {
+      if let last = ObjectID(hex: lastHex), repository.commitExists(last), let counts = try? repository.aheadBehind(local: last, upstream: head) {
+        behind = counts.behind
+        relation = Self.relation(ahead: counts.ahead, behind: counts.behind, branch: repository.headBranchName())
+      } else {
+        relation = "the indexed commit is not in this repository's history (rewritten or gone); a sync reconciles by content"
+      }
     }
     var pending: SyncReport?
-    if let repository, head != nil {
+    if let repository, head != nil, !upload {
       var options = SyncOptions(collection: collection)
       options.dryRun = true
       options.maxFileSize = try context.maxFileSize()
@@ -60,27 +73,45 @@ struct StatusCommand: AsyncParsableCommand {
       store: store.location, collection: collection, exists: exists, embedder: metadata?.embedder,
       dimension: metadata?.dimension, chunks: info?.points, files: info?.files,
       lastIndexedCommit: metadata?.lastIndexedCommit, lastIndexedAt: metadata?.lastIndexedAt, head: head?.hex,
-      commitsBehind: behind, dirty: repository.flatMap { try? $0.isDirty() } ?? false, pendingSync: pending)
+      commitsBehind: behind, relation: relation, upload: metadata == nil ? nil : upload, dirty: repository.flatMap { try? $0.isDirty() } ?? false, pendingSync: pending)
     if json {
       print(try JSONOutput.encode(status))
       return
     }
     print("store:       \(status.store)")
-    print("collection:  \(collection)\(exists ? "" : " (not created yet: run `git rag sync`)")")
+    let create = repository == nil ? "outside a repository: index a folder with `git rag sync --dir PATH` or a remote with `git rag upload repo URL`" : "run `git rag sync`"
+    print("collection:  \(collection)\(exists ? "" : " (not created yet: \(create))")")
     if let metadata {
       print("embedder:    \(metadata.embedder)")
       if metadata.embedder.hasPrefix("local:") { print("model runs:  \(LocalEmbedder.runtimeDescription())") }
       print("chunks:      \(info?.points ?? 0) in \(info?.files ?? 0) files")
       print("indexed at:  \(metadata.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing yet")\(metadata.lastIndexedAt.map { " (\($0))" } ?? "")")
+      if upload { print("source:      \(metadata.source) (an upload, not this repository's HEAD)") }
     }
-    if let head { print("HEAD:        \(head.hex.prefix(12))\(status.dirty ? " (uncommitted changes)" : "")") }
-    if let behind { print("behind:      \(behind) commit\(behind == 1 ? "" : "s")") }
+    if let head, !upload {
+      let branch = repository?.headBranchName().map { "on \($0)" } ?? "detached"
+      print("HEAD:        \(head.hex.prefix(12)) (\(branch))\(status.dirty ? " with uncommitted changes" : "")")
+    }
+    if let relation { print("index:       \(relation)") }
     if let pending {
       if pending.mode == .upToDate {
         print("sync would:  nothing (up to date)")
       } else {
         print("sync would:  \(pending.mode.rawValue): \(pending.filesAdded) added, \(pending.filesModified) modified, \(pending.filesDeleted) deleted, \(pending.filesRenamed) renamed")
       }
+    }
+  }
+
+  /// How the indexed commit stands to HEAD: `ahead` commits only it has, `behind` only HEAD has.
+  static func relation(ahead: Int, behind: Int, branch: String?) -> String {
+    let head = branch.map { "HEAD (\($0))" } ?? "HEAD"
+    func commits(_ n: Int) -> String { "\(n) commit\(n == 1 ? "" : "s")" }
+    switch (ahead, behind) {
+    case (0, 0): return "at \(head)"
+    case (0, let behind): return "\(commits(behind)) behind \(head); `git rag sync` catches up"
+    case (let ahead, 0): return "\(commits(ahead)) ahead of \(head): indexed on another branch; `git rag sync` goes back"
+    case let (ahead, behind):
+      return "on another branch: \(commits(ahead)) \(head) lacks, \(commits(behind)) the index lacks; `git rag sync` switches it"
     }
   }
 }

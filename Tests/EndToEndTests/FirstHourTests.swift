@@ -102,9 +102,12 @@ import Testing
     let e2e = try EndToEnd()
     try e2e.repo.commit(["a.md": "# A\n\nRetry budget.\n"])
     let origin = e2e.repo.url.path
-    try e2e.gitRAG("upload", "repo", origin, "--collection", "uploaded")
+    let first = try e2e.gitRAG("upload", "repo", origin, "uploaded")
+    #expect(first.status == 0, "\(first.stderr)")
     let before = try requests(e2e)
-    try e2e.gitRAG("upload", "repo", origin, "--collection", "uploaded")
+    #expect(before > 0)
+    let again = try e2e.gitRAG("upload", "repo", origin, "uploaded")
+    #expect(again.status == 0, "\(again.stderr)")
     #expect(try requests(e2e) == before, "a re-upload with nothing to do made a request")
     try e2e.gitRAG("sync")
     let afterSync = try requests(e2e)
@@ -140,5 +143,37 @@ import Testing
     #expect(try e2e.gitRAG("completion", "bash").stdout.contains("_git_rag()"))
     #expect(try e2e.gitRAG("completion", "fish").stdout.contains("complete -c git "))
     #expect(try e2e.gitRAG("completion", "tcsh").status == 2)
+  }
+}
+
+@Suite struct StatusTellsTheTruthTests {
+  @Test func statusNamesTheBranchAndHowTheIndexRelatesToHead() throws {
+    let e2e = try EndToEnd()
+    try e2e.repo.commit(["a.md": "# A\n"])
+    try e2e.gitRAG("sync")
+    #expect(try e2e.gitRAG("status").stdout.contains("index:       at HEAD (main)"))
+    try e2e.repo.git("checkout", "-q", "-b", "topic")
+    try e2e.repo.commit(["b.md": "# B\n"], message: "topic work")
+    try e2e.gitRAG("sync")
+    try e2e.repo.git("checkout", "-q", "main")
+    try e2e.repo.commit(["c.md": "# C\n"], message: "main work")
+    let status = try e2e.gitRAG("status").stdout
+    #expect(status.contains("HEAD:") && status.contains("(on main)"))
+    #expect(status.contains("on another branch: 1 commit HEAD (main) lacks, 1 commit the index lacks"), "\(status)")
+
+    // An uploaded collection is an upload: no staleness against this HEAD.
+    let other = try TemporaryGitRepository()
+    try other.commit(["z.md": "# Zeta\n\nzeta words\n"])
+    #expect(try e2e.gitRAG("upload", "repo", other.url.path, "elsewhere").status == 0)
+    let uploaded = try e2e.gitRAG("status", "--collection", "elsewhere").stdout
+    #expect(uploaded.contains("an upload"))
+    #expect(!uploaded.contains("behind"))
+    let search = try e2e.gitRAG("search", "zeta", "--collection", "elsewhere")
+    #expect(!search.stderr.contains("run `git rag sync`"), "\(search.stderr)")
+
+    // Outside a repository the advice is one that works there.
+    let outside = try TemporaryDirectory(prefix: "git-rag-outside")
+    let away = try GitRAGBinary.run(["status"], in: outside.url, environment: e2e.environment)
+    #expect(away.stdout.contains("git rag sync --dir PATH"))
   }
 }
