@@ -137,6 +137,9 @@ private func project(modules count: Int) -> [(path: String, text: String)] {
   "try:\r\n    import json\r\nexcept ImportError:  # CRLF line endings\r\n    json = None\r\n\r\nclass C:\r\n    pass\r\n",
   "with open('f') as f:   \n    data = f.read()\n\nclass D:\n    pass\n",
   "for i in range(3): # no space before the hash\n    pass\nelse:  #\n    pass\n\nclass E:\n    pass\n",
+  // A one-line string continued by a backslash (sympy): the next line is still inside the string.
+  "def check(sigma):\n    _value_check(sigma > 0, \"Scale parameter must be real\\\n    and positive (it's a scale).\")\n\nclass F:\n    pass\n",
+  "x = sympify( \\\n    'Piecewise((C391 - 1.65, \\\n    C391 > 2.35), (C392, True))'\n)\n\nclass G:\n    pass\n",
 ])
 func scannerAcceptsBlockOpenersFollowedByComments(source: String) {
   let facts = PythonFileFacts(text: source)
