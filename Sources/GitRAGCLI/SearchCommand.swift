@@ -75,8 +75,8 @@ struct SearchCommand: AsyncParsableCommand {
         if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery, weights: engine.queryWeights), embedded: embedder != nil) }
         for (rank, hit) in hits.enumerated() {
           let best = hit.best.payload
-          let where_ = "\(best.startLine)-\(best.endLine)\(best.symbol.map { " \($0)" } ?? "")"
-          print(explain ? String(format: "%2d. %@  (%.4f, best %@)", rank + 1, hit.filePath, hit.score, where_) : String(format: "%2d. %@  (best %@)", rank + 1, hit.filePath, where_))
+          let lines = "\(best.startLine)-\(best.endLine)\(best.symbol.map { " \($0)" } ?? "")"
+          print(explain ? String(format: "%2d. %@  (%.4f, best %@)", rank + 1, hit.filePath, hit.score, lines) : String(format: "%2d. %@  (best %@)", rank + 1, hit.filePath, lines))
           if explain {
             print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: hit.fused, boosts: hit.boosts, score: hit.score)
               + ", \(hit.chunks) chunk\(hit.chunks == 1 ? "" : "s") in the candidates")
@@ -166,7 +166,8 @@ enum Snippet {
   /// from `firstLine`; `--` between separate stretches. Without a match, the first lines.
   static func around(query: String, in content: String, firstLine: Int, context: Int) -> [String] {
     let lines = content.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    let words = Set(query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }).filter { $0.count >= 3 }.map(String.init))
+    let words = Set(query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }).map(String.init))
+      .filter { $0.count >= 3 && !stopWords.contains($0) }
     let matching = lines.indices.filter { index in
       let lower = lines[index].lowercased()
       return words.contains(where: { lower.contains($0) })
@@ -189,6 +190,10 @@ enum Snippet {
     }
     return clip(out)
   }
+
+  private static let stopWords: Set<String> = [
+    "the", "and", "for", "with", "where", "what", "how", "are", "was", "this", "that", "from", "into", "when", "which", "does", "not",
+  ]
 
   private static func dedent(_ lines: [Substring]) -> [String] {
     let shared = lines.filter { !$0.allSatisfy(\.isWhitespace) }.map { $0.prefix(while: { $0 == " " || $0 == "\t" }).count }.min() ?? 0

@@ -29,7 +29,8 @@ import Testing
     let status = try e2e.json("status")
     #expect(status["files"] as? Int == 2)  // src/app.js and .gitattributes
     let search = try e2e.json("search", "retry budget")
-    let paths = (search["results"] as? [[String: Any]] ?? []).compactMap { $0["file_path"] as? String }
+    let paths = (search["results"] as? [[String: Any]] ?? []).compactMap { ($0["payload"] as? [String: Any])?["file_path"] as? String }
+    #expect(!paths.isEmpty)
     #expect(!paths.contains { $0.hasPrefix("docs/") })
 
     // A smaller size limit drops what is now too large; the next sync at the default brings it back.
@@ -77,6 +78,19 @@ import Testing
     #expect(context.stdout.contains("4:             return open_socket(host)") || context.stdout.contains("4:     return open_socket(host)"))
     #expect(context.stdout.contains("3- "))
     #expect(context.stdout.contains("5- "))
+
+    // --files names, as each file's best chunk, the chunk the chunk view ranks first in that file.
+    for query in ["open_socket", "connect host", "socket opens"] {
+      let chunks = (try e2e.json("search", query, "-k", "20")["results"] as? [[String: Any]]) ?? []
+      let files = (try e2e.json("search", query, "--files")["results"] as? [[String: Any]]) ?? []
+      for file in files {
+        let path = file["file_path"] as? String
+        let best = (file["best"] as? [String: Any])?["payload"] as? [String: Any]
+        let first = chunks.lazy.compactMap { $0["payload"] as? [String: Any] }.first { $0["file_path"] as? String == path }
+        #expect(best?["start_line"] != nil)
+        #expect(best?["start_line"] as? Int == first?["start_line"] as? Int, "\(query): \(path ?? "")")
+      }
+    }
 
     let fromHere = try e2e.gitRAG("search", "open_socket", "--files", "--json", "--path", "*.py", "--path", "!test_*", in: "pkg/net")
     let results = (try JSONSerialization.jsonObject(with: Data(fromHere.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
