@@ -57,7 +57,8 @@ public struct SyncReport: Sendable, Codable {
   public var seconds = 0.0
   public var rounds = 1
   public var skipped: [SkippedFile] = []
-  /// Dry run: where the chunks to write come from, by top folder and by extension, largest first.
+  /// Dry run: where the chunks to write come from, by folder (two levels deep) and by extension,
+  /// most tokens to embed first.
   public var folders: [Share]? = nil
   public var extensions: [Share]? = nil
   /// Dry run with `timeSample`: estimated seconds to embed what is to embed.
@@ -574,7 +575,9 @@ public struct SyncEngine: Sendable {
     var counted = Set<String>()
     for path in chunksOf.keys.sorted() {
       let name = path.split(separator: "/").last.map(String.init) ?? path
-      let folder = path.contains("/") ? String(path.prefix(while: { $0 != "/" })) + "/" : "(top level)"
+      // Two levels deep (`sphinx/locale/`): one level is too coarse to choose what to exclude.
+      let parents = path.split(separator: "/").dropLast()
+      let folder = parents.isEmpty ? "(top level)" : parents.prefix(2).joined(separator: "/") + "/"
       let ext = name.dropFirst().contains(".") ? "." + name.split(separator: ".").last!.lowercased() : "(none)"
       var share = SyncReport.Share(name: "")
       share.files = 1

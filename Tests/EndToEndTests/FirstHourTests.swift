@@ -52,13 +52,13 @@ import Testing
     let plan = try e2e.json("sync", "--dry-run")
     let folders = plan["folders"] as? [[String: Any]] ?? []
     let extensions = plan["extensions"] as? [[String: Any]] ?? []
-    #expect(folders.first?["name"] as? String == "locale/")
+    #expect(folders.first?["name"] as? String == "locale/fr/")
     #expect(extensions.first?["name"] as? String == ".po")
     #expect((folders.first?["tokens"] as? Int ?? 0) > (folders.last?["tokens"] as? Int ?? 0))
     #expect(folders.reduce(0) { $0 + ($1["chunks"] as? Int ?? 0) } == plan["chunks_written"] as? Int)
     let text = try e2e.gitRAG("sync", "--dry-run")
-    #expect(text.stdout.contains("top folders (files, chunks, tokens to embed):"))
-    #expect(text.stdout.contains("locale/"))
+    #expect(text.stdout.contains("folders (files, chunks, tokens to embed):"))
+    #expect(text.stdout.contains("locale/fr/"))
   }
 
   @Test func searchKeepsIndentationShowsContextAndFiltersPathsFromHere() throws {
