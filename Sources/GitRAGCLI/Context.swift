@@ -35,12 +35,13 @@ final class CommandContext {
     return repository
   }
 
-  /// The collection: flag, `GIT_RAG_COLLECTION`, `rag.collection`, else the repository's folder name.
-  var collection: String {
-    if let name = settings.value(flag: options.collection, env: ["GIT_RAG_COLLECTION"], git: ["rag.collection"]) { return name }
-    let folder = repository?.workdir?.lastPathComponent ?? repository?.gitDir.deletingLastPathComponent().lastPathComponent ?? "default"
-    let cleaned = String(folder.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) ? Character($0) : "-" })
-    return cleaned.isEmpty ? "default" : cleaned
+  /// The collection: flag, `GIT_RAG_COLLECTION`, `rag.collection`, else named after the
+  /// repository (`CollectionName.default`).
+  var collection: String { explicitCollection ?? CollectionName.default(for: repository) }
+
+  /// The collection when one was named (flag, environment or git config).
+  var explicitCollection: String? {
+    settings.value(flag: options.collection, env: ["GIT_RAG_COLLECTION"], git: ["rag.collection"])
   }
 
   /// Folder of the embedded store and of the sync lock.

@@ -54,6 +54,10 @@ struct SearchCommand: AsyncParsableCommand {
       throw GitRAGError("Collection \(collection) not found in \(store.location). Run `git rag sync` first, or pick one from `git rag collection list`.")
     }
     let metadata = try await store.metadata(collection)
+    // A collection named after this repository's folder may hold another repository's index.
+    if context.explicitCollection == nil, let repository = context.repository, let metadata, let head = try? repository.head() {
+      try RepositoryIdentity(repository: repository, head: head).checkOwns(metadata, collection: collection, location: store.location)
+    }
     let embedder = (metadata?.dimension ?? 0) > 0 ? try context.makeEmbedder(recorded: metadata) : nil
     if let embedder { await context.prime(embedder, metadata: metadata) }
     if let embedder, let metadata, try await embedder.fingerprint != metadata.embedder {

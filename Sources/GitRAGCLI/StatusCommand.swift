@@ -33,6 +33,13 @@ struct StatusCommand: AsyncParsableCommand {
     var upload: Bool?
     var dirty: Bool
     var pendingSync: SyncReport?
+    /// The sync holding the collection's lease (shared Qdrant collections), if any.
+    var lease: SyncLease?
+    /// Commits unfinished syncs were writing towards, by writer.
+    var unfinishedSyncs: [String: String]?
+    /// Where the index comes from, and the root commits that identify its repository.
+    var source: String?
+    var rootCommits: [String]?
   }
   @OptionGroup var global: GlobalOptions
 
@@ -73,7 +80,11 @@ struct StatusCommand: AsyncParsableCommand {
       store: store.location, collection: collection, exists: exists, embedder: metadata?.embedder,
       dimension: metadata?.dimension, chunks: info?.points, files: info?.files,
       lastIndexedCommit: metadata?.lastIndexedCommit, lastIndexedAt: metadata?.lastIndexedAt, head: head?.hex,
-      commitsBehind: behind, relation: relation, upload: metadata == nil ? nil : upload, dirty: repository.flatMap { try? $0.isDirty() } ?? false, pendingSync: pending)
+      commitsBehind: behind, relation: relation, upload: metadata == nil ? nil : upload,
+      dirty: repository.flatMap { try? $0.isDirty() } ?? false, pendingSync: pending,
+      lease: exists ? try await (store as? any SyncLeasing)?.lease(collection) : nil,
+      unfinishedSyncs: metadata.flatMap { $0.pendingTargets.isEmpty ? nil : $0.pendingTargets },
+      source: metadata?.source, rootCommits: metadata?.rootCommits)
     if json {
       print(try JSONOutput.encode(status))
       return
@@ -86,7 +97,14 @@ struct StatusCommand: AsyncParsableCommand {
       if metadata.embedder.hasPrefix("local:") { print("model runs:  \(LocalEmbedder.runtimeDescription())") }
       print("chunks:      \(info?.points ?? 0) in \(info?.files ?? 0) files")
       print("indexed at:  \(metadata.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing yet")\(metadata.lastIndexedAt.map { " (\($0))" } ?? "")")
-      if upload { print("source:      \(metadata.source) (an upload, not this repository's HEAD)") }
+      print("source:      \(metadata.source)\(metadata.rootCommits.first.map { " (root commit \($0.prefix(12)))" } ?? "")\(upload ? ", an upload, not this repository's HEAD" : "")")
+      for target in Set(metadata.pendingTargets.values).sorted() {
+        print("unfinished:  a sync towards \(target.isEmpty ? "the working folder" : String(target.prefix(12))) (the next sync revisits what it wrote)")
+      }
+    }
+    if let lease = status.lease {
+      let state = lease.isStale() ? "lapsed" : "until \(Timestamp.string(secondsSince1970: lease.expiresAt))"
+      print("lease:       \(lease.owner), syncing towards \(lease.target.prefix(12)), \(state)")
     }
     if let head, !upload {
       let branch = repository?.headBranchName().map { "on \($0)" } ?? "detached"

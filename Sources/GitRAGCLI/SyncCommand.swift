@@ -86,7 +86,13 @@ struct SyncCommand: AsyncParsableCommand {
     Trace.mark("store opened, embedder primed")
     var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
     let progress = ProgressPrinter(enabled: !global.quiet && !json && Console.stderrIsTerminal)
-    engine.onEvent = { progress.handle($0) }
+    let quiet = global.quiet
+    engine.onEvent = { event in
+      progress.handle(event)
+      if !quiet, case let .waitingForLease(lease) = event {
+        Console.info("Waiting for the sync of \(collection) by \(lease.owner) (towards \(lease.target.prefix(12)), lease until \(Timestamp.string(secondsSince1970: lease.expiresAt))).")
+      }
+    }
 
     var report = try await engine.sync(repository: repository, commit: commit.map { try repository.resolve($0) })
     // Syncs asked for while we ran (hooks firing during a long sync) get one more round.

@@ -102,18 +102,26 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
   public var createdAt: String
   public var lastIndexedCommit: String?
   public var lastIndexedAt: String?
-  /// Repository identity: remote URL or root path.
+  /// Where the index comes from, for display: remote URL or root path.
   public var source: String
-  /// The commit a sync started writing towards, set before its first write and cleared with
-  /// `last_indexed_commit`. Present only after an interrupted sync: its writes may have left
-  /// versions of files that neither the indexed commit nor HEAD has (empty when the source has
-  /// no commits).
-  public var syncTarget: String?
+  /// The repository the collection belongs to: its root commit id(s), sorted (empty outside git,
+  /// and in collections made before git-rag recorded them).
+  public var rootCommits: [String]
+  /// The commits unfinished syncs started writing towards, by writer id (`sync_target.<id>`; the
+  /// legacy single `sync_target` key under ""). Each is set before its writer's first write and
+  /// removed when a sync claims a commit having made every path they touched equal to it, so while
+  /// any is present the collection may hold versions of files that neither `last_indexed_commit`
+  /// nor HEAD has (a target is empty when the source has no commits).
+  public var pendingTargets: [String: String]
+  /// A random id written with every claim of a commit, so a sync can tell that another one
+  /// claimed (even the same commit) since it planned.
+  public var claimID: String?
 
   public init(
     schemaVersion: Int = IndexMetadata.currentSchemaVersion, embedder: String, dimension: Int,
     chunkerVersion: String, createdAt: String = Timestamp.now(), lastIndexedCommit: String? = nil,
-    lastIndexedAt: String? = nil, source: String, syncTarget: String? = nil
+    lastIndexedAt: String? = nil, source: String, rootCommits: [String] = [], pendingTargets: [String: String] = [:],
+    claimID: String? = nil
   ) {
     self.schemaVersion = schemaVersion
     self.embedder = embedder
@@ -123,14 +131,19 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
     self.lastIndexedCommit = lastIndexedCommit
     self.lastIndexedAt = lastIndexedAt
     self.source = source
-    self.syncTarget = syncTarget
+    self.rootCommits = rootCommits
+    self.pendingTargets = pendingTargets
+    self.claimID = claimID
   }
 
   enum CodingKeys: String, CodingKey {
     case schemaVersion = "schema_version", embedder, dimension, chunkerVersion = "chunker_version"
     case createdAt = "created_at", lastIndexedCommit = "last_indexed_commit"
-    case lastIndexedAt = "last_indexed_at", source, syncTarget = "sync_target"
+    case lastIndexedAt = "last_indexed_at", source, rootCommits = "root_commits", pendingTargets = "pending_targets", claimID = "claim_id"
   }
+
+  /// The metadata key recording writer `id`'s target.
+  public static func pendingTargetKey(_ id: String) -> String { id.isEmpty ? "sync_target" : "sync_target.\(id)" }
 
   /// The metadata as flat string pairs (how Qdrant collection metadata and SQLite rows keep it).
   public var fields: [String: String] {
@@ -140,7 +153,9 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
     ]
     if let lastIndexedCommit { out["last_indexed_commit"] = lastIndexedCommit }
     if let lastIndexedAt { out["last_indexed_at"] = lastIndexedAt }
-    if let syncTarget { out["sync_target"] = syncTarget }
+    if !rootCommits.isEmpty { out["root_commits"] = rootCommits.joined(separator: ",") }
+    for (id, target) in pendingTargets { out[Self.pendingTargetKey(id)] = target }
+    if let claimID { out["claim_id"] = claimID }
     return out
   }
 
@@ -151,7 +166,12 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
       schemaVersion: fields["schema_version"].flatMap(Int.init) ?? 1, embedder: embedder, dimension: dimension,
       chunkerVersion: fields["chunker_version"] ?? "", createdAt: fields["created_at"] ?? "",
       lastIndexedCommit: fields["last_indexed_commit"], lastIndexedAt: fields["last_indexed_at"],
-      source: fields["source"] ?? "", syncTarget: fields["sync_target"])
+      source: fields["source"] ?? "",
+      rootCommits: (fields["root_commits"] ?? "").split(separator: ",").map(String.init),
+      pendingTargets: Dictionary(uniqueKeysWithValues: fields.compactMap { key, value in
+        key == "sync_target" ? ("", value) : key.hasPrefix("sync_target.") ? (String(key.dropFirst(12)), value) : nil
+      }),
+      claimID: fields["claim_id"])
   }
 }
 

@@ -24,10 +24,13 @@ public func checkSyncInvariant(seed: UInt64, embedder: any Embedder, makeStore: 
   var log: [String] = []
   for step in 0..<steps {
     log.append(try history.randomStep(&random))
-    let repository = try Repository(path: repo.url)
 
-    // Sometimes the sync dies part-way; the index must keep its old commit and still converge.
-    if Int.random(in: 0..<4, using: &random) == 0 {
+    // Sometimes the sync dies part-way (now and then twice in a row, towards two commits); the
+    // index must keep its old commit and still converge.
+    var interruptions = Int.random(in: 0..<4, using: &random) == 0 ? 1 : 0
+    if interruptions == 1, Int.random(in: 0..<3, using: &random) == 0 { interruptions = 2 }
+    for _ in 0..<interruptions {
+      let repository = try Repository(path: repo.url)
       let before = try await store.collectionExists(incrementalName) ? try await store.metadata(incrementalName)?.lastIndexedCommit : nil
       let failAt = ["moves", "upsert", "delete", "metadata"].randomElement(using: &random)!
       var failing = incremental
@@ -78,7 +81,10 @@ public func checkSyncInvariant(seed: UInt64, embedder: any Embedder, makeStore: 
   try? await store.deleteCollection(fullName)
 }
 
-public struct InjectedFault: Error { public let stage: String }
+public struct InjectedFault: Error {
+  public let stage: String
+  public init(stage: String) { self.stage = stage }
+}
 
 /// Makes random but realistic histories with the real git.
 public struct HistoryBuilder {

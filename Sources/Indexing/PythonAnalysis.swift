@@ -37,6 +37,7 @@ final class PythonAnalysisSource: ContentSource {
 
   var revision: String? { inner.revision }
   var identity: String { inner.identity }
+  var repositoryIdentity: RepositoryIdentity? { inner.repositoryIdentity }
 
   func files() throws -> [SourceFile] {
     let files = try inner.files().filter { $0.path != Self.path }

@@ -32,6 +32,12 @@ public protocol ContentSource: AnyObject {
   func read(_ file: SourceFile) throws -> Data
   /// The `rag` attribute for a path (`.gitattributes`: `rag` forces in, `-rag` excludes).
   func ragAttribute(_ path: String) -> RagAttribute
+  /// The repository the snapshot comes from; nil outside git.
+  var repositoryIdentity: RepositoryIdentity? { get }
+}
+
+extension ContentSource {
+  public var repositoryIdentity: RepositoryIdentity? { nil }
 }
 
 extension FileKind {
@@ -51,11 +57,14 @@ public final class GitCommitSource: ContentSource {
   public let commit: ObjectID
   public var revision: String? { commit.hex }
   public let identity: String
+  public let repositoryIdentity: RepositoryIdentity?
 
   public init(repository: Repository, commit: ObjectID) {
     self.repository = repository
     self.commit = commit
-    self.identity = repository.remoteURL().map(RemoteURL.redacted) ?? repository.workdir?.path ?? repository.gitDir.path
+    let owner = RepositoryIdentity(repository: repository, head: commit)
+    self.identity = owner.display
+    self.repositoryIdentity = owner
   }
 
   public func files() throws -> [SourceFile] {

@@ -24,6 +24,11 @@ public struct SyncOptions: Sendable {
   /// In a dry run, embed a small sample of the chunks to estimate how long embedding the rest
   /// takes (for an embedder that runs here; a remote API's time is not guessed).
   public var timeSample = false
+  /// Seconds a sync's lease on a shared (Qdrant) collection lasts unless renewed; a sync renews
+  /// it as it goes, and others wait for it (or take it over once it lapses).
+  public var leaseSeconds = 120
+  /// Rounds a sync goes when the collection keeps moving under it, before it gives up.
+  public var maxRounds = 6
 
   public init(collection: String) { self.collection = collection }
 
@@ -83,6 +88,11 @@ public enum SyncEvent: Sendable {
   case planned(SyncPlan)
   case indexed(IndexProgress)
   case skipped(path: String, reason: String)
+  /// Another sync holds the collection's lease: this one waits for it (sent once per wait).
+  case waitingForLease(SyncLease)
+  /// The collection moved under this sync (another writer claimed a commit or started writing,
+  /// or the lease was lost): it plans again from what the collection now holds.
+  case replanning(reason: String)
 }
 
 /// How far indexing is: files and chunks written, and bytes of the files behind them. Bytes track
@@ -146,9 +156,34 @@ public struct SyncEngine: Sendable {
       return try await reindexAside(replacing, source: source, changes: changes)
     }
     let clock = ContinuousClock.now
-    var report = try await syncOnce(source: source, changes: changes)
-    report.seconds = (ContinuousClock.now - clock).seconds
-    return report
+    let session = WriterSession()
+    var round = 1
+    while true {
+      do {
+        var report = try await syncOnce(source: source, changes: changes, session: session)
+        await release(session)
+        report.rounds = round
+        report.seconds = (ContinuousClock.now - clock).seconds
+        return report
+      } catch let moved as CollectionMoved where round < options.maxRounds {
+        logger.info("\(options.collection): \(moved.reason); planning again")
+        onEvent?(.replanning(reason: moved.reason))
+        round += 1
+      } catch let moved as CollectionMoved {
+        await release(session)
+        throw SyncError.keepsMoving(collection: options.collection, rounds: round, reason: moved.reason)
+      } catch {
+        await release(session)
+        throw error
+      }
+    }
+  }
+
+  /// Gives the lease back (best effort: one not given back lapses on its own).
+  private func release(_ session: WriterSession) async {
+    guard let lease = session.lease, let leasing = store as? any SyncLeasing else { return }
+    session.lease = nil
+    try? await leasing.releaseLease(options.collection, id: lease.id)
   }
 
   /// `--reindex` on a store that can swap collections: a full index into `<collection>.reindex`,
@@ -157,6 +192,7 @@ public struct SyncEngine: Sendable {
   private func reindexAside(
     _ store: any CollectionReplacing, source: ContentSource, changes: (String?) throws -> [FileChange]?
   ) async throws -> SyncReport {
+    if let stored = try await self.store.metadata(options.collection) { try checkOwnership(stored, source: source) }
     let staging = "\(options.collection).reindex"
     // A rebuild killed before its swap left this behind.
     if try await store.collectionExists(staging) { try await store.deleteCollection(staging) }
@@ -182,12 +218,24 @@ public struct SyncEngine: Sendable {
     return try await engine.sync(source: source) { _ in nil }
   }
 
-  func syncOnce(source snapshot: ContentSource, changes treeChanges: (String?) throws -> [FileChange]?) async throws -> SyncReport {
+  func syncOnce(
+    source snapshot: ContentSource, changes treeChanges: (String?) throws -> [FileChange]?, session: WriterSession
+  ) async throws -> SyncReport {
     let collection = options.collection
     let fingerprint = try await embedder.fingerprint
     let dimension = try await embedder.dimension
-    let prepared = try await prepareCollection(fingerprint: fingerprint, dimension: dimension, identity: snapshot.identity)
+    let prepared = try await prepareCollection(fingerprint: fingerprint, dimension: dimension, source: snapshot)
     var metadata = prepared.metadata
+    // A shared collection: wait for the lease, then plan from what the collection holds by then
+    // (unless it already holds this commit: nothing to write, no lease needed).
+    let upToDate = metadata.map {
+      $0.pendingTargets.isEmpty && $0.lastIndexedCommit != nil && $0.lastIndexedCommit == snapshot.revision
+        && $0.chunkerVersion == chunkerVersion
+    } ?? false
+    if metadata != nil, !upToDate, !options.dryRun, !options.partial, let leasing = store as? any SyncLeasing {
+      try await takeLease(leasing, target: snapshot.revision ?? "", session: session)
+      metadata = try await store.metadata(collection) ?? metadata
+    }
     // The snapshot plus the Python project summary, which a diff amends with its own change.
     let source = try await withPythonAnalysis(snapshot, collectionExisted: prepared.existed)
     func changes(_ base: String?) throws -> [FileChange]? {
@@ -201,16 +249,18 @@ public struct SyncEngine: Sendable {
     let rechunk = metadata.map { Self.chunkingPart($0.chunkerVersion) != Self.chunkingPart(chunkerVersion) } ?? false
     // Other settings (size limit, built-in filters) decide which files belong: re-check them all.
     let refilter = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
-    // An interrupted sync wrote towards this commit: besides what changed since `base`, whatever
-    // differs between it and the target may be half-written (see `IndexMetadata.syncTarget`).
-    let interrupted = metadata?.syncTarget
+    // Unfinished syncs (killed, or running elsewhere) wrote towards these commits: besides what
+    // changed since `base`, whatever differs between them and the target may be half-written
+    // (see `IndexMetadata.pendingTargets`).
+    let pending = metadata?.pendingTargets ?? [:]
+    let interrupted = Set(pending.values).sorted()
     var staleSweep: [String: String]?
     // Files whose stored version is the current one but whose chunks are written again (after a
     // chunker change): what their old chunking had beyond the new one goes afterwards.
     var rechunked: Set<String> = []
     // Unchanged files that no longer pass the filter.
     var dropped: [SyncReport.SkippedFile] = []
-    if !refilter, interrupted == nil, let base, base == source.revision {
+    if !refilter, pending.isEmpty, let base, base == source.revision {
       plan = SyncPlan(mode: .upToDate, base: base, target: source.revision)
     } else if !refilter, let diff = try recoveringChanges(changes, base: base, interrupted: interrupted), let base,
       let incremental = planner.planIncremental(changes: diff, base: base, target: source.revision ?? "", source: source)
@@ -242,7 +292,7 @@ public struct SyncEngine: Sendable {
         if plan.mode == .upToDate, !plan.isEmpty { plan.mode = .reconcile }
       }
       // The inventory shows one version per path; an interrupted sync may have left two.
-      if interrupted != nil { staleSweep = Dictionary(files.map { ($0.path, $0.hash) }, uniquingKeysWith: { a, _ in a }) }
+      if !pending.isEmpty { staleSweep = Dictionary(files.map { ($0.path, $0.hash) }, uniquingKeysWith: { a, _ in a }) }
     }
     onEvent?(.planned(plan))
     Trace.mark("planned: \(plan.mode)")
@@ -293,14 +343,15 @@ public struct SyncEngine: Sendable {
       return report
     }
     // Nothing to write, not even the commit (an empty diff to a new commit still records it).
-    if plan.mode == .upToDate, interrupted == nil, base == source.revision, !refilter { return report }
+    if plan.mode == .upToDate, pending.isEmpty, base == source.revision, !refilter { return report }
 
-    // From here the store changes: record where this sync is going, so that if it dies the next
-    // one also revisits what it may have half-written, wherever HEAD has moved by then.
-    if var current = metadata, !options.partial, current.syncTarget == nil {
-      current.syncTarget = source.revision ?? ""
-      try await store.setMetadata(collection, current)
-      metadata = current
+    // From here the store changes: record where this sync is going (under its own key, which no
+    // other writer overwrites), so that if it dies, or another sync claims a commit meanwhile,
+    // the next one also revisits what it may have half-written, wherever HEAD has moved by then.
+    if metadata != nil, !options.partial {
+      try await renewLease(session)
+      try await store.updateMetadata(
+        collection, set: [IndexMetadata.pendingTargetKey(session.id): source.revision ?? ""], remove: [])
     }
 
     if !moved.isEmpty {
@@ -313,11 +364,13 @@ public struct SyncEngine: Sendable {
     // 2. Added and modified files: chunk, reuse or embed, upsert; embedding of one slab overlaps
     // with reading and chunking the next.
     var chunkCounts: [String: Int] = [:]
-    try await indexFiles(toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report, chunkCounts: &chunkCounts)
+    try await indexFiles(
+      toIndex, source: source, filter: filter, fingerprint: fingerprint, session: session, report: &report, chunkCounts: &chunkCounts)
     Trace.mark("indexed \(toIndex.count) files")
 
     // 3. Old versions and deleted files go only after the new ones are in.
     try faultInjection?("delete")
+    try await renewLease(session)
     if !plan.replacements.isEmpty { try await store.deleteStale(collection, keeping: plan.replacements) }
     if !removals.isEmpty {
       for batch in removals.chunked(500) { try await store.deleteFiles(collection, paths: Array(batch)) }
@@ -333,28 +386,107 @@ public struct SyncEngine: Sendable {
     Trace.mark("removed old versions")
     // 4. Only now does the index claim the new commit.
     try faultInjection?("metadata")
-    if var current = metadata, !options.partial {
-      current.lastIndexedCommit = source.revision
-      current.lastIndexedAt = Timestamp.now()
-      current.chunkerVersion = chunkerVersion
-      current.source = source.identity
-      current.syncTarget = nil
-      try await store.setMetadata(collection, current)
-      metadata = current
+    if let planned = metadata, !options.partial {
+      // Claim only what this sync made true: if another writer claimed a commit or started
+      // writing since this one planned, its plan no longer covers the collection.
+      let fresh = try await store.metadata(collection)
+      if let reason = movedReason(planned: planned, fresh: fresh, session: session) { throw CollectionMoved(reason: reason) }
+      try await renewLease(session, force: true)
+      var set = [
+        "last_indexed_at": Timestamp.now(), "chunker_version": chunkerVersion, "source": source.identity,
+        "claim_id": UUID().uuidString.lowercased(),
+      ]
+      var remove = Set(planned.pendingTargets.keys.map(IndexMetadata.pendingTargetKey))
+      remove.insert(IndexMetadata.pendingTargetKey(session.id))
+      if let revision = source.revision { set["last_indexed_commit"] = revision } else { remove.insert("last_indexed_commit") }
+      // Recorded once (walking the history costs time on every sync otherwise); a collection made
+      // before identities were recorded, or from a shallow clone, gets them from a full one.
+      if planned.rootCommits.isEmpty, let roots = try snapshot.repositoryIdentity?.rootCommits() {
+        set["root_commits"] = roots.joined(separator: ",")
+      }
+      try await store.updateMetadata(collection, set: set, remove: remove.sorted())
     }
     return report
   }
 
-  /// The changes from `base` to the target, or nil to reconcile. After a sync towards
-  /// `interrupted` died, also the changes from that commit, and every change becomes "make this
-  /// path equal the target": a path the target has is re-indexed over whatever versions are
-  /// stored (their vectors are reused), any other path is deleted.
+  /// Why the collection no longer is as this sync planned from, or nil when it is.
+  private func movedReason(planned: IndexMetadata, fresh: IndexMetadata?, session: WriterSession) -> String? {
+    guard let fresh else { return "the collection was deleted" }
+    if fresh.lastIndexedCommit != planned.lastIndexedCommit || fresh.claimID != planned.claimID {
+      return "another sync indexed \(fresh.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing") meanwhile"
+    }
+    // Another sync took this one's writes over (it recovered them and removed their mark).
+    if fresh.pendingTargets[session.id] == nil { return "another sync took over this one's writes" }
+    let known = Set(planned.pendingTargets.keys).union([session.id])
+    if let other = fresh.pendingTargets.first(where: { !known.contains($0.key) }) {
+      return "another sync started writing towards \(other.value.prefix(12)) meanwhile"
+    }
+    return nil
+  }
+
+  // MARK: - Lease (shared collections)
+
+  /// Takes the collection's lease, waiting while another live sync holds it; a lease whose holder
+  /// is gone (lapsed, or a dead process on this host) is taken over.
+  private func takeLease(_ leasing: any SyncLeasing, target: String, session: WriterSession) async throws {
+    if session.lease != nil { return try await renewLease(session, force: true) }
+    var mine = SyncLease.mine(target: target, seconds: options.leaseSeconds)
+    mine.id = session.id
+    var stale: String?
+    var announced = false
+    var delay = Duration.milliseconds(100)
+    while true {
+      mine.expiresAt = SyncLease.now() + options.leaseSeconds
+      let current = try await leasing.tryLease(options.collection, mine, replacing: stale)
+      if current?.id == mine.id {
+        session.lease = mine
+        session.renewed = .now
+        return
+      }
+      if let current, current.isStale(), current.id != stale {
+        stale = current.id
+        continue
+      }
+      if let current, !announced {
+        announced = true
+        onEvent?(.waitingForLease(current))
+      }
+      stale = nil
+      try await Task.sleep(for: delay)
+      delay = min(delay * 2, .seconds(2))
+    }
+  }
+
+  /// Extends the lease when a quarter of it has passed (or `force`); throws `CollectionMoved`
+  /// when another sync has taken it over meanwhile.
+  func renewLease(_ session: WriterSession, force: Bool = false) async throws {
+    guard var lease = session.lease, let leasing = store as? any SyncLeasing else { return }
+    if !force, ContinuousClock.now - session.renewed < .seconds(options.leaseSeconds / 4) { return }
+    lease.expiresAt = SyncLease.now() + options.leaseSeconds
+    let current = try await leasing.tryLease(options.collection, lease, replacing: nil)
+    guard current?.id == lease.id else {
+      session.lease = nil
+      throw CollectionMoved(reason: "the lease was taken over by \(current?.owner ?? "another sync")")
+    }
+    session.lease = lease
+    session.renewed = .now
+  }
+
+  /// The changes from `base` to the target, or nil to reconcile. After syncs towards
+  /// `interrupted` died (or ran elsewhere), also the changes from those commits, and every change
+  /// becomes "make this path equal the target": a path the target has is re-indexed over whatever
+  /// versions are stored (their vectors are reused), any other path is deleted. A commit this
+  /// repository lacks (another clone's) means reconciling.
   private func recoveringChanges(
-    _ changes: (String?) throws -> [FileChange]?, base: String?, interrupted: String?
+    _ changes: (String?) throws -> [FileChange]?, base: String?, interrupted: [String]
   ) throws -> [FileChange]? {
     guard let diff = try changes(base) else { return nil }
-    guard let interrupted else { return diff }
-    guard !interrupted.isEmpty, let extra = try changes(interrupted) else { return nil }
+    if interrupted.isEmpty { return diff }
+    var extra: [FileChange] = []
+    for commit in interrupted {
+      guard !commit.isEmpty, let changed = try changes(commit) else { return nil }
+      extra += changed
+    }
     var byPath: [String: FileChange] = [:]
     for change in diff + extra {
       if let old = change.oldPath, old != change.newPath, byPath[old] == nil {
@@ -370,27 +502,55 @@ public struct SyncEngine: Sendable {
     return byPath.keys.sorted().map { byPath[$0]! }
   }
 
-  /// Creates the collection when missing; refuses a store built by another embedder.
-  /// Returns nil only in a dry run of a collection that does not exist yet.
+  /// Creates the collection when missing; refuses a collection of another repository, or one
+  /// built by another embedder. Returns nil only in a dry run of a collection that does not exist yet.
   private func prepareCollection(
-    fingerprint: String, dimension: Int, identity: String
+    fingerprint: String, dimension: Int, source: ContentSource
   ) async throws -> (metadata: IndexMetadata?, existed: Bool) {
     let collection = options.collection
     let exists = try await store.collectionExists(collection)
+    let stored = exists ? try await store.metadata(collection) : nil
+    if let stored { try checkOwnership(stored, source: source) }
     if exists, options.reindex, !options.dryRun {
       try await store.deleteCollection(collection)
-    } else if exists, let metadata = try await store.metadata(collection) {
-      guard metadata.embedder == fingerprint || options.reindex else {
-        throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: fingerprint)
+    } else if let stored {
+      guard stored.embedder == fingerprint || options.reindex else {
+        throw SyncError.embedderMismatch(collection: collection, stored: stored.embedder, configured: fingerprint)
       }
-      return (metadata, true)
+      return (stored, true)
     } else if exists {
       throw SyncError.foreignCollection(collection: collection, location: store.location)
     }
-    let metadata = IndexMetadata(embedder: fingerprint, dimension: dimension, chunkerVersion: chunkerVersion, source: identity)
+    let metadata = IndexMetadata(
+      embedder: fingerprint, dimension: dimension, chunkerVersion: chunkerVersion, source: source.identity,
+      rootCommits: options.partial ? [] : (try source.repositoryIdentity?.rootCommits()) ?? [])
     if options.dryRun { return (nil, false) }
-    try await store.createCollection(collection, metadata: metadata)
+    do {
+      try await store.createCollection(collection, metadata: metadata)
+    } catch {
+      // Another machine created it first: sync into theirs if it is this repository's.
+      guard try await store.collectionExists(collection), let theirs = try await store.metadata(collection) else { throw error }
+      try checkOwnership(theirs, source: source)
+      guard theirs.embedder == fingerprint else {
+        throw SyncError.embedderMismatch(collection: collection, stored: theirs.embedder, configured: fingerprint)
+      }
+      return (theirs, true)
+    }
     return (metadata, false)
+  }
+
+  /// Refuses to write a repository's (or an upload's) index into a collection of another
+  /// repository. `upload file` adds files beside whatever the collection holds, so it may.
+  private func checkOwnership(_ metadata: IndexMetadata, source: ContentSource) throws {
+    guard !options.partial else { return }
+    if let owner = source.repositoryIdentity {
+      try owner.checkOwns(metadata, collection: options.collection, location: store.location)
+    } else if !metadata.rootCommits.isEmpty {
+      throw SyncError.otherRepository(
+        collection: options.collection, location: store.location,
+        owner: RepositoryIdentity.describe(metadata.source, root: metadata.rootCommits.first), this: source.identity,
+        suggestion: "another name")
+    }
   }
 
   /// A file read, filtered and chunked, ready for vectors.
@@ -435,8 +595,8 @@ public struct SyncEngine: Sendable {
   }
 
   private func indexFiles(
-    _ files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, report: inout SyncReport,
-    chunkCounts: inout [String: Int]
+    _ files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, session: WriterSession,
+    report: inout SyncReport, chunkCounts: inout [String: Int]
   ) async throws {
     guard !files.isEmpty else { return }
     var progress = IndexProgress(totalFiles: files.count)
@@ -476,6 +636,7 @@ public struct SyncEngine: Sendable {
             inFlight -= 1
             collect(result, into: &report)
           }
+          try await renewLease(session)
           let payloads = slab
           let (filesInSlab, bytesInSlab) = (slabFiles, slabBytes)
           slab.removeAll(keepingCapacity: true)
@@ -621,9 +782,24 @@ extension SyncReport.Share {
   }
 }
 
+/// One sync's writer state: its id (the key of its pending target, and its lease's id) and the
+/// lease it holds. Used from the syncing task only.
+final class WriterSession {
+  let id = UUID().uuidString.lowercased()
+  var lease: SyncLease?
+  var renewed = ContinuousClock.now
+}
+
+/// The collection changed under a running sync: it plans again.
+struct CollectionMoved: Error {
+  var reason: String
+}
+
 public enum SyncError: UserFacingError {
   case embedderMismatch(collection: String, stored: String, configured: String)
   case foreignCollection(collection: String, location: String)
+  case otherRepository(collection: String, location: String, owner: String, this: String, suggestion: String)
+  case keepsMoving(collection: String, rounds: Int, reason: String)
 
   public var errorDescription: String? {
     switch self {
@@ -631,6 +807,10 @@ public enum SyncError: UserFacingError {
       "Collection \(collection) was indexed with embedder \(stored), but the configured embedder is \(configured); vectors of two models are never mixed. Run `git rag sync --reindex` to rebuild it, or use --collection with another name."
     case let .foreignCollection(collection, location):
       "Collection \(collection) in \(location) has no git-rag metadata (made by another tool?). Use another --collection, or `git rag sync --reindex` to replace it."
+    case let .otherRepository(collection, location, owner, this, suggestion):
+      "Collection \(collection) in \(location) indexes another repository (\(owner)), not this one (\(this)); nothing was written. Use --collection with another name (e.g. --collection \(suggestion)), or set rag.collection."
+    case let .keepsMoving(collection, rounds, reason):
+      "Collection \(collection) kept changing under this sync (\(rounds) rounds; last: \(reason)); its last indexed commit is unchanged. Run `git rag sync` again once the other syncs have finished."
     }
   }
 }

@@ -26,10 +26,17 @@ public final class QdrantStore: VectorStore {
   public static let metadataFlag = "__git_rag_metadata__"
   /// Id of that reserved point (a UUIDv5 no chunk id can take: chunk names hold NUL separators).
   public static let metadataPointID = UUIDv5.make(namespace: PointID.namespace, name: metadataFlag).uuidString.lowercased()
-  /// Metadata keys git-rag owns; `setMetadata` deletes those absent from the new value.
+  /// Payload flag of the reserved point that holds the sync lease.
+  public static let leaseFlag = "__git_rag_lease__"
+  /// Id of that reserved point.
+  public static let leasePointID = UUIDv5.make(namespace: PointID.namespace, name: leaseFlag).uuidString.lowercased()
+  /// Points no read or search returns.
+  static let reservedPointIDs = [metadataPointID, leasePointID]
+  /// Metadata keys git-rag owns; `setMetadata` deletes those absent from the new value (and every
+  /// `sync_target.<writer>` key: see `IndexMetadata.pendingTargets`).
   static let metadataKeys = [
     "schema_version", "embedder", "dimension", "chunker_version", "created_at", "last_indexed_commit",
-    "last_indexed_at", "source", "sync_target",
+    "last_indexed_at", "source", "root_commits", "sync_target", "claim_id",
   ]
 
   /// Throws `QdrantError.invalidConfiguration` for a batch size below 1 or a `caFile`, which
@@ -124,9 +131,25 @@ public final class QdrantStore: VectorStore {
       return
     }
     let fields = metadata.fields
+    var stale = Self.metadataKeys
+    if let stored = try await collectionInfo(collection).config.metadata {
+      stale += stored.keys.filter { $0.hasPrefix("sync_target.") }
+    }
+    try await updateMetadata(collection, set: fields, remove: stale.filter { fields[$0] == nil })
+  }
+
+  /// One PATCH: Qdrant merges the keys into the collection's metadata (null deletes one).
+  public func updateMetadata(_ collection: String, set: [String: String], remove: [String]) async throws {
+    guard try await supportsCollectionMetadata() else {
+      var fields = try await metadata(collection)?.fields ?? [:]
+      for key in remove { fields[key] = nil }
+      fields.merge(set) { _, new in new }
+      if let updated = IndexMetadata(fields: fields) { try await writeMetadataPoint(collection, updated) }
+      return
+    }
     var patch: [String: String?] = [:]
-    for key in Self.metadataKeys where fields[key] == nil { patch[key] = .some(nil) }
-    for (key, value) in fields { patch[key] = value }
+    for key in remove { patch[key] = .some(nil) }
+    for (key, value) in set { patch[key] = value }
     let _: Bool = try await transport.send(
       "PATCH", path(collection, ""), body: UpdateCollectionRequest(metadata: patch), collection: collection)
   }
@@ -139,6 +162,12 @@ public final class QdrantStore: VectorStore {
     let dense = schema.dimension > 0 ? [Float(1)] + [Float](repeating: 0, count: schema.dimension - 1) : nil
     let body = MetadataPointUpsert(points: [.init(id: Self.metadataPointID, vector: .init(dense: dense), payload: payload)])
     let _: QdrantJSON = try await transport.send("PUT", path(collection, "/points?wait=true"), body: body, collection: collection)
+  }
+
+  /// A unit vector for reserved points (zero vectors have no cosine); nil for keyword-only collections.
+  private func reservedVector(_ collection: String) async throws -> [Float]? {
+    let schema = try await schema(collection)
+    return schema.dimension > 0 ? [Float(1)] + [Float](repeating: 0, count: schema.dimension - 1) : nil
   }
 
   /// Whether the server keeps collection metadata (Qdrant 1.16+), from `GET /`, asked once.
@@ -192,7 +221,7 @@ public final class QdrantStore: VectorStore {
   }
 
   public func deletePoints(_ collection: String, ids: [String]) async throws {
-    for group in Self.groups(ids.filter { $0 != Self.metadataPointID }, of: 1000) {
+    for group in Self.groups(ids.filter { !Self.reservedPointIDs.contains($0) }, of: 1000) {
       let _: QdrantJSON = try await transport.send(
         "POST", path(collection, "/points/delete?wait=true"), body: DeleteByIDRequest(points: group), collection: collection)
     }
@@ -357,10 +386,10 @@ public final class QdrantStore: VectorStore {
 
   // MARK: - Helpers
 
-  /// `filter` plus the exclusion of the reserved metadata point.
+  /// `filter` plus the exclusion of the reserved metadata and lease points.
   private func visible(_ filter: QdrantFilter) -> QdrantFilter {
     var filter = filter
-    filter.mustNot.append(.hasID([Self.metadataPointID]))
+    filter.mustNot.append(.hasID(Self.reservedPointIDs))
     return filter
   }
 
@@ -395,6 +424,59 @@ public final class QdrantStore: VectorStore {
   private static func groups<T>(_ items: [T], of size: Int) -> [[T]] {
     stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min(items.count, $0 + size)]) }
   }
+}
+
+// MARK: - Sync lease
+
+extension QdrantStore: SyncLeasing {
+  /// The lease lives in a reserved point; `tryLease` is an upsert with an `update_filter`
+  /// (Qdrant 1.16+): the server applies writes to a point one after another and updates an
+  /// existing point only when it matches the filter, which makes the write a compare-and-set.
+  public func lease(_ collection: String) async throws -> SyncLease? {
+    let records: [QdrantRecord<[String: QdrantJSON]>] = try await transport.send(
+      "POST", path(collection, "/points"),
+      body: RetrieveRequest(ids: [Self.leasePointID], withPayload: true, withVector: false), collection: collection)
+    guard let payload = records.first?.payload, payload[Self.leaseFlag] != nil,
+      let id = payload["lease_id"]?.string, let host = payload["host"]?.string,
+      let pid = payload["pid"]?.int, let expires = payload["expires_at"]?.int
+    else { return nil }
+    return SyncLease(
+      id: id, host: host, pid: Int32(clamping: pid), pidNamespace: payload["pid_namespace"]?.string ?? "",
+      target: payload["target"]?.string ?? "", expiresAt: expires)
+  }
+
+  public func tryLease(_ collection: String, _ lease: SyncLease, replacing stale: String?) async throws -> SyncLease? {
+    // Servers before 1.16 know no update_filter: no lease there (see docs/shared-collections.md).
+    guard try await supportsCollectionMetadata() else { return lease }
+    let payload: [String: QdrantJSON] = [
+      Self.leaseFlag: .bool(true), "lease_id": .string(lease.id), "host": .string(lease.host),
+      "pid": .number(Double(lease.pid)), "pid_namespace": .string(lease.pidNamespace), "target": .string(lease.target),
+      "expires_at": .number(Double(lease.expiresAt)),
+    ]
+    var condition = QdrantFilter()
+    condition.should = [.matchValue(key: "lease_id", value: lease.id), .lessThan(key: "expires_at", value: Double(SyncLease.now()))]
+    if let stale { condition.should.append(.matchValue(key: "lease_id", value: stale)) }
+    let body = LeaseUpsert(
+      points: [.init(id: Self.leasePointID, vector: .init(dense: try await reservedVector(collection)), payload: payload)],
+      updateFilter: condition)
+    // `ordering=strong`: in a cluster the shard's leader orders the write, so two syncs racing
+    // for the lease see one winner on every replica.
+    let _: QdrantJSON = try await transport.send(
+      "PUT", path(collection, "/points?wait=true&ordering=strong"), body: body, collection: collection)
+    return try await self.lease(collection)
+  }
+
+  public func releaseLease(_ collection: String, id: String) async throws {
+    let filter = QdrantFilter(must: [.hasID([Self.leasePointID]), .matchValue(key: "lease_id", value: id)])
+    let _: QdrantJSON = try await transport.send(
+      "POST", path(collection, "/points/delete?wait=true"), body: DeleteRequest(filter: filter), collection: collection)
+  }
+}
+
+struct LeaseUpsert: Encodable, Sendable {
+  var points: [MetadataPointUpsert.Point]
+  var updateFilter: QdrantFilter
+  enum CodingKeys: String, CodingKey { case points, updateFilter = "update_filter" }
 }
 
 /// The vector layout of a git-rag collection.

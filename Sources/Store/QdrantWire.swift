@@ -46,9 +46,12 @@ struct QdrantFilter: Encodable, Sendable {
     case matchAny(key: String, values: [String])
     case matchValue(key: String, value: String)
     case hasID([String])
+    /// A numeric payload field below `value`.
+    case lessThan(key: String, value: Double)
 
-    private enum Keys: String, CodingKey { case key, match, hasID = "has_id" }
+    private enum Keys: String, CodingKey { case key, match, range, hasID = "has_id" }
     private enum MatchKeys: String, CodingKey { case any, value }
+    private enum RangeKeys: String, CodingKey { case lt }
 
     func encode(to encoder: Encoder) throws {
       var container = encoder.container(keyedBy: Keys.self)
@@ -63,18 +66,25 @@ struct QdrantFilter: Encodable, Sendable {
         try match.encode(value, forKey: .value)
       case let .hasID(ids):
         try container.encode(ids, forKey: .hasID)
+      case let .lessThan(key, value):
+        try container.encode(key, forKey: .key)
+        var range = container.nestedContainer(keyedBy: RangeKeys.self, forKey: .range)
+        try range.encode(value, forKey: .lt)
       }
     }
   }
 
   var must: [Condition] = []
   var mustNot: [Condition] = []
+  /// At least one of these holds (when any is given).
+  var should: [Condition] = []
 
-  private enum Keys: String, CodingKey { case must, mustNot = "must_not" }
+  private enum Keys: String, CodingKey { case must, mustNot = "must_not", should }
 
   func encode(to encoder: Encoder) throws {
     var container = encoder.container(keyedBy: Keys.self)
     if !must.isEmpty { try container.encode(must, forKey: .must) }
+    if !should.isEmpty { try container.encode(should, forKey: .should) }
     if !mustNot.isEmpty { try container.encode(mustNot, forKey: .mustNot) }
   }
 }

@@ -21,6 +21,10 @@ public protocol VectorStore: Sendable {
   func metadata(_ collection: String) async throws -> IndexMetadata?
   /// Replaces the collection's metadata.
   func setMetadata(_ collection: String, _ metadata: IndexMetadata) async throws
+  /// Sets the `set` keys and removes the `remove` keys of the collection's metadata (its flat
+  /// `IndexMetadata.fields`), leaving every other key as it is. On Qdrant this is one merge, so
+  /// syncs on several machines that write different keys never undo each other's.
+  func updateMetadata(_ collection: String, set: [String: String], remove: [String]) async throws
 
   /// Inserts or replaces points by id.
   func upsert(_ collection: String, points: [Point]) async throws
@@ -51,6 +55,15 @@ public protocol VectorStore: Sendable {
 }
 
 extension VectorStore {
+  /// Portable fallback: read, change, write back (a store with one writer at a time needs no more).
+  public func updateMetadata(_ collection: String, set: [String: String], remove: [String]) async throws {
+    var fields = try await metadata(collection)?.fields ?? [:]
+    for key in remove { fields[key] = nil }
+    fields.merge(set) { _, new in new }
+    guard let updated = IndexMetadata(fields: fields) else { return }
+    try await setMetadata(collection, updated)
+  }
+
   /// Portable fallback built on `points`; stores override it with a cheap query.
   public func fileHash(_ collection: String, filePath: String) async throws -> String? {
     let hashes = Set(try await points(collection, filePaths: [filePath]).map(\.payload.fileHash))

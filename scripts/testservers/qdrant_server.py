@@ -319,8 +319,13 @@ class QdrantEmulator:
     def upsert(self, payload: Any, query: dict[str, str], c: str) -> dict[str, Any]:
         request = POINT_INSERT.validate_python(payload)
         self._collection(c)
+        if (request.update_filter is not None or request.update_mode is not None) and not self.supports_metadata:
+            raise HTTPError(400, f"Format error in JSON body: unknown field `update_filter` in PointInsertOperations "
+                                 f"(this server reports version {self.version}; conditional updates need 1.16)")
         points = request.batch if isinstance(request, m.PointsBatch) else request.points
-        self.engine.upsert(c, points=points)
+        # A real server applies writes to a collection one after another; `self.lock` does that here,
+        # so `update_filter` (update an existing point only if it matches) is a compare-and-set.
+        self.engine.upsert(c, points=points, update_filter=request.update_filter, update_mode=request.update_mode)
         return self._updated()
 
     def delete_points(self, payload: Any, query: dict[str, str], c: str) -> dict[str, Any]:
