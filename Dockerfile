@@ -1,7 +1,7 @@
 # The git-rag worker image.
 #
 #   docker build -t git-rag .                          # add --build-arg WITH_MODEL=1 for the built-in model
-#   docker run --rm -e QDRANT_URL -e QDRANT_API_KEY git-rag sync --store qdrant https://github.com/org/repo
+#   docker run --rm -e QDRANT_URL -e QDRANT_API_KEY git-rag upload-repo https://github.com/org/repo org-repo --store qdrant
 #
 # The entrypoint is `git-rag worker`, so the container's arguments are `<operation> <arguments…>`.
 # Secrets come in as environment variables (docker -e NAME, Kubernetes secretKeyRef, AWS Batch

@@ -19,6 +19,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
   ],
   targets: [
     // MARK: - C libraries (system packages, one shim header each)
@@ -41,11 +42,20 @@ let package = Package(
     .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore"]),
     .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL"]),
 
-    // MARK: - Command line
+    // MARK: - Front ends: the shared library, the command line
+    .target(name: "GitRAGKit", dependencies: ["GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing"]),
+    .target(
+      name: "GitRAGMCP",
+      dependencies: [
+        "GitRAGCore", "GitRAGKit", "Indexing",
+        .product(name: "MCP", package: "swift-sdk"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     .target(
       name: "GitRAGCLI",
       dependencies: [
-        "GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing", "Jobs",
+        "GitRAGCore", "GitRAGKit", "GitRAGMCP", "Git", "Chunking", "Embedding", "Store", "Indexing", "Jobs",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -58,11 +68,12 @@ let package = Package(
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
     .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
     .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["GitRAGTestSupport"]),
+    .testTarget(name: "GitRAGKitTests", dependencies: ["GitRAGKit", "GitRAGCore", "Git", "Indexing", "Store", "GitRAGTestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -67,13 +67,17 @@ public struct FileFilter: Sendable {
 
   /// Cheap checks before reading content: kind, size, path patterns, secret file names, forced
   /// include/exclude via the `rag` attribute.
-  public func precheck(path: String, kind: FileKind, size: Int, attribute: RagAttribute) -> SkipReason? {
+  public func precheck(
+    path: String, kind: FileKind, size: Int, attribute: RagAttribute, allowance: SecretAllowance = .none
+  ) -> SkipReason? {
     switch kind {
     case .submodule: return .submodule
     case .symlink: return .symlink
     case .regular, .executable: break
     }
-    if let secret = PathRules.secretName(path) { return .secretName(secret) }
+    if let rule = PathRules.secretName(path, allowance: allowance), !rule.onlyWithCredentials {
+      return .secretName("\(rule.description) (rule \(rule.id))")
+    }
     if attribute == .exclude { return .excludedByAttribute }
     if attribute == .forceInclude { return nil }
     if size > maxFileSize { return .tooLarge(size: size, limit: maxFileSize) }
@@ -83,20 +87,52 @@ public struct FileFilter: Sendable {
 
   /// Content checks on the bytes: binary (NUL in first 8 KiB), Git LFS pointer, minified/generated
   /// (very long lines), secrets by content. Returns the decoded text (lossy UTF-8, a UTF-8 BOM
-  /// stripped) or the reason.
-  public func inspect(path: String, data: Data, attribute: RagAttribute) -> Result<String, SkipReason> {
+  /// stripped) with every secret value replaced by `«redacted:<rule>»`, or the reason.
+  public func inspect(path: String, data: Data, attribute: RagAttribute, allowance: SecretAllowance = .none) -> Result<String, SkipReason> {
+    inspectGated(path: path, data: data, attribute: attribute, allowance: allowance).map(\.text)
+  }
+
+  /// The gate every reader of file content goes through: `precheck`, then (only if it passes)
+  /// `read` and the content checks. A file skipped here is never read by anything else; what
+  /// passes is already redacted.
+  public func admit(
+    path: String, kind: FileKind, size: Int, attribute: RagAttribute, allowance: SecretAllowance = .none, read: () throws -> Data
+  ) rethrows -> Result<GatedText, SkipReason> {
+    if let reason = precheck(path: path, kind: kind, size: size, attribute: attribute, allowance: allowance) { return .failure(reason) }
+    return inspectGated(path: path, data: try read(), attribute: attribute, allowance: allowance)
+  }
+
+  private func inspectGated(path: String, data: Data, attribute: RagAttribute, allowance: SecretAllowance) -> Result<GatedText, SkipReason> {
     let bytes = [UInt8](data)
     if ContentRules.isLFSPointer(bytes) { return .failure(.lfsPointer) }
     if bytes.prefix(8192).contains(0) { return .failure(.binary) }
-    if let secret = SecretScanner.scan(bytes) { return .failure(.secretContent(secret)) }
-    if let secret = ContentRules.registryCredentials(path: path, bytes: bytes) { return .failure(.secretContent(secret)) }
+    if let rule = PathRules.secretName(path, allowance: allowance), rule.onlyWithCredentials,
+      let line = ContentRules.credentialsLine(bytes)
+    {
+      return .failure(.secretContent("\(rule.description) on line \(line) (rule \(rule.id))"))
+    }
     if attribute != .forceInclude {
       if bytes.count > maxFileSize { return .failure(.tooLarge(size: bytes.count, limit: maxFileSize)) }
       // Prose written one paragraph per line is not minified: the heuristics are for code and data.
       if !PathRules.isProse(path), let generated = ContentRules.generated(bytes) { return .failure(.generated(generated)) }
     }
     let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes[3...] : bytes[...]
-    return .success(String(decoding: body, as: UTF8.self))
+    switch SecretScanner.redact(String(decoding: body, as: UTF8.self), allowance: allowance) {
+    case .failure(let finding): return .failure(.secretContent(finding.description))
+    case .success(let redacted): return .success(GatedText(text: redacted.text, redactions: redacted.findings))
+    }
+  }
+}
+
+/// A file's text as the gate passed it: secret values replaced by `«redacted:<rule>»`.
+public struct GatedText: Sendable, Hashable {
+  public var text: String
+  /// What was replaced (rule and line; never the value).
+  public var redactions: [SecretFinding]
+
+  public init(text: String, redactions: [SecretFinding] = []) {
+    self.text = text
+    self.redactions = redactions
   }
 }
 
@@ -137,31 +173,45 @@ enum PathRules {
     return proseExtensions.contains(name[name.index(after: dot)...].lowercased())
   }
 
-  /// The kind of secret a file name says it holds, or nil.
-  static func secretName(_ path: String) -> String? {
-    let components = path.split(separator: "/")
-    guard let last = components.last else { return nil }
-    let name = String(last)
-    let lower = name.lowercased()
-    if lower == ".env" || lower.hasPrefix(".env.") || lower.hasPrefix(".env_") || lower == ".envrc" {
-      // Templates meant to be committed hold placeholders; their content is still scanned.
-      for template in [".example", ".sample", ".template", ".dist", ".defaults"] where lower.hasSuffix(template) { return nil }
-      return "environment file"
+  /// The name rule a path matches, unless allowed; nil for an ordinary name.
+  static func secretName(_ path: String, allowance: SecretAllowance = .none) -> SecretNameRule? {
+    guard !allowance.everything else { return nil }
+    let lowerPath = path.lowercased()
+    let name = lowerPath.split(separator: "/").last.map(String.init) ?? lowerPath
+    for rule in SecretRules.names where !allowance.allows(rule.id) {
+      func matches(_ glob: String) -> Bool {
+        glob.contains("/") ? Glob.matches(glob, lowerPath) || Glob.matches(glob, "/" + lowerPath) : Glob.matches(glob, name)
+      }
+      if rule.names.contains(where: matches), !rule.except.contains(where: matches) { return rule }
     }
-    for ext in [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".ppk"] where lower.hasSuffix(ext) {
-      return "key or certificate store (\(ext))"
-    }
-    for prefix in ["id_rsa", "id_ed25519", "id_ecdsa", "id_dsa"] where lower.hasPrefix(prefix) { return "SSH key" }
-    switch lower {
-    case ".netrc", "_netrc": return "netrc credentials"
-    case "credentials.json", "client_secret.json", "service-account.json": return "credentials file"
-    case ".git-credentials": return "git credentials"
-    case ".htpasswd": return "password file"
-    default: break
-    }
-    if lower == "credentials", components.count >= 2, components[components.count - 2] == ".aws" { return "AWS credentials" }
-    if lower.hasPrefix("client_secret_"), lower.hasSuffix(".json") { return "credentials file" }
     return nil
+  }
+}
+
+/// File-name globs: `*` matches any run of characters.
+enum Glob {
+  static func matches(_ pattern: String, _ text: String) -> Bool {
+    let p = Array(pattern.utf8)
+    let t = Array(text.utf8)
+    var pi = 0, ti = 0, star = -1, mark = 0
+    while ti < t.count {
+      if pi < p.count, p[pi] == UInt8(ascii: "*") {
+        star = pi
+        mark = ti
+        pi += 1
+      } else if pi < p.count, p[pi] == t[ti] {
+        pi += 1
+        ti += 1
+      } else if star >= 0 {
+        pi = star + 1
+        mark += 1
+        ti = mark
+      } else {
+        return false
+      }
+    }
+    while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
+    return pi == p.count
   }
 }
 
@@ -206,16 +256,16 @@ enum ContentRules {
     return false
   }
 
-  /// Tokens in `.npmrc` / `.pypirc`, which are fine to index without them.
-  static func registryCredentials(path: String, bytes: [UInt8]) -> String? {
-    let name = path.split(separator: "/").last.map(String.init) ?? path
-    guard name == ".npmrc" || name == ".pypirc" || name == ".yarnrc" || name == ".yarnrc.yml" else { return nil }
+  /// The first line of a registry or login file (`.npmrc`, `.pypirc`, `.netrc`) that holds a
+  /// credential, or nil; such files are fine to index without one.
+  static func credentialsLine(_ bytes: [UInt8]) -> Int? {
     let text = String(decoding: bytes, as: UTF8.self)
     for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let lower = line.lowercased()
-      let assigns = lower.contains("=") || lower.contains(":")
-      if assigns, ["_auth", "password", "token"].contains(where: { lower.contains($0) }) {
-        return "registry credentials in \(name) on line \(number + 1)"
+      for word in ["_auth", "password", "passwd", "token", "secret"] {
+        guard let found = lower.range(of: word) else { continue }
+        // Something other than spaces after the word: a value (or, in .netrc, the next field).
+        if lower[found.upperBound...].contains(where: { !" \t=:\"'".contains($0) }) { return number + 1 }
       }
     }
     return nil

@@ -27,8 +27,8 @@ public enum OpenAIEmbedderError: UserFacingError, Equatable, CustomStringConvert
 
   public var exitCode: Int32 {
     switch self {
-    case .missingModel, .invalidURL, .credentialsInURL: 2
-    default: 1
+    case .missingModel, .invalidURL, .credentialsInURL: ExitStatus.usage
+    default: ExitStatus.failure
     }
   }
 

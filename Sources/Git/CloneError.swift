@@ -22,8 +22,8 @@ public enum CloneError: UserFacingError, Equatable {
 
   public var exitCode: Int32 {
     switch self {
-    case .unsupportedURL, .transportRefused, .optionLike, .credentialsInURL: 2
-    default: 1
+    case .unsupportedURL, .transportRefused, .optionLike, .credentialsInURL: ExitStatus.usage
+    default: ExitStatus.failure
     }
   }
 

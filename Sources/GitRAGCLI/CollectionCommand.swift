@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -16,9 +17,16 @@ struct CollectionCommand: AsyncParsableCommand {
     @Argument(help: "Collection name (default: the repository's).") var name: String?
     @OptionGroup var global: GlobalOptions
 
+    @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      if runtime.runtime != nil {
+        let arguments = ["create", name ?? context.collection]
+        try await runtime.submit(operation: .collection, arguments: arguments, context: context)
+        return
+      }
       let store = try context.makeStore()
       let embedder = try context.makeEmbedder()
       let collection = name ?? context.collection
@@ -42,6 +50,8 @@ struct CollectionCommand: AsyncParsableCommand {
     @Flag(help: "Delete the current repository's collection without naming it.") var yes = false
     @OptionGroup var global: GlobalOptions
 
+    @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
@@ -49,6 +59,10 @@ struct CollectionCommand: AsyncParsableCommand {
         throw GitRAGError(
           "Refusing to delete without a name: run `git rag collection delete \(context.collection)` to delete this repository's collection (or add --yes).",
           exitCode: 2)
+      }
+      if runtime.runtime != nil {
+        try await runtime.submit(operation: .collection, arguments: ["delete", collection], context: context)
+        return
       }
       let store = try context.makeStore()
       try await store.deleteCollection(collection)
@@ -61,13 +75,20 @@ struct CollectionCommand: AsyncParsableCommand {
     @Flag(help: "Print as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 
+    @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      if runtime.runtime != nil {
+        let arguments = ["list"] + (json ? ["--json"] : [])
+        try await runtime.submit(operation: .collection, arguments: arguments, context: context)
+        return
+      }
       let store = try context.makeStore()
       let names = try await store.listCollections().sorted()
       if json {
-        print(try JSONOutput.encode(names))
+        print(try JSONOutput.encode(Versioned(["collections": names])))
       } else if names.isEmpty {
         print("No collections in \(store.location).")
       } else {
@@ -82,13 +103,20 @@ struct CollectionCommand: AsyncParsableCommand {
     @Flag(help: "Print as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 
+    @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      if runtime.runtime != nil {
+        let arguments = ["info", name ?? context.collection] + (json ? ["--json"] : [])
+        try await runtime.submit(operation: .collection, arguments: arguments, context: context)
+        return
+      }
       let store = try context.makeStore()
       let info = try await store.info(name ?? context.collection)
       if json {
-        print(try JSONOutput.encode(info))
+        print(try JSONOutput.encode(Versioned(info)))
         return
       }
       print("collection:  \(info.name) (\(store.location))")

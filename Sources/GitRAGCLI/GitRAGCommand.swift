@@ -19,7 +19,7 @@ public struct GitRAGCommand: AsyncParsableCommand {
     subcommands: [
       SyncCommand.self, SearchCommand.self, StatusCommand.self, CollectionCommand.self,
       InspectCommand.self, EmbedCommand.self, ModelCommand.self, HooksCommand.self, CICommand.self,
-      UploadCommand.self, WorkerCommand.self, ManualCommand.self, CompletionCommand.self,
+      UploadCommand.self, WorkerCommand.self, ManualCommand.self, MCPCommand.self, CompletionCommand.self,
     ]
   )
 
@@ -58,7 +58,7 @@ public struct GitRAGCommand: AsyncParsableCommand {
       return error.exitCode
     } catch let error as CocoaError where error.code == .fileReadNoSuchFile || error.code == .fileNoSuchFile {
       Console.error("File not found: \(error.userInfo[NSFilePathErrorKey] ?? "?"). Check the path.")
-      return 1
+      return ExitStatus.failure
     } catch {
       let code = exitCode(for: error)
       if code == .success || code.rawValue == 0 {
@@ -70,10 +70,12 @@ public struct GitRAGCommand: AsyncParsableCommand {
         return 2
       }
       let message = fullMessage(for: error)
-      if message.isEmpty { return code.rawValue }
       if error is ExitCode { return code.rawValue }
+      // Other errors (not one of ours) exit like ours: ExitStatus.failure, not ArgumentParser's 1.
+      let status = code == .failure ? ExitStatus.failure : code.rawValue
+      if message.isEmpty { return status }
       Console.error(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
-      return code.rawValue
+      return status
     }
   }
 }

@@ -3,6 +3,7 @@ import Chunking
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 
 struct InspectCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -24,6 +25,8 @@ struct InspectCommand: AsyncParsableCommand {
     var path: String
     var language: String?
     var skipped: String?
+    /// Secrets replaced by `«redacted:<rule>»`: rule and line, never the value.
+    var redacted: [String]?
     var chunks: [Chunk]
   }
   @OptionGroup var global: GlobalOptions
@@ -36,12 +39,13 @@ struct InspectCommand: AsyncParsableCommand {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
     let filter = FileFilter(maxFileSize: try context.maxFileSize())
+    let allowance = try context.secretAllowance()
     var inspections: [Inspection] = []
     for path in paths {
-      inspections.append(try inspect(path, filter: filter, repository: context.repository))
+      inspections.append(try inspect(path, filter: filter, allowance: allowance, repository: context.repository))
     }
     if json {
-      print(try JSONOutput.encode(inspections))
+      print(try JSONOutput.encode(Versioned(["files": inspections])))
       return
     }
     for inspection in inspections {
@@ -50,6 +54,7 @@ struct InspectCommand: AsyncParsableCommand {
         continue
       }
       print("\(inspection.path): \(inspection.language ?? "text"), \(inspection.chunks.count) chunk\(inspection.chunks.count == 1 ? "" : "s")")
+      for redaction in inspection.redacted ?? [] { print("  redacted: \(redaction)") }
       for (index, chunk) in inspection.chunks.enumerated() {
         print("  #\(index) lines \(chunk.startLine)-\(chunk.endLine), \(chunk.content.count) chars\(chunk.symbol.map { ", \($0)" } ?? "")")
         if full {
@@ -59,7 +64,7 @@ struct InspectCommand: AsyncParsableCommand {
     }
   }
 
-  private func inspect(_ path: String, filter: FileFilter, repository: Repository?) throws -> Inspection {
+  private func inspect(_ path: String, filter: FileFilter, allowance: SecretAllowance, repository: Repository?) throws -> Inspection {
     let url = URL(fileURLWithPath: path)
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -68,6 +73,7 @@ struct InspectCommand: AsyncParsableCommand {
     if isDirectory.boolValue { throw GitRAGError("\(path) is a folder; name files to inspect.") }
     var relative = url.standardizedFileURL.path
     var attribute = RagAttribute.unspecified
+    var allowance = allowance
     if let repository, let root = repository.workdir?.standardizedFileURL.path, relative.hasPrefix(root + "/") {
       relative = String(relative.dropFirst(root.count + 1))
       switch repository.attribute("rag", path: relative) {
@@ -76,20 +82,27 @@ struct InspectCommand: AsyncParsableCommand {
       case .value(let v): attribute = (v == "false" || v == "0") ? .exclude : .forceInclude
       case .unspecified: break
       }
+      switch repository.attribute("rag-allow-secrets", path: relative) {
+      case .set: allowance = SecretAllowance(everything: true)
+      case .value(let list): allowance = allowance.union(SecretAllowance(parsing: list))
+      case .unset, .unspecified: break
+      }
     } else {
       relative = path
     }
     let values = try url.resourceValues(forKeys: [.isSymbolicLinkKey, .fileSizeKey, .isExecutableKey])
     let kind: FileKind = values.isSymbolicLink == true ? .symlink : (values.isExecutable == true ? .executable : .regular)
-    if let reason = filter.precheck(path: relative, kind: kind, size: values.fileSize ?? 0, attribute: attribute) {
-      return Inspection(path: relative, language: nil, skipped: reason.description, chunks: [])
+    // The sync's gate: a file skipped by name is not even read.
+    let admitted = try filter.admit(path: relative, kind: kind, size: values.fileSize ?? 0, attribute: attribute, allowance: allowance) {
+      try Data(contentsOf: url)
     }
-    switch filter.inspect(path: relative, data: try Data(contentsOf: url), attribute: attribute) {
+    switch admitted {
     case .failure(let reason):
-      return Inspection(path: relative, language: nil, skipped: reason.description, chunks: [])
-    case .success(let text):
-      let chunks = Chunker.chunk(path: relative, text: text)
-      return Inspection(path: relative, language: chunks.first?.language, skipped: nil, chunks: chunks)
+      return Inspection(path: relative, language: nil, skipped: reason.description, redacted: nil, chunks: [])
+    case .success(let gated):
+      let chunks = Chunker.chunk(path: relative, text: gated.text)
+      let redacted = gated.redactions.isEmpty ? nil : gated.redactions.map(\.description)
+      return Inspection(path: relative, language: chunks.first?.language, skipped: nil, redacted: redacted, chunks: chunks)
     }
   }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import GitRAGCore
+import GitRAGKit
 
-/// Flags every command shares: output and where the index lives.
+/// Flags every command shares: output and where the index lives. Help texts come from the
+/// settings table (`Setting`), which also names each flag's environment variable and git key.
 struct GlobalOptions: ParsableArguments {
   @Flag(name: .shortAndLong, help: "Show debug lines, including why each skipped file was skipped.")
   var verbose = false
@@ -9,34 +11,57 @@ struct GlobalOptions: ParsableArguments {
   @Flag(name: .shortAndLong, help: "Print errors only.")
   var quiet = false
 
-  @Option(name: .long, help: "Collection name (default: rag.collection, else the repository's folder name).")
+  @Option(name: .long, help: ArgumentHelp(Setting.collection.help))
   var collection: String?
 
-  @Option(name: .long, help: "Vector store: sqlite (embedded, default) or qdrant.")
+  @Option(name: .long, help: ArgumentHelp(Setting.store.help))
   var store: String?
 
-  @Option(name: .customLong("store-path"), help: "Folder of the embedded store (default: .git/rag in the repository).")
+  @Option(name: .customLong("store-path"), help: ArgumentHelp(Setting.storePath.help))
   var storePath: String?
 
-  @Option(name: .customLong("qdrant-url"), help: "Qdrant URL (default: QDRANT_URL, else QDRANT_HOST:QDRANT_PORT, else http://localhost:6333).")
+  @Option(name: .customLong("qdrant-url"), help: ArgumentHelp(Setting.qdrantURL.help))
   var qdrantURL: String?
 
-  @Option(name: .long, help: "Embedder: local (built-in model, default), openai (any OpenAI-compatible API) or none (keyword-only).")
+  @Option(name: .long, help: ArgumentHelp(Setting.embedder.help))
   var embedder: String?
 
-  @Option(name: .customLong("embedding-url"), help: "Base URL of an OpenAI-compatible embeddings API, e.g. http://127.0.0.1:8080/v1.")
+  @Option(name: .customLong("embedding-url"), help: ArgumentHelp(Setting.embeddingURL.help))
   var embeddingURL: String?
 
-  @Option(name: .long, help: "Model name for the openai embedder (default: MODEL_NAME or rag.model).")
+  @Option(name: .long, help: ArgumentHelp(Setting.model.help))
   var model: String?
 
-  @Option(name: .customLong("model-path"), help: "Folder of the local model (default: rag.modelPath, else the user's cache).")
+  @Option(name: .customLong("model-path"), help: ArgumentHelp(Setting.modelPath.help))
   var modelPath: String?
 
-  @Option(name: .customLong("max-file-size"), help: "Skip files larger than this many bytes (default 1048576).")
+  @Option(name: .customLong("max-file-size"), help: ArgumentHelp(Setting.maxFileSize.help))
   var maxFileSize: Int?
 
   func bootstrapLogging() {
     Console.bootstrapLogging(verbose: verbose, quiet: quiet)
+  }
+
+  /// The flags as settings overrides for the shared library.
+  var overrides: SettingOverrides {
+    var overrides = SettingOverrides()
+    overrides.collection = collection
+    overrides.store = store
+    overrides.storePath = storePath
+    overrides.qdrantURL = qdrantURL
+    overrides.embedder = embedder
+    overrides.embeddingURL = embeddingURL
+    overrides.model = model
+    overrides.modelPath = modelPath
+    overrides.maxFileSize = maxFileSize
+    return overrides
+  }
+}
+
+extension CommandContext {
+  /// The context for a command-line command, from its shared flags.
+  convenience init(options: GlobalOptions, requireRepository: Bool = true) throws {
+    try self.init(options: options.overrides, requireRepository: requireRepository)
+    quiet = options.quiet
   }
 }

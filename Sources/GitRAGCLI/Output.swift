@@ -1,14 +1,10 @@
 import Foundation
 import GitRAGCore
+import GitRAGKit
 import Indexing
 
 enum JSONOutput {
-  static func encode<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-  }
+  static func encode<T: Encodable>(_ value: T) throws -> String { try JSONContract.encode(value) }
 }
 
 extension Console {

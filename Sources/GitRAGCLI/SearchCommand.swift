@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -36,79 +37,73 @@ struct SearchCommand: AsyncParsableCommand {
 
   @Option(name: .long, help: "Only chunks of this language (python, swift, markdown, ...).")
   var language: String?
+
+  @Flag(help: "Search HEAD's index only, without the working tree's uncommitted changes.")
+  var committed = false
   @OptionGroup var global: GlobalOptions
 
   func validate() throws {
     guard !query.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw ValidationError("Give a query, e.g. git rag search \"where are retries configured\".")
     }
-    guard k > 0 else { throw ValidationError("-k must be at least 1.") }
+    guard (1...SearchOptions.maxResults).contains(k) else {
+      throw ValidationError("-k must be between 1 and \(SearchOptions.maxResults), got \(k).")
+    }
   }
 
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
-    let store = try context.makeStore()
-    let collection = context.collection
-    guard try await store.collectionExists(collection) else {
-      throw GitRAGError("Collection \(collection) not found in \(store.location). Run `git rag sync` first, or pick one from `git rag collection list`.")
-    }
-    let metadata = try await store.metadata(collection)
-    // A collection named after this repository's folder may hold another repository's index.
-    if context.explicitCollection == nil, let repository = context.repository, let metadata, let head = try? repository.head() {
-      try RepositoryIdentity(repository: repository, head: head).checkOwns(metadata, collection: collection, location: store.location)
-    }
-    let embedder = (metadata?.dimension ?? 0) > 0 ? try context.makeEmbedder(recorded: metadata) : nil
-    if let embedder { await context.prime(embedder, metadata: metadata) }
-    if let embedder, let metadata, try await embedder.fingerprint != metadata.embedder {
-      throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: try await embedder.fingerprint)
-    }
-    let engine = SearchEngine(store: store, embedder: embedder, collection: collection)
-    var request = SearchRequest(query: query.joined(separator: " "))
-    request.limit = k
-    request.files = files
-    request.filter = SearchFilter(pathGlob: PathGlob.list(path.map { Self.fromRoot($0, repository: context.repository) }), language: language)
-
-    let stamp = IndexStamp(repository: context.repository, metadata: metadata)
-    if files {
-      let hits = try await engine.files(request)
-      if json {
-        print(try JSONOutput.encode(FileResults(stamp: stamp, results: hits)))
-      } else {
-        stamp.printWarnings()
-        if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery, weights: engine.queryWeights), embedded: embedder != nil) }
-        for (rank, hit) in hits.enumerated() {
-          let best = hit.best.payload
-          let lines = "\(best.startLine)-\(best.endLine)\(best.symbol.map { " \($0)" } ?? "")"
-          print(explain ? String(format: "%2d. %@  (%.4f, best %@)", rank + 1, hit.filePath, hit.score, lines) : String(format: "%2d. %@  (best %@)", rank + 1, hit.filePath, lines))
-          if explain {
-            print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: hit.fused, boosts: hit.boosts, score: hit.score)
-              + ", \(hit.chunks) chunk\(hit.chunks == 1 ? "" : "s") in the candidates")
-          }
+    let session = try IndexSession(context: context)
+    var options = SearchOptions(query: query.joined(separator: " "))
+    options.limit = k
+    options.files = files
+    options.pathGlob = PathGlob.list(path.map { Self.fromRoot($0, repository: context.repository) })
+    options.language = language
+    options.committedOnly = committed
+    let response = try await session.search(options)
+    let stamp = response.stamp
+    let plan = response.plan, embedded = response.usedVectors
+    if json {
+      print(try JSONOutput.encode(Versioned(response)))
+    } else if let hits = response.files {
+      stamp.printWarnings(workingTreeSearched: response.workingTree.searched == true)
+      if explain, let plan { printPlan(plan, embedded: embedded) }
+      for (rank, result) in hits.enumerated() {
+        let hit = result.hit, best = hit.best.payload
+        let lines = "\(best.startLine)-\(best.endLine)\(best.symbol.map { " \($0)" } ?? "")"
+        print(explain
+          ? String(format: "%2d. %@%@  (%.4f, best %@)", rank + 1, hit.filePath, marker(result.best), hit.score, lines)
+          : String(format: "%2d. %@%@  (best %@)", rank + 1, hit.filePath, marker(result.best), lines))
+        if explain {
+          print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: hit.fused, boosts: hit.boosts, score: hit.score)
+            + ", \(hit.chunks) chunk\(hit.chunks == 1 ? "" : "s") in the candidates")
         }
-        if hits.isEmpty { print("No results.") }
       }
+      if hits.isEmpty { print("No results.") }
     } else {
-      let ranked = try await engine.rankedChunks(request)
-      if json {
-        print(try JSONOutput.encode(ChunkResults(stamp: stamp, results: ranked.map(\.hit))))
-      } else {
-        stamp.printWarnings()
-        if explain { printPlan(QueryPlan(query: request.query, analyze: engine.analyzeQuery, weights: engine.queryWeights), embedded: embedder != nil) }
-        for (rank, ranked) in ranked.enumerated() {
-          let hit = ranked.hit, p = hit.payload
-          let heading = String(format: "%2d. %@:%d-%d%@", rank + 1, p.filePath, p.startLine, p.endLine, p.symbol.map { "  \($0)" } ?? "")
-          print(explain ? heading + String(format: "  (%.4f)", hit.score) : heading)
-          if explain {
-            print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: ranked.fused, boosts: ranked.boosts, score: hit.score))
-          }
-          for line in contextLines.map({ Snippet.around(query: request.query, in: p.content, firstLine: p.startLine, context: $0) }) ?? Snippet.head(p.content) {
-            print("      \(line)")
-          }
+      stamp.printWarnings(workingTreeSearched: response.workingTree.searched == true)
+      if explain, let plan { printPlan(plan, embedded: embedded) }
+      for (rank, (ranked, result)) in zip(response.ranked, response.chunks ?? []).enumerated() {
+        let hit = ranked.hit, p = hit.payload
+        let heading = String(format: "%2d. %@:%d-%d%@%@", rank + 1, p.filePath, p.startLine, p.endLine, p.symbol.map { "  \($0)" } ?? "", marker(result))
+        print(explain ? heading + String(format: "  (%.4f)", hit.score) : heading)
+        if explain {
+          print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: ranked.fused, boosts: ranked.boosts, score: hit.score))
         }
-        if ranked.isEmpty { print("No results.") }
+        for line in contextLines.map({ Snippet.around(query: options.query, in: p.content, firstLine: p.startLine, context: $0) }) ?? Snippet.head(p.content) {
+          print("      \(line)")
+        }
       }
+      if response.ranked.isEmpty { print("No results.") }
     }
+    // Like grep: a search that matches nothing exits 1.
+    if response.isEmpty { throw ExitCode(ExitStatus.noResults) }
+  }
+
+  /// `  [working tree]` on uncommitted hits, `  [changed since indexed]` on stale ones.
+  private func marker(_ result: ChunkResult) -> String {
+    result.workingTree ? "  [working tree]" : result.fileChanged ? "  [changed since indexed]" : ""
   }
 
   /// `bm25 #3, vector #12, fused 0.03100 × 0.6 (test file for a bug report) = 0.01860`.
@@ -131,6 +126,17 @@ struct SearchCommand: AsyncParsableCommand {
     if !plan.mentionedModules.isEmpty { print("query: names \(plan.mentionedModules.prefix(8).joined(separator: ", "))") }
     if embedded { print("query: the model reads \"\(plan.embeddingText.prefix(160).replacingOccurrences(of: "\n", with: " "))…\"") }
     print("")
+  }
+}
+
+extension IndexStamp {
+  func printWarnings(workingTreeSearched: Bool) {
+    let indexed = indexedCommit.map { String($0.prefix(12)) } ?? "nothing"
+    if stale, let head {
+      Console.info("warning: the index is at \(indexed) but HEAD is \(head.prefix(12)); run `git rag sync`.")
+    } else if dirty, !workingTreeSearched {
+      Console.info("warning: the working tree has uncommitted changes; results reflect \(indexed).")
+    }
   }
 }
 
@@ -207,42 +213,4 @@ enum Snippet {
   private static func clip(_ lines: [String]) -> [String] {
     lines.map { $0.count > 160 ? String($0.prefix(160)) + "…" : $0 }
   }
-}
-
-/// Which commit the results come from, and whether that is what the user has checked out.
-struct IndexStamp: Codable {
-  var indexedCommit: String?
-  var head: String?
-  var stale: Bool
-  var dirty: Bool
-
-  init(repository: Repository?, metadata: IndexMetadata?) {
-    indexedCommit = metadata?.lastIndexedCommit
-    head = repository.flatMap { try? $0.head().hex }
-    dirty = repository.flatMap { try? $0.isDirty() } ?? false
-    // An uploaded collection (another source than this repository) is not stale because of HEAD.
-    let ours = repository.flatMap { repository in
-      (try? repository.head()).map { metadata?.source == GitCommitSource(repository: repository, commit: $0).identity }
-    } ?? false
-    stale = ours && head != nil && head != indexedCommit
-  }
-
-  func printWarnings() {
-    let indexed = indexedCommit.map { String($0.prefix(12)) } ?? "nothing"
-    if stale, let head {
-      Console.info("warning: the index is at \(indexed) but HEAD is \(head.prefix(12)); run `git rag sync`.")
-    } else if dirty {
-      Console.info("warning: the working tree has uncommitted changes; results reflect \(indexed).")
-    }
-  }
-}
-
-struct ChunkResults: Encodable {
-  var stamp: IndexStamp
-  var results: [SearchHit]
-}
-
-struct FileResults: Encodable {
-  var stamp: IndexStamp
-  var results: [FileHit]
 }

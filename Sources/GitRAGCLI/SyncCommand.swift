@@ -1,8 +1,10 @@
 import ArgumentParser
 import Embedding
+import Chunking
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -32,6 +34,8 @@ struct SyncCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Index this commit instead of HEAD.")
   var commit: String?
 
+  @Option(help: "With a container --runtime: the remote the job clones (default origin); the current branch must be pushed there.")
+  var remote: String?
   @Option(name: .customLong("dir"), help: "Index a plain folder (not a git repository) instead; honours its .gitignore.")
   var dir: String?
   @OptionGroup var global: GlobalOptions
@@ -41,10 +45,22 @@ struct SyncCommand: AsyncParsableCommand {
     let started = ContinuousClock.now
     global.bootstrapLogging()
     if fromHook, ProcessInfo.processInfo.environment["GIT_RAG_SKIP_HOOKS"] == "1" { return }
+    if try runtime.runsInContainer() {
+      // A container has neither this working tree nor its git config: the job clones the
+      // remote at the pushed commit and runs with this command's resolved settings.
+      let context = try CommandContext(options: global, requireRepository: false)
+      if let dir {
+        throw GitRAGError("A \(runtime.runtime ?? "") job cannot read the folder \(dir) on this machine. Pack it (tar czf) and use `git rag upload archive … --runtime docker`, or use --runtime local.", exitCode: 2)
+      }
+      let source = try context.pushedSourceArguments(remote: remote ?? "origin", commit: commit)
+      try await runtime.submit(operation: .uploadRepo, arguments: source, context: context)
+      return
+    }
     if runtime.runtime != nil {
+      // The local runtime runs the worker here, in this working tree, with this environment.
       let context = try CommandContext(options: global, requireRepository: false)
       let arguments = Array(CommandLine.arguments.drop { $0 != "sync" }.dropFirst())
-      try await runtime.submit(operation: .sync, arguments: arguments, settings: context.settings)
+      try await runtime.submit(operation: .sync, arguments: RuntimeOptions.jobArguments(arguments), context: context)
       return
     }
     if let dir { return try await DirectorySync.run(directory: dir, global: global, dryRun: dryRun, json: json) }
@@ -73,13 +89,11 @@ struct SyncCommand: AsyncParsableCommand {
     let environment = context.environment
     let cacheOpening = Task.detached { CommandContext.makeCache(environment: environment) }
 
-    var options = SyncOptions(collection: collection)
-    options.dryRun = dryRun
-    options.reindex = reindex
-    options.maxFileSize = try context.maxFileSize()
     let recorded = await metadataRead.value ?? nil
     let embedder = try context.makeEmbedder(recorded: reindex ? nil : recorded)
-    options.fit(to: embedder)
+    var options = try context.syncOptions(collection: collection, embedder: embedder)
+    options.dryRun = dryRun
+    options.reindex = reindex
     // Only a model that runs here is timed; a dry run sends nothing to an API.
     options.timeSample = dryRun && !(embedder is OpenAIEmbedder)
     await context.prime(embedder, metadata: recorded)
@@ -107,7 +121,7 @@ struct SyncCommand: AsyncParsableCommand {
     let elapsed = ContinuousClock.now - started
     report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     if json {
-      print(try JSONOutput.encode(report))
+      print(try JSONOutput.encode(Versioned(report)))
     } else if !global.quiet {
       print(report.summary)
     }
@@ -127,23 +141,6 @@ extension SyncReport {
     }
     if shares.count > limit { lines.append("    … and \(shares.count - limit) more") }
     return lines
-  }
-
-  mutating func merge(_ other: SyncReport) {
-    mode = other.mode
-    base = base ?? other.base
-    target = other.target
-    filesAdded += other.filesAdded
-    filesModified += other.filesModified
-    filesDeleted += other.filesDeleted
-    filesRenamed += other.filesRenamed
-    filesIndexed += other.filesIndexed
-    filesSkipped += other.filesSkipped
-    chunksWritten += other.chunksWritten
-    chunksEmbedded += other.chunksEmbedded
-    chunksReused += other.chunksReused
-    seconds += other.seconds
-    skipped += other.skipped
   }
 
   var summary: String {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Embedding
+import Chunking
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGKit
 import Indexing
 import Store
 
@@ -35,11 +37,21 @@ struct UploadFileCommand: AsyncParsableCommand {
   var json = false
   @OptionGroup var global: GlobalOptions
 
+  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
+    if runtime.runtime != nil {
+      let input = try runtime.localInput(path, what: "file")
+      let stored = name ?? Self.storedPath(URL(fileURLWithPath: input.path))
+      try await runtime.submit(
+        operation: .uploadFile, arguments: [input.path, collection, "--name", stored] + (json ? ["--json"] : []),
+        context: context, volumes: input.volumes)
+      return
+    }
     let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL
-    let source = try SingleFileSource(url: url, path: name ?? Self.storedPath(url), maxFileSize: try context.maxFileSize())
+    let source = try SingleFileSource(url: url, path: name ?? Self.storedPath(url), maxFileSize: try context.maxFileSize(), allowance: try context.secretAllowance())
     let report = try await UploadRun(context: context, collection: collection).run { try await $0.upsertFiles(source: source) }
     UploadRun.print(report, json: json, quiet: global.quiet)
   }
@@ -82,9 +94,19 @@ struct UploadArchiveCommand: AsyncParsableCommand {
   var json = false
   @OptionGroup var global: GlobalOptions
 
+  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
+    if runtime.runtime != nil {
+      let input = try runtime.localInput(path, what: "archive")
+      let limits = ["--max-entries", String(maxEntries), "--max-total-size", String(maxTotalSize), "--max-ratio", String(maxRatio)]
+      try await runtime.submit(
+        operation: .uploadArchive, arguments: [input.path, collection] + limits + (json ? ["--json"] : []),
+        context: context, volumes: input.volumes)
+      return
+    }
     var limits = ArchiveLimits()
     limits.maxEntries = maxEntries
     limits.maxTotalBytes = maxTotalSize
@@ -124,6 +146,9 @@ struct UploadRepoCommand: AsyncParsableCommand {
   @Option(help: "History depth to fetch (the index then reconciles against its inventory).")
   var depth: Int?
 
+  @Option(help: "Index this commit (a full hex id) of the cloned branch instead of its head.")
+  var commit: String?
+
   @Flag(name: .customLong("accept-new-host-key"), help: "Trust and record an ssh host key not yet in ~/.ssh/known_hosts (a changed key is always refused).")
   var acceptNewHostKey = false
 
@@ -134,14 +159,30 @@ struct UploadRepoCommand: AsyncParsableCommand {
   var json = false
   @OptionGroup var global: GlobalOptions
 
+  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
+
   func validate() throws {
     if let depth, depth < 1 { throw ValidationError("--depth must be at least 1.") }
+    if let commit, ObjectID(hex: commit) == nil { throw ValidationError("--commit must be a full 40-character commit id, not \"\(commit)\".") }
   }
 
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
     let location = try CloneLocation.parse(url)
+    if runtime.runtime != nil {
+      if try runtime.runsInContainer(), location.transport == .local {
+        throw GitRAGError("\(url) is a path on this machine, which a \(runtime.runtime ?? "") job cannot clone. Give a URL it can reach, or use --runtime local.", exitCode: 2)
+      }
+      var arguments = [location.transport == .local ? location.url : url, collection]
+      if let branch { arguments += ["--branch", branch] }
+      if let depth { arguments += ["--depth", String(depth)] }
+      if let commit { arguments += ["--commit", commit] }
+      if acceptNewHostKey { arguments.append("--accept-new-host-key") }
+      if json { arguments.append("--json") }
+      try await runtime.submit(operation: .uploadRepo, arguments: arguments, context: context)
+      return
+    }
     if location.transport == .http, !global.quiet {
       Console.info("Warning: \(location.redacted) is unencrypted http; code and any token travel in clear text. Use https:// if the server supports it.")
     }
@@ -152,6 +193,7 @@ struct UploadRepoCommand: AsyncParsableCommand {
     clone.onNote = { if !quiet { Console.info($0) } }
     var upload = RemoteRepositoryUpload(location: location, clone: clone)
     upload.depth = depth
+    upload.commit = commit
     upload.keepCloneAt = keepClone.map { URL(fileURLWithPath: $0, isDirectory: true) }
     let report = try await UploadRun(context: context, collection: collection).run { try await upload.run(engine: $0) }
     UploadRun.print(report, json: json, quiet: global.quiet)
@@ -171,16 +213,14 @@ struct UploadRun {
       throw GitRAGError("A sync of \(collection) is running (pid \(pid)). Wait for it to finish, then run this again.")
     }
     defer { lock.release() }
-    var options = SyncOptions(collection: collection)
-    options.maxFileSize = try context.maxFileSize()
     let store = try context.makeStore()
     let recorded = try await store.collectionExists(collection) ? try await store.metadata(collection) : nil
     let embedder = try context.makeEmbedder(recorded: recorded)
-    options.fit(to: embedder)
+    let options = try context.syncOptions(collection: collection, embedder: embedder)
     // Knowing the dimension the collection records spares a probe request when nothing changed.
     await context.prime(embedder, metadata: recorded)
     var engine = SyncEngine(store: store, embedder: embedder, cache: context.makeCache(), options: options)
-    let progress = ProgressPrinter(enabled: !context.options.quiet && Console.stderrIsTerminal)
+    let progress = ProgressPrinter(enabled: !context.quiet && Console.stderrIsTerminal)
     engine.onEvent = { progress.handle($0) }
     defer { progress.finish() }
     return try await body(engine)
@@ -188,7 +228,7 @@ struct UploadRun {
 
   static func print(_ report: SyncReport, json: Bool, quiet: Bool) {
     if json {
-      Swift.print((try? JSONOutput.encode(report)) ?? "{}")
+      Swift.print((try? JSONOutput.encode(Versioned(report))) ?? "{}")
     } else if !quiet {
       Swift.print(report.summary)
     }

@@ -29,6 +29,43 @@ public enum UserPaths {
   public static var models: URL { cache.appendingPathComponent("models", isDirectory: true) }
 }
 
+/// Folders and files only their owner may read: the user-wide cache holds vectors and facts
+/// derived from every repository the user indexed.
+public enum PrivateFolder {
+  /// Creates `folder` with mode 0700, or tightens it to 0700; its files become 0600 and its
+  /// subfolders 0700 (their contents are then out of reach already).
+  public static func prepare(_ folder: URL) throws {
+    let manager = FileManager.default
+    try manager.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    try tighten(folder.path, to: 0o700)
+    for name in (try? manager.contentsOfDirectory(atPath: folder.path)) ?? [] {
+      let path = folder.appendingPathComponent(name).path
+      var info = stat()
+      guard lstat(path, &info) == 0 else { continue }
+      switch info.st_mode & S_IFMT {
+      case S_IFDIR: try? tighten(path, to: 0o700)
+      case S_IFREG: try? tighten(path, to: 0o600)
+      default: break
+      }
+    }
+  }
+
+  /// Sets `path`'s mode to `mode` when it allows more; a missing file is left alone.
+  public static func tighten(_ path: String, to mode: mode_t) throws {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return }
+    guard info.st_mode & 0o777 != mode else { return }
+    guard chmod(path, mode) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPERM) }
+  }
+
+  /// Creates an empty file with mode 0600 unless it exists (SQLite gives its journals the mode
+  /// of the database file).
+  public static func createFile(_ path: String) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+    if fd >= 0 { close(fd) }
+  }
+}
+
 /// Writing files that will be executed (hooks, scripts).
 public enum ExecutableFile {
   /// Creates or truncates `url`, writes `data` and sets `mode`, with a close-on-exec descriptor.

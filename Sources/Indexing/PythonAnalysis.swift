@@ -13,12 +13,14 @@ import Store
 ///
 /// Each file's `PythonFileFacts` are kept in the local cache by blob id, so a sync scans only the
 /// Python files that changed; a summary equal to the stored one is not written again.
-final class PythonAnalysisSource: ContentSource {
+final class PythonAnalysisSource: GatedSource {
   static let path = PythonAnalyzer.virtualPath
   /// Python files larger than this stay out of the summary (they are skipped by the index too).
   static let maxSourceSize = 1 << 20
 
-  let inner: ContentSource
+  /// Every Python file is read through the gate, so the summary and the facts cache hold only
+  /// what the index may hold.
+  let inner: ContentGate
   /// The `file_hash` of the analysis in the collection; nil when it has none (or a half-replaced
   /// one). An incremental plan that does not touch Python then leaves it alone.
   let storedHash: String?
@@ -29,7 +31,7 @@ final class PythonAnalysisSource: ContentSource {
   private(set) var summariesBuilt = 0
   private var summary: (file: SourceFile, data: Data)??
 
-  init(_ inner: ContentSource, storedHash: String?, cache: EmbeddingCache?) {
+  init(_ inner: ContentGate, storedHash: String?, cache: EmbeddingCache?) {
     self.inner = inner
     self.storedHash = storedHash
     self.cache = cache
@@ -52,6 +54,14 @@ final class PythonAnalysisSource: ContentSource {
   func read(_ file: SourceFile) throws -> Data {
     file.path == Self.path ? try analysis()?.data ?? Data() : try inner.read(file)
   }
+
+  func admit(_ file: SourceFile) throws -> Result<GatedText, SkipReason> {
+    guard file.path == Self.path else { return try inner.admit(file) }
+    let data = try analysis()?.data ?? Data()
+    return inner.filter.admit(path: file.path, kind: .regular, size: data.count, attribute: .forceInclude, allowance: inner.allowance) { data }
+  }
+
+  func secretAllowance(_ path: String) -> SecretAllowance { path == Self.path ? inner.allowance : inner.secretAllowance(path) }
 
   func ragAttribute(_ path: String) -> RagAttribute {
     // The summary may be long; it is ours, so size and "generated" rules do not apply.
@@ -107,12 +117,12 @@ final class PythonAnalysisSource: ContentSource {
       var new = known[edit.new]
       if new == nil {
         let file = SourceFile(path: edit.path, hash: edit.new, kind: .regular)
-        guard try inner.size(of: file) <= Self.maxSourceSize else { return false }
-        let data = try inner.read(file)
-        let facts = PythonFileFacts(text: String(decoding: data, as: UTF8.self))
+        let size = try inner.size(of: file)
+        guard size <= Self.maxSourceSize, case .success(let gated) = try inner.admit(file) else { return false }
+        let facts = PythonFileFacts(text: gated.text)
         scannedFiles += 1
-        fresh[edit.new] = (data.count, facts.encoded())
-        new = (data.count, facts)
+        fresh[edit.new] = (size, facts.encoded())
+        new = (size, facts)
       }
       guard let new, new.size <= Self.maxSourceSize, old.facts.classes == new.facts.classes,
         old.facts.imports == new.facts.imports, old.facts.issue == new.facts.issue
@@ -126,7 +136,10 @@ final class PythonAnalysisSource: ContentSource {
   static let summaryScope = "python-summary-\(PythonFileFacts.version)"
 
   /// The cache rows of this repository's facts (in one cache shared by every repository).
-  var cacheScope: String { "python-facts-\(PythonFileFacts.version) \(SHA256Digest.hex(identity).prefix(16))" }
+  var cacheScope: String { "\(Self.factsScopePrefix) \(SHA256Digest.hex(identity).prefix(16))" }
+
+  /// Facts are derived from gated text, so a change of the secret rules makes them stale too.
+  static let factsScopePrefix = "python-facts-\(PythonFileFacts.version)-\(SecretRules.version)"
 
   private func analysis(of files: [SourceFile]? = nil) throws -> (file: SourceFile, data: Data)? {
     if let summary { return summary }
@@ -140,6 +153,8 @@ final class PythonAnalysisSource: ContentSource {
   private func summarize(_ python: [SourceFile]) throws -> (file: SourceFile, data: Data)? {
     let scope = cacheScope
     // A cache that cannot be read is only slower.
+    // Facts of older versions (made under other rules, maybe from ungated text) are dropped.
+    try? cache?.dropFileFacts(scopePrefix: "python-facts-", keeping: Self.factsScopePrefix)
     let cached = (try? cache?.fileFacts(scope: scope) { PythonFileFacts(encoded: $0) }) ?? [:]
     let filter = FileFilter(maxFileSize: Self.maxSourceSize)
     var modules: [(path: String, facts: PythonFileFacts)] = []
@@ -148,15 +163,17 @@ final class PythonAnalysisSource: ContentSource {
     for file in python {
       let entry = cached[file.hash] ?? fresh[file.hash].flatMap { entry in PythonFileFacts(encoded: entry.facts).map { (entry.size, $0) } }
       let size = try entry?.size ?? inner.size(of: file)
-      guard filter.precheck(path: file.path, kind: file.kind, size: size, attribute: inner.ragAttribute(file.path)) == nil else { continue }
+      let allowance = inner.secretAllowance(file.path)
+      guard filter.precheck(path: file.path, kind: file.kind, size: size, attribute: inner.ragAttribute(file.path), allowance: allowance) == nil
+      else { continue }
       if let entry {
         modules.append((file.path, entry.facts))
         continue
       }
-      let data = try inner.read(file)
-      let facts = PythonFileFacts(text: String(decoding: data, as: UTF8.self))
+      guard case .success(let gated) = try inner.admit(file) else { continue }
+      let facts = PythonFileFacts(text: gated.text)
       scannedFiles += 1
-      fresh[file.hash] = (data.count, facts.encoded())
+      fresh[file.hash] = (size, facts.encoded())
       modules.append((file.path, facts))
     }
     if !fresh.isEmpty { try? cache?.storeFileFacts(scope: scope, fresh, live: Set(python.map(\.hash))) }
@@ -172,7 +189,7 @@ final class PythonAnalysisSource: ContentSource {
 
 extension SyncEngine {
   /// `source` with the Python analysis added, unless this sync only adds single files.
-  func withPythonAnalysis(_ source: ContentSource, collectionExisted: Bool) async throws -> ContentSource {
+  func withPythonAnalysis(_ source: ContentGate, collectionExisted: Bool) async throws -> GatedSource {
     if options.partial { return source }
     var storedHash: String? = nil
     if collectionExisted {

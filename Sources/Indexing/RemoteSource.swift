@@ -12,6 +12,8 @@ public struct RemoteRepositoryUpload {
   /// Requested history depth. libgit2 1.5 cannot make shallow clones, so the full history is
   /// fetched; the plan still reconciles, as it must for a shallow clone.
   public var depth: Int?
+  /// Index this commit (a full hex id) instead of the cloned branch's head; it must be in the clone.
+  public var commit: String?
   /// Clone here and keep it (tests inspect the clone); nil for a temporary folder that is removed.
   public var keepCloneAt: URL?
   /// Parent of the temporary clone folder.
@@ -36,7 +38,12 @@ public struct RemoteRepositoryUpload {
       clone.onNote?("--depth: libgit2 1.5 cannot make shallow clones; fetching the full history and reconciling with the index.")
     }
     let repository = try Repository.clone(location, into: folder.appendingPathComponent("repo", isDirectory: true), options: clone)
-    let head = try repository.head()
+    let head = try commit.map { wanted in
+      guard let id = ObjectID(hex: wanted), repository.commitExists(id) else {
+        throw GitRAGError("Commit \(wanted) is not in \(location.redacted)\(clone.branch.map { " (branch \($0))" } ?? ""). Push it first, or name a commit the remote has.")
+      }
+      return id
+    } ?? repository.head()
     let source = GitCommitSource(repository: repository, commit: head)
     let reconcileOnly = depth != nil
     return try await engine.sync(source: source) { base in

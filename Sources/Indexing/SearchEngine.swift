@@ -77,6 +77,9 @@ public struct SearchEngine: Sendable {
   public var embedPlainQuery = false
   /// Read the query (`QueryPlan`) instead of searching its plain text.
   public var analyzeQuery = true
+  /// Uncommitted changes: their chunks replace the committed chunks of the same paths, and
+  /// deleted paths drop out. Nil searches the committed index only.
+  public var workingTree: WorkingTreeView?
 
   public init(store: any VectorStore, embedder: (any Embedder)?, collection: String) {
     self.store = store
@@ -170,14 +173,37 @@ public struct SearchEngine: Sendable {
 
   /// The keyword and vector candidate lists for `plan`, best first.
   func candidates(_ plan: QueryPlan, filter: SearchFilter, depth: Int) async throws -> (keyword: [SearchHit], vector: [SearchHit]) {
-    async let keywordHits = plan.keyword.terms.isEmpty
-      ? [] : store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
-    var vectorHits: [SearchHit] = []
+    // Keyword search runs while the model embeds the query.
+    let overlay = workingTree?.hasChunks == true ? workingTree : nil
+    async let committedKeyword = keywordCandidates(plan, store: store, collection: collection, filter: filter, depth: depth)
+    async let overlayKeyword = overlay == nil
+      ? [] : keywordCandidates(plan, store: overlay!.store, collection: overlay!.collection, filter: filter, depth: depth)
+    var vector: [SearchHit] = [], overlayVector: [SearchHit] = []
     if let embedder, vectorWeight > 0, try await embedder.dimension > 0 {
-      let vector = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
-      vectorHits = try await store.vectorSearch(collection, vector: vector, limit: depth, filter: filter)
+      let query = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
+      vector = try await store.vectorSearch(collection, vector: query, limit: depth, filter: filter)
+      if let overlay { overlayVector = try await overlay.store.vectorSearch(overlay.collection, vector: query, limit: depth, filter: filter) }
     }
-    return (try await keywordHits, vectorHits)
+    let keyword = try await committedKeyword
+    guard let workingTree else { return (keyword, vector) }
+    // Committed chunks of changed paths give way to their working-tree versions (or to nothing).
+    let replaced = workingTree.replacedPaths
+    let keptKeyword = keyword.filter { !replaced.contains($0.payload.filePath) }
+    let keptVector = vector.filter { !replaced.contains($0.payload.filePath) }
+    // Both stores score alike (BM25, cosine similarity), so the lists merge by score.
+    func merge(_ a: [SearchHit], _ b: [SearchHit]) -> [SearchHit] {
+      let sorted = (a + b).sorted {
+        ($0.score, $1.payload.filePath, $1.payload.chunkIndex) > ($1.score, $0.payload.filePath, $0.payload.chunkIndex)
+      }
+      return Array(sorted.prefix(depth))
+    }
+    return (merge(keptKeyword, try await overlayKeyword), merge(keptVector, overlayVector))
+  }
+
+  private func keywordCandidates(
+    _ plan: QueryPlan, store: any VectorStore, collection: String, filter: SearchFilter, depth: Int
+  ) async throws -> [SearchHit] {
+    plan.keyword.terms.isEmpty ? [] : try await store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
   }
 
   /// Reciprocal rank fusion of two ranked lists (keyword-only when `vector` is empty).

@@ -58,7 +58,7 @@ public final class SingleFileSource: ContentSource {
   public var identity: String { url.path }
 
   /// Reads and checks the file at `url`; `path` is the name it is indexed under.
-  public init(url: URL, path: String, maxFileSize: Int) throws {
+  public init(url: URL, path: String, maxFileSize: Int, allowance: SecretAllowance = .none) throws {
     let shown = url.path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: shown, isDirectory: &isDirectory) else { throw SourceError.fileNotFound(shown) }
@@ -67,14 +67,15 @@ public final class SingleFileSource: ContentSource {
     guard attributes[.type] as? FileAttributeType == .typeRegular else { throw SourceError.notRegularFile(shown) }
     guard FileManager.default.isReadableFile(atPath: shown) else { throw SourceError.unreadable(shown) }
     let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-    let filter = FileFilter(maxFileSize: maxFileSize)
-    if let reason = filter.precheck(path: path, kind: .regular, size: size, attribute: .unspecified) {
-      throw Self.error(reason, path: shown)
+    // The same gate as a sync's, up front for a clear error; the sync gates (and redacts) it again.
+    var data = Data()
+    let admitted = try FileFilter(maxFileSize: maxFileSize).admit(
+      path: path, kind: .regular, size: size, attribute: .unspecified, allowance: allowance
+    ) {
+      data = try Data(contentsOf: url)
+      return data
     }
-    let data = try Data(contentsOf: url)
-    if case .failure(let reason) = filter.inspect(path: path, data: data, attribute: .unspecified) {
-      throw Self.error(reason, path: shown)
-    }
+    if case .failure(let reason) = admitted { throw Self.error(reason, path: shown) }
     self.url = url
     self.data = data
     file = SourceFile(path: path, hash: GitBlob.id(of: data).hex, kind: .regular)

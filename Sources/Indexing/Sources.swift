@@ -32,6 +32,9 @@ public protocol ContentSource: AnyObject {
   func read(_ file: SourceFile) throws -> Data
   /// The `rag` attribute for a path (`.gitattributes`: `rag` forces in, `-rag` excludes).
   func ragAttribute(_ path: String) -> RagAttribute
+  /// Secret rules the path may ignore: the `rag-allow-secrets` attribute (set: every rule; a
+  /// value: those rule ids). Sources without attributes allow none.
+  func secretAllowance(_ path: String) -> SecretAllowance
   /// The repository the snapshot comes from; nil outside git.
   var repositoryIdentity: RepositoryIdentity? { get }
 }
@@ -88,6 +91,14 @@ public final class GitCommitSource: ContentSource {
     case .value(let v) where v == "false" || v == "0": .exclude
     case .value: .forceInclude
     case .unspecified: .unspecified
+    }
+  }
+
+  public func secretAllowance(_ path: String) -> SecretAllowance {
+    switch repository.attribute("rag-allow-secrets", path: path, commit: commit) {
+    case .set: SecretAllowance(everything: true)
+    case .value(let list): SecretAllowance(parsing: list)
+    case .unset, .unspecified: .none
     }
   }
 }

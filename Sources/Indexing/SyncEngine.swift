@@ -21,6 +21,9 @@ public struct SyncOptions: Sendable {
   /// Index or replace only the source's files: every other file of the collection and the
   /// recorded commit stay as they are (`upload file`). Set by `upsertFiles(source:)`.
   public var partial = false
+  /// Secret rules waved through for every path (`rag.allowSecretRules`); paths add their own
+  /// with the `rag-allow-secrets` attribute.
+  public var secretAllowance = SecretAllowance.none
   /// In a dry run, embed a small sample of the chunks to estimate how long embedding the rest
   /// takes (for an embedder that runs here; a remote API's time is not guessed).
   public var timeSample = false
@@ -77,6 +80,7 @@ public struct SyncReport: Sendable, Codable {
     public var tokens = 0
   }
 
+
   public struct SkippedFile: Sendable, Codable, Hashable {
     public var path: String
     public var reason: String
@@ -114,6 +118,9 @@ public struct SyncEngine: Sendable {
   public var options: SyncOptions
   public var logger = Logger(label: "git-rag.sync")
   public var onEvent: (@Sendable (SyncEvent) -> Void)?
+  /// Another collection whose vectors are reused by chunk hash before anything is embedded (the
+  /// working-tree overlay borrows the committed index's).
+  public var vectorDonor: (store: any VectorStore, collection: String)?
   /// Test hook: called before each write step with its name; throwing aborts the sync there.
   public var faultInjection: (@Sendable (String) throws -> Void)?
 
@@ -125,12 +132,14 @@ public struct SyncEngine: Sendable {
   }
 
   /// Every setting that changes what is indexed, recorded as the collection's `chunker_version`:
-  /// the chunker's version and options, then after `|` the filters' version and the size limit.
-  /// A change of the first part re-chunks every file; of the second, re-checks which files belong.
+  /// the chunker's version and options, then after `|` the filters' and secret rules' versions and
+  /// the size limit. A change of the first part re-chunks every file; of the second, re-checks
+  /// which files belong.
   public var chunkerVersion: String {
     let chunking = options.chunking
+    let allowed = options.secretAllowance.rules.sorted().joined(separator: ",")
     return "\(Chunker.version);chars=\(chunking.maxCharacters);overlap=\(chunking.overlapLines);tokens=\(chunking.maxTokens ?? 0)"
-      + "|\(FileFilter.version);max=\(options.maxFileSize)"
+      + "|\(FileFilter.version);max=\(options.maxFileSize);\(SecretRules.version)" + (allowed.isEmpty ? "" : ";allow=\(allowed)")
   }
 
   /// The chunking part of a recorded `chunkerVersion` (all of it for versions written before the split).
@@ -236,8 +245,10 @@ public struct SyncEngine: Sendable {
       try await takeLease(leasing, target: snapshot.revision ?? "", session: session)
       metadata = try await store.metadata(collection) ?? metadata
     }
-    // The snapshot plus the Python project summary, which a diff amends with its own change.
-    let source = try await withPythonAnalysis(snapshot, collectionExisted: prepared.existed)
+    // Every read of content below goes through the gate (filters, secrets redacted or skipped);
+    // the snapshot plus the Python project summary, which a diff amends with its own change.
+    let gate = ContentGate(snapshot, filter: FileFilter(maxFileSize: options.maxFileSize), allowance: options.secretAllowance)
+    let source = try await withPythonAnalysis(gate, collectionExisted: prepared.existed)
     func changes(_ base: String?) throws -> [FileChange]? {
       let diff = try treeChanges(base)
       return try (source as? PythonAnalysisSource)?.amend(diff) ?? diff
@@ -247,19 +258,17 @@ public struct SyncEngine: Sendable {
     var plan: SyncPlan
     let base = metadata?.lastIndexedCommit
     let rechunk = metadata.map { Self.chunkingPart($0.chunkerVersion) != Self.chunkingPart(chunkerVersion) } ?? false
-    // Other settings (size limit, built-in filters) decide which files belong: re-check them all.
+    // Other settings (size limit, built-in filters, secret rules) decide which files belong.
     let refilter = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
+    // Files whose stored version is the current one but whose chunks are written again (after a
+    // chunker change): what their old chunking had beyond the new one goes afterwards.
+    var rechunked: Set<String> = []
     // Unfinished syncs (killed, or running elsewhere) wrote towards these commits: besides what
     // changed since `base`, whatever differs between them and the target may be half-written
     // (see `IndexMetadata.pendingTargets`).
     let pending = metadata?.pendingTargets ?? [:]
     let interrupted = Set(pending.values).sorted()
     var staleSweep: [String: String]?
-    // Files whose stored version is the current one but whose chunks are written again (after a
-    // chunker change): what their old chunking had beyond the new one goes afterwards.
-    var rechunked: Set<String> = []
-    // Unchanged files that no longer pass the filter.
-    var dropped: [SyncReport.SkippedFile] = []
     if !refilter, pending.isEmpty, let base, base == source.revision {
       plan = SyncPlan(mode: .upToDate, base: base, target: source.revision)
     } else if !refilter, let diff = try recoveringChanges(changes, base: base, interrupted: interrupted), let base,
@@ -269,28 +278,21 @@ public struct SyncEngine: Sendable {
     } else {
       var inventory = metadata == nil ? [:] : try await store.inventory(collection)
       let files = try source.files()
+      // After a chunker or filter change every file is re-chunked: pretend no stored hash matches.
+      // So after a `.gitattributes` change, which may change what the gate lets through for
+      // unchanged blobs. Files the gate now keeps out lose their points (see `removals`).
+      // (The diffs from unfinished syncs' targets count too: one may have written under other rules.)
+      let attributesChanged = (try? recoveringChanges(changes, base: base, interrupted: interrupted))??
+        .contains(where: { $0.touchesAttributes }) == true
+      if refilter || attributesChanged {
+        if rechunk { rechunked = Set(files.filter { inventory[$0.path] == $0.hash }.map(\.path)) }
+        inventory = inventory.mapValues { _ in "" }
+      }
       if options.partial {
         let paths = Set(files.map(\.path))
         inventory = inventory.filter { paths.contains($0.key) }
       }
-      if rechunk {
-        // After a chunker change every file is re-chunked: pretend no stored hash matches.
-        rechunked = Set(files.filter { inventory[$0.path] == $0.hash }.map(\.path))
-        inventory = inventory.mapValues { _ in "" }
-      }
       plan = planner.planReconcile(files: files, inventory: inventory, base: base, target: source.revision, source: source)
-      if !options.partial, !rechunk, !inventory.isEmpty {
-        // Without a trusted diff (a `.gitattributes` change, another size limit or filter, a
-        // vanished base commit) an unchanged file may no longer belong: check each one again.
-        let filter = FileFilter(maxFileSize: options.maxFileSize)
-        for file in files where inventory[file.path] == file.hash {
-          guard case .failure(let reason) = try admit(file, source: source, filter: filter) else { continue }
-          dropped.append(.init(path: file.path, reason: reason.description))
-          plan.removals.append(file.path)
-          plan.deleted += 1
-        }
-        if plan.mode == .upToDate, !plan.isEmpty { plan.mode = .reconcile }
-      }
       // The inventory shows one version per path; an interrupted sync may have left two.
       if !pending.isEmpty { staleSweep = Dictionary(files.map { ($0.path, $0.hash) }, uniquingKeysWith: { a, _ in a }) }
     }
@@ -302,9 +304,7 @@ public struct SyncEngine: Sendable {
     report.filesModified = plan.modified
     report.filesDeleted = plan.deleted
     report.filesRenamed = plan.renamed
-    for file in dropped { skip(file.path, file.reason, report: &report) }
 
-    let filter = FileFilter(maxFileSize: options.maxFileSize)
     var removals = plan.removals
     var toIndex = plan.index
 
@@ -314,8 +314,9 @@ public struct SyncEngine: Sendable {
       let existing = try await store.points(collection, filePaths: plan.moves.map(\.from))
       let byPath = Dictionary(grouping: existing, by: \.payload.filePath)
       for move in plan.moves {
-        // The new path may have other attributes or path rules than the old one.
-        if case .failure = try admit(move.to, source: source, filter: filter) {
+        // A new name may be a secret's, or allow other secret rules: then the content is gated again.
+        if gate.precheck(move.to.path, kind: move.to.kind) != nil || gate.secretAllowance(move.from) != gate.secretAllowance(move.to.path) {
+          if gate.precheck(move.to.path, kind: move.to.kind) == nil { toIndex.append(move.to) }
           removals.append(move.from)
           continue
         }
@@ -338,8 +339,7 @@ public struct SyncEngine: Sendable {
     }
 
     if options.dryRun {
-      if !options.partial { report.filesDeleted = removals.count }
-      try await estimate(files: toIndex, source: source, filter: filter, fingerprint: fingerprint, report: &report)
+      try await estimate(files: toIndex, source: source, fingerprint: fingerprint, report: &report)
       return report
     }
     // Nothing to write, not even the commit (an empty diff to a new commit still records it).
@@ -364,9 +364,10 @@ public struct SyncEngine: Sendable {
     // 2. Added and modified files: chunk, reuse or embed, upsert; embedding of one slab overlaps
     // with reading and chunking the next.
     var chunkCounts: [String: Int] = [:]
-    try await indexFiles(
-      toIndex, source: source, filter: filter, fingerprint: fingerprint, session: session, report: &report, chunkCounts: &chunkCounts)
+    try await indexFiles(toIndex, source: source, fingerprint: fingerprint, session: session, report: &report, chunkCounts: &chunkCounts)
     Trace.mark("indexed \(toIndex.count) files")
+    // A file the gate keeps out has no points, whatever an earlier index under other rules stored.
+    removals.append(contentsOf: report.skipped.map(\.path))
 
     // 3. Old versions and deleted files go only after the new ones are in.
     try faultInjection?("delete")
@@ -558,22 +559,15 @@ public struct SyncEngine: Sendable {
     var payload: ChunkPayload
   }
 
-  /// The file's text when the filter lets it in (cheap checks first), or why not.
-  private func admit(_ file: SourceFile, source: ContentSource, filter: FileFilter) throws -> Result<String, SkipReason> {
-    let attribute = source.ragAttribute(file.path)
-    let size = file.kind == .submodule || file.kind == .symlink ? 0 : try source.size(of: file)
-    if let reason = filter.precheck(path: file.path, kind: file.kind, size: size, attribute: attribute) { return .failure(reason) }
-    return filter.inspect(path: file.path, data: try source.read(file), attribute: attribute)
-  }
-
-  private func prepare(_ file: SourceFile, source: ContentSource, filter: FileFilter, report: inout SyncReport) throws -> [ChunkPayload] {
+  private func prepare(_ file: SourceFile, source: GatedSource, report: inout SyncReport) throws -> [ChunkPayload] {
     let text: String
-    switch try admit(file, source: source, filter: filter) {
+    switch try source.admit(file) {
     case .failure(let reason):
       skip(file.path, reason.description, report: &report)
       return []
-    case .success(let decoded):
-      text = decoded
+    case .success(let gated):
+      text = gated.text
+      for finding in gated.redactions { logger.debug("redacted in \(file.path): \(finding)") }
     }
     let chunks = Chunker.chunk(path: file.path, text: text, options: options.chunking)
     report.filesIndexed += 1
@@ -595,8 +589,8 @@ public struct SyncEngine: Sendable {
   }
 
   private func indexFiles(
-    _ files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, session: WriterSession,
-    report: inout SyncReport, chunkCounts: inout [String: Int]
+    _ files: [SourceFile], source: GatedSource, fingerprint: String, session: WriterSession, report: inout SyncReport,
+    chunkCounts: inout [String: Int]
   ) async throws {
     guard !files.isEmpty else { return }
     var progress = IndexProgress(totalFiles: files.count)
@@ -605,7 +599,7 @@ public struct SyncEngine: Sendable {
       sizes = try files.map { file in
         guard file.kind == .regular || file.kind == .executable else { return 0 }
         let size = try source.size(of: file)
-        return size > filter.maxFileSize && source.ragAttribute(file.path) != .forceInclude ? 0 : size
+        return size > options.maxFileSize && source.ragAttribute(file.path) != .forceInclude ? 0 : size
       }
       progress.totalBytes = sizes.reduce(0, +)
     }
@@ -625,7 +619,7 @@ public struct SyncEngine: Sendable {
         onEvent?(.indexed(progress))
       }
       for (position, file) in files.enumerated() {
-        let payloads = try prepare(file, source: source, filter: filter, report: &report)
+        let payloads = try prepare(file, source: source, report: &report)
         chunkCounts[file.path] = payloads.count
         slab.append(contentsOf: payloads)
         done += 1
@@ -689,6 +683,9 @@ public struct SyncEngine: Sendable {
       found.merge(fromStore) { a, _ in a }
       if !fromStore.isEmpty { try? cache?.store(fingerprint: fingerprint, vectors: fromStore) }
     }
+    if let donor = vectorDonor, case let missing = unique.keys.filter({ found[$0] == nil }), !missing.isEmpty {
+      found.merge(try await donor.store.vectors(donor.collection, chunkHashes: missing)) { a, _ in a }
+    }
     let toEmbed = unique.keys.filter { found[$0] == nil }.sorted()
     if !toEmbed.isEmpty {
       let vectors = try await embedder.embed(toEmbed.map { unique[$0]! })
@@ -706,11 +703,11 @@ public struct SyncEngine: Sendable {
 
   /// Dry run: chunks what would be indexed and counts what would be embedded, by top folder and
   /// by extension.
-  private func estimate(files: [SourceFile], source: ContentSource, filter: FileFilter, fingerprint: String, report: inout SyncReport) async throws {
+  private func estimate(files: [SourceFile], source: GatedSource, fingerprint: String, report: inout SyncReport) async throws {
     var texts: [String: String] = [:]
     var chunksOf: [String: [String]] = [:]
     for file in files {
-      let payloads = try prepare(file, source: source, filter: filter, report: &report)
+      let payloads = try prepare(file, source: source, report: &report)
       for payload in payloads { texts[payload.chunkHash] = payload.content }
       if !payloads.isEmpty { chunksOf[file.path] = payloads.map(\.chunkHash) }
       report.chunksWritten += payloads.count

@@ -55,10 +55,7 @@ struct SyncPlanner {
       plan.mode = .upToDate
       return plan
     }
-    for change in changes {
-      let paths = [change.oldPath, change.newPath].compactMap { $0 }
-      if paths.contains(where: { $0 == ".gitattributes" || $0.hasSuffix("/.gitattributes") }) { return nil }
-    }
+    if changes.contains(where: \.touchesAttributes) { return nil }
     for change in changes {
       let newFile = change.newPath.flatMap { path in
         change.newID.map { SourceFile(path: path, hash: $0.hex, kind: FileKind(change.newMode ?? .blob)) }
@@ -126,5 +123,12 @@ struct SyncPlanner {
     plan.removals.sort()
     if plan.isEmpty && !inventory.isEmpty { plan.mode = .upToDate }
     return plan
+  }
+}
+
+extension FileChange {
+  /// A `.gitattributes` file changed: which files are indexed, and how, may change with it.
+  var touchesAttributes: Bool {
+    [oldPath, newPath].contains { path in path.map { $0 == ".gitattributes" || $0.hasSuffix("/.gitattributes") } ?? false }
   }
 }

@@ -58,6 +58,7 @@ public struct AWSBatchRuntime: JobRuntime {
 
   /// The `SubmitJob` body and notes on what was left out.
   func submitBody(for job: Job) throws -> (body: String, notes: [String]) {
+    try job.refuseCredentialsInURLs(environment: environment)
     var overrides: [String: Any] = ["command": configuration.commandPrefix + [job.operation.rawValue] + job.arguments]
     var environmentOverrides: [[String: String]] = []
     var notes: [String] = []

@@ -42,10 +42,8 @@ public func writeCITemplate(provider: String, store: String = "qdrant", reposito
         try Data(include.utf8).write(to: main, options: .atomic)
         files.append(main)
       }
-      instructions.append("Set the CI/CD variables QDRANT_URL, QDRANT_API_KEY (masked) and API_TOKEN if the embedder needs one.")
-    } else {
-      instructions.append("Set the repository secrets QDRANT_URL, QDRANT_API_KEY and API_TOKEN if the embedder needs one.")
     }
+    instructions += CITemplates.settingsToSet(provider: provider)
   } catch {
     throw CITemplateError.cannotWrite(target.path, error.localizedDescription)
   }

@@ -50,10 +50,12 @@ public struct DockerRuntime: JobRuntime {
   }
 
   public func plan(_ job: Job) throws -> JobSubmission {
-    .command(arguments: ["docker"] + arguments(for: job, detach: false))
+    try job.refuseCredentialsInURLs(environment: tools.environment)
+    return .command(arguments: ["docker"] + arguments(for: job, detach: false))
   }
 
   public func submit(_ job: Job, wait: Bool) async throws -> JobOutcome {
+    try job.refuseCredentialsInURLs(environment: tools.environment)
     guard let docker = tools.locate("docker") else {
       throw JobError.toolNotFound(tool: "docker", hint: "Install Docker (https://docs.docker.com/get-docker/) or use --runtime local.")
     }
@@ -69,7 +71,9 @@ public struct DockerRuntime: JobRuntime {
     let status: JobOutcome.Status =
       switch result.status {
       case 0: .succeeded
-      case 125...127: .failed(reason: "docker could not start the container (status \(result.status))")
+      case 125...127:
+        .failed(
+          reason: "docker could not start the container (status \(result.status)). Check that the image \(configuration.image) exists and its registry is reachable: docker pull \(configuration.image)")
       default: .failed(reason: "worker exited with status \(result.status)")
       }
     return JobOutcome(id: job.name, status: status, exitCode: result.status)

@@ -81,7 +81,7 @@ public struct Job: Sendable, Codable, Hashable {
   /// The variables git-rag workers read, for callers that forward "everything git-rag uses".
   public static let standardEnvironment = [
     "API_TOKEN", "MODEL_NAME", "EMBEDDING_API_URL", "QDRANT_URL", "QDRANT_HOST", "QDRANT_PORT",
-    "QDRANT_API_KEY", "GITHUB_TOKEN",
+    "QDRANT_API_KEY", "GITHUB_TOKEN", "GIT_RAG_TOKEN",
   ]
 
   /// `worker <operation> <arguments…>`: what the `git-rag` binary is given.
@@ -168,6 +168,8 @@ public enum JobError: UserFacingError, Equatable {
   case toolFailed(command: String, status: Int32, output: String)
   case requestFailed(String)
   case jobFailed(id: String, reason: String)
+  /// A URL with credentials would be written into the job spec.
+  case credentialsInURL(where: String, use: String)
 
   public var errorDescription: String? {
     switch self {
@@ -183,11 +185,14 @@ public enum JobError: UserFacingError, Equatable {
       message
     case let .jobFailed(id, reason):
       "Job \(id) failed: \(reason)"
+    case let .credentialsInURL(location, variable):
+      "\(location) holds a user name and password (user:password@), which the job spec would carry in plain text: drop them from the URL and pass the credential as \(variable), which jobs receive as a secret reference."
     }
   }
 
   public var exitCode: Int32 {
     if case .invalidResource = self { return 2 }
+    if case .credentialsInURL = self { return 2 }
     return 1
   }
 }

@@ -55,7 +55,8 @@ public struct KubernetesRuntime: JobRuntime {
     var env: [[String: Any]] = []
     for name in job.forwardEnvironment {
       if Job.isSecret(name) {
-        env.append(["name": name, "valueFrom": ["secretKeyRef": ["name": configuration.secretName, "key": name]]])
+        // Optional: the Secret holds only the keys its users need (no GITHUB_TOKEN for public repositories).
+        env.append(["name": name, "valueFrom": ["secretKeyRef": ["name": configuration.secretName, "key": name, "optional": true]]])
       } else if let value = tools.environment[name] {
         env.append(["name": name, "value": value])
       }
@@ -86,6 +87,7 @@ public struct KubernetesRuntime: JobRuntime {
 
   /// The manifest text: pretty, sorted JSON.
   public func manifest(for job: Job) throws -> String {
+    try job.refuseCredentialsInURLs(environment: tools.environment)
     let data = try JSONSerialization.data(
       withJSONObject: manifestObject(for: job), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     return String(decoding: data, as: UTF8.self) + "\n"

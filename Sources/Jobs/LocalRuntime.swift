@@ -12,10 +12,12 @@ public struct LocalRuntime: JobRuntime {
   }
 
   public func plan(_ job: Job) throws -> JobSubmission {
-    .command(arguments: [try resolvedExecutable().path] + job.workerArguments)
+    try job.refuseCredentialsInURLs(environment: tools.environment)
+    return .command(arguments: [try resolvedExecutable().path] + job.workerArguments)
   }
 
   public func submit(_ job: Job, wait: Bool) async throws -> JobOutcome {
+    try job.refuseCredentialsInURLs(environment: tools.environment)
     let binary = try resolvedExecutable()
     if !wait {
       let pid = try tools.start(binary, job.workerArguments)

@@ -24,10 +24,19 @@ public final class EmbeddingCache: Sendable {
   public init(url: URL = EmbeddingCache.defaultURL, maxBytes: Int = 512 << 20) throws {
     self.url = url
     self.maxBytes = maxBytes
+    let folder = url.deletingLastPathComponent()
     do {
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      // The user-wide cache folder is private (0700, files 0600), tightened if it was not; a
+      // folder named with GIT_RAG_CACHE_PATH is the user's, and only the cache's files are.
+      if folder.standardizedFileURL.path == UserPaths.cache.standardizedFileURL.path {
+        try PrivateFolder.prepare(folder)
+      } else {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      }
+      PrivateFolder.createFile(url.path)
+      for suffix in ["", "-wal", "-shm"] { try PrivateFolder.tighten(url.path + suffix, to: 0o600) }
     } catch {
-      throw SQLiteStoreError.database(path: url.path, reason: "cannot create its folder: \(error.localizedDescription)")
+      throw SQLiteStoreError.database(path: url.path, reason: "cannot create its folder or make it private: \(error.localizedDescription)")
     }
     do {
       pool = try Self.open(url)
@@ -35,6 +44,7 @@ public final class EmbeddingCache: Sendable {
       where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode.primaryResultCode)
     {
       for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
+      PrivateFolder.createFile(url.path)
       do { pool = try Self.open(url) } catch let error as DatabaseError { throw SQLiteStoreError.from(error, path: url.path) }
     } catch let error as DatabaseError {
       throw SQLiteStoreError.from(error, path: url.path)
@@ -194,6 +204,17 @@ public final class EmbeddingCache: Sendable {
         .filter { !live.contains($0) }
       for blob in stale { try delete.execute(arguments: [scope, blob]) }
     }
+  }
+
+  /// Deletes the facts of every scope that starts with `scopePrefix` but not with `keeping`
+  /// (facts of an older version, which may no longer be wanted on disk).
+  public func dropFileFacts(scopePrefix: String, keeping: String) throws {
+    let condition = "scope >= ? AND scope < ? AND substr(scope, 1, ?) != ?"
+    let arguments: StatementArguments = [scopePrefix, scopePrefix + "\u{10FFFF}", keeping.utf8.count, keeping]
+    // Usually there is nothing to drop: a read spares the write lock.
+    guard try read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM file_facts WHERE \(condition))", arguments: arguments) }) == true
+    else { return }
+    try write { db in try db.execute(sql: "DELETE FROM file_facts WHERE \(condition)", arguments: arguments) }
   }
 
   /// Number of cached file facts in `scope`.

@@ -55,6 +55,6 @@ public enum QdrantError: UserFacingError, Equatable {
 
   public var exitCode: Int32 {
     if case .invalidConfiguration = self { return 2 }
-    return 1
+    return ExitStatus.failure
   }
 }

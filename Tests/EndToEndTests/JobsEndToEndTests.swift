@@ -28,7 +28,9 @@ import Testing
   @Test func dockerPrintForwardsSecretsByNameOnly() throws {
     let e2e = try EndToEnd()
     try e2e.repo.commit(["a.txt": "a\n"])
-    let result = try e2e.gitRAG("sync", "--runtime", "docker", "--print", environment: ["API_TOKEN": "sk-very-secret-value"])
+    let result = try e2e.gitRAG(
+      "upload", "repo", "https://git.example.com/org/app.git", "app", "--store", "qdrant", "--runtime", "docker", "--print",
+      environment: ["API_TOKEN": "sk-very-secret-value"])
     #expect(result.status == 0)
     #expect(result.stdout.contains("-e API_TOKEN"))
     #expect(!result.stdout.contains("sk-very-secret-value"))

@@ -1,4 +1,5 @@
 import Foundation
+import GitRAGCore
 import GitRAGTestSupport
 import Testing
 
@@ -74,13 +75,13 @@ private struct UploadSandbox {
     ]
     for (path, expected) in cases {
       let result = try box.run(["upload", "file", path, "c", "--embedder", "none"])
-      #expect(result.status == 1)
+      #expect(result.status == ExitStatus.failure)
       #expect(result.stderr.contains(expected), "\(result.stderr)")
       #expect(result.stderr.trimmingCharacters(in: .newlines).split(separator: "\n").count == 1, "\(result.stderr)")
     }
     try box.work.write("big.txt", String(repeating: "line\n", count: 100))
     let big = try box.run(["upload", "file", "big.txt", "c", "--embedder", "none", "--max-file-size", "64"])
-    #expect(big.status == 1)
+    #expect(big.status == ExitStatus.failure)
     #expect(big.stderr.contains("File too large: "))
   }
 
@@ -162,7 +163,7 @@ private struct UploadSandbox {
       .stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 1
     let start = Date()
     let closed = try box.run(["upload", "repo", "https://127.0.0.1:\(port)/x.git", "c", "--embedder", "none"])
-    #expect(closed.status == 1)
+    #expect(closed.status == ExitStatus.failure)
     #expect(closed.stderr.contains("Cannot connect to 127.0.0.1:\(port)"))
     #expect(Date().timeIntervalSince(start) < 10)
   }

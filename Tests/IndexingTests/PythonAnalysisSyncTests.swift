@@ -34,7 +34,7 @@ import Testing
       engine = SyncEngine(store: store, embedder: NoEmbedder(), cache: cache, options: engine.options)
       let existed = try await store.collectionExists(engine.options.collection)
       let snapshot = GitCommitSource(repository: repository, commit: try repository.head())
-      let source = try #require(try await engine.withPythonAnalysis(snapshot, collectionExisted: existed) as? PythonAnalysisSource)
+      let source = try #require(try await engine.withPythonAnalysis(ContentGate(snapshot, filter: FileFilter(), allowance: .none), collectionExisted: existed) as? PythonAnalysisSource)
       let diff = try repository.diff(from: try #require(ObjectID(hex: base)), to: try repository.head())
       return (source, try #require(try source.amend(diff)))
     }
@@ -135,7 +135,7 @@ import Testing
     try await setup.expectEqualsFullIndex()
     // The cache holds the facts of every version seen: the seed's files, two edits, one new file.
     let repository = try Repository(path: setup.repo.url)
-    let scope = PythonAnalysisSource(GitCommitSource(repository: repository, commit: try repository.head()), storedHash: nil, cache: nil).cacheScope
+    let scope = PythonAnalysisSource(ContentGate(GitCommitSource(repository: repository, commit: try repository.head()), filter: FileFilter(), allowance: .none), storedHash: nil, cache: nil).cacheScope
     #expect(try setup.cache.fileFactsCount(scope: scope) == count + 3)
   }
 }

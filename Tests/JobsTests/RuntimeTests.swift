@@ -106,6 +106,10 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
     try tools.add("docker", body: "exit 4")
     let failed = try await DockerRuntime(environment: tools.environment()).submit(Job(operation: .sync), wait: true)
     #expect(failed.status == .failed(reason: "worker exited with status 4") && failed.exitCode == 4)
+    // An image that cannot be pulled (unreachable registry): docker's own status 125.
+    try tools.add("docker", body: "echo 'Unable to find image' >&2; exit 125")
+    let unpulled = try await DockerRuntime(configuration: .init(image: "registry.invalid/git-rag:1"), environment: tools.environment()).submit(Job(operation: .sync), wait: true)
+    #expect(unpulled.status == .failed(reason: "docker could not start the container (status 125). Check that the image registry.invalid/git-rag:1 exists and its registry is reachable: docker pull registry.invalid/git-rag:1"))
     let missing = DockerRuntime(environment: ["PATH": try TemporaryDirectory().path])
     await #expect(throws: JobError.toolNotFound(tool: "docker", hint: "Install Docker (https://docs.docker.com/get-docker/) or use --runtime local.")) {
       try await missing.submit(Job(operation: .sync), wait: true)
@@ -162,7 +166,8 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
                       "valueFrom" : {
                         "secretKeyRef" : {
                           "key" : "API_TOKEN",
-                          "name" : "git-rag-secrets"
+                          "name" : "git-rag-secrets",
+                          "optional" : true
                         }
                       }
                     },
@@ -171,7 +176,8 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
                       "valueFrom" : {
                         "secretKeyRef" : {
                           "key" : "QDRANT_API_KEY",
-                          "name" : "git-rag-secrets"
+                          "name" : "git-rag-secrets",
+                          "optional" : true
                         }
                       }
                     },
@@ -261,5 +267,56 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
     } catch let error as JobError {
       #expect(error.errorDescription?.hasPrefix("`kubectl` was not found on PATH.") == true)
     }
+  }
+}
+
+@Suite struct JobCredentialTests {
+  private let password = "hunter2-" + String(UInt64.random(in: 1_000_000...9_999_999))
+
+  private func runtimes(_ environment: [String: String]) -> [(String, any JobRuntime)] {
+    var environment = environment
+    environment["AWS_REGION"] = "eu-west-1"
+    return [
+      ("local", LocalRuntime(executable: "/bin/true", environment: environment)),
+      ("docker", DockerRuntime(environment: environment)),
+      ("kubernetes", KubernetesRuntime(environment: environment)),
+      ("aws-batch", AWSBatchRuntime(configuration: .init(jobQueue: "q", jobDefinition: "d"), environment: environment)),
+    ]
+  }
+
+  @Test func everyRuntimeRefusesAURLWithAPasswordInAForwardedVariable() throws {
+    var environment = submittingEnvironment
+    environment["QDRANT_URL"] = "https://admin:\(password)@qdrant.example:6333"
+    for (name, runtime) in runtimes(environment) {
+      do {
+        let plan = try runtime.plan(try sampleJob())
+        Issue.record("\(name) planned a job carrying the password: \(plan.text)")
+      } catch let error as JobError {
+        let message = error.errorDescription ?? ""
+        #expect(message.contains("QDRANT_URL") && message.contains("QDRANT_API_KEY"), "\(name): \(message)")
+        #expect(!message.contains(password) && !message.contains("\n"), "\(name): \(message)")
+        #expect(error.exitCode == 2)
+      }
+    }
+  }
+
+  @Test func everyRuntimeRefusesAnArgumentWithCredentials() throws {
+    for url in ["https://x-access-token:\(password)@github.com/org/repo.git", "https://\(password)@github.com/org/repo.git"] {
+      for (name, runtime) in runtimes(submittingEnvironment) {
+        #expect(throws: JobError.self, "\(name)") { try runtime.plan(try sampleJob(url: url)) }
+      }
+    }
+  }
+
+  @Test func urlsWithoutPasswordsPass() throws {
+    for (name, runtime) in runtimes(submittingEnvironment) {
+      let text = try runtime.plan(try sampleJob(url: "https://github.com/org/repo.git")).text
+      #expect(!text.isEmpty, "\(name)")
+      _ = try runtime.plan(try sampleJob(url: "ssh://git@host:22/repo"))
+      _ = try runtime.plan(try sampleJob())
+    }
+    #expect(Job.hostWithCredentials(in: "see postgres://app:pw@db:5432/x") == "db:5432")
+    #expect(Job.hostWithCredentials(in: "https://qdrant.example:6333") == nil)
+    #expect(Job.hostWithCredentials(in: "user@example.com") == nil)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GitRAGCore
 import GitRAGTestSupport
 import Store
 import Testing
@@ -68,5 +69,42 @@ import Testing
     }
     #expect(try cache.count() == 160)
     #expect(try cache.vectors(fingerprint: "fp", chunkHashes: ["t7-19"]) == ["t7-19": [7, 19]])
+  }
+}
+
+@Suite struct EmbeddingCachePrivacyTests {
+  private func mode(_ path: String) -> mode_t {
+    var info = stat()
+    return stat(path, &info) == 0 ? info.st_mode & 0o777 : 0
+  }
+
+  @Test func theCacheFilesAreOwnerOnlyAndExistingOnesAreTightened() throws {
+    let dir = try TemporaryDirectory(prefix: "git-rag-cache-mode")
+    let folder = dir.url.appendingPathComponent("cache")
+    let url = folder.appendingPathComponent("embeddings.sqlite")
+    _ = try EmbeddingCache(url: url)
+    #expect(mode(folder.path) == 0o700)
+    #expect(mode(url.path) == 0o600)
+    // A cache left readable by an older version is tightened when opened.
+    chmod(url.path, 0o644)
+    _ = try EmbeddingCache(url: url)
+    #expect(mode(url.path) == 0o600)
+    for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: url.path + suffix) {
+      #expect(mode(url.path + suffix) == 0o600)
+    }
+  }
+
+  @Test func privateFolderTightensTheFolderItsFilesAndSubfolders() throws {
+    let dir = try TemporaryDirectory(prefix: "git-rag-private")
+    let folder = dir.url.appendingPathComponent("git-rag")
+    try FileManager.default.createDirectory(at: folder.appendingPathComponent("models"), withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("embeddings.sqlite").path, contents: Data("x".utf8))
+    chmod(folder.path, 0o755)
+    chmod(folder.appendingPathComponent("models").path, 0o755)
+    chmod(folder.appendingPathComponent("embeddings.sqlite").path, 0o644)
+    try PrivateFolder.prepare(folder)
+    #expect(mode(folder.path) == 0o700)
+    #expect(mode(folder.appendingPathComponent("models").path) == 0o700)
+    #expect(mode(folder.appendingPathComponent("embeddings.sqlite").path) == 0o600)
   }
 }
