@@ -82,6 +82,7 @@ public struct FileFilter: Sendable {
     if attribute == .forceInclude { return nil }
     if size > maxFileSize { return .tooLarge(size: size, limit: maxFileSize) }
     if let generated = PathRules.generated(path) { return .generated(generated) }
+    if let noise = NoiseRules.reason(path: path, size: size) { return .generated(noise) }
     return nil
   }
 

@@ -191,14 +191,23 @@ private final class RangeDownload: NSObject, URLSessionDataDelegate, @unchecked 
     self.offset = offset
   }
 
+  /// `GIT_RAG_IDLE_TIMEOUT` seconds (default 60) without a byte end a download.
+  static var idleDeadline: TimeInterval {
+    (try? DeadlineSetting.seconds("GIT_RAG_IDLE_TIMEOUT", in: ProcessInfo.processInfo.environment, default: 60)) ?? 60
+  }
+
   static func run(url: URL, partial: URL, offset: Int64) async throws -> Outcome {
     let delegate = RangeDownload(partial: partial, offset: offset)
     let queue = OperationQueue()
     queue.maxConcurrentOperationCount = 1
-    let session = URLSession(configuration: .ephemeral, delegate: delegate, delegateQueue: queue)
+    let configuration = URLSessionConfiguration.ephemeral
+    // Linux's URLSession takes the session's timeout over the request's.
+    configuration.timeoutIntervalForRequest = idleDeadline
+    let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
     defer { session.finishTasksAndInvalidate() }
     let request = {
-      var request = URLRequest(url: url, timeoutInterval: 60)
+      // URLSession's request timeout is an idle deadline: it restarts with every byte received.
+      var request = URLRequest(url: url, timeoutInterval: idleDeadline)
       if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
       return request
     }()
@@ -285,7 +294,10 @@ private final class RangeDownload: NSObject, URLSessionDataDelegate, @unchecked 
     } else if outcome.status != 0, outcome.status != 200, outcome.status != 206 {
       continuation.resume(returning: outcome)
     } else if let error {
-      continuation.resume(throwing: ModelDownloadError.unreachable(url: url, reason: error.localizedDescription))
+      let reason = (error as? URLError)?.code == .timedOut
+        ? "nothing received for \(Int(Self.idleDeadline)) s, the idle deadline; GIT_RAG_IDLE_TIMEOUT raises it"
+        : error.localizedDescription
+      continuation.resume(throwing: ModelDownloadError.unreachable(url: url, reason: reason))
     } else {
       continuation.resume(returning: outcome)
     }

@@ -15,6 +15,10 @@ public struct CloneOptions: Sendable {
   public var bare = true
   /// Notes for the user: skipped keys, an added host key.
   public var onNote: (@Sendable (String) -> Void)?
+  /// Seconds a connection may take to open (`GIT_RAG_CONNECT_TIMEOUT`).
+  public var connectTimeout: TimeInterval = 30
+  /// Seconds the clone may go without receiving data or making progress (`GIT_RAG_IDLE_TIMEOUT`).
+  public var idleTimeout: TimeInterval = 60
 
   public init(home: URL, environment: [String: String]) {
     self.home = home
@@ -37,10 +41,14 @@ extension Repository {
     cloneOptions.bare = options.bare ? 1 : 0
     cloneOptions.fetch_opts.callbacks.credentials = credentialCallback
     cloneOptions.fetch_opts.callbacks.certificate_check = certificateCallback
+    cloneOptions.fetch_opts.callbacks.transfer_progress = progressCallback
+    cloneOptions.fetch_opts.callbacks.sideband_progress = sidebandCallback
     cloneOptions.fetch_opts.callbacks.payload = Unmanaged.passUnretained(session).toOpaque()
     cloneOptions.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_INITIAL
 
     var pointer: OpaquePointer?
+    let watchdog = CloneWatchdog(connect: options.connectTimeout, idle: options.idleTimeout)
+    session.watchdog = watchdog
     let rc: Int32 = withExtendedLifetime(session) {
       if let branch = options.branch {
         return branch.withCString { name in
@@ -50,8 +58,13 @@ extension Repository {
       }
       return git_clone(&pointer, location.url, directory.path, &cloneOptions)
     }
-    if rc < 0 {
-      let error = lastError(rc, "git_clone")
+    let error = rc < 0 ? lastError(rc, "git_clone") : nil
+    watchdog.stop()
+    if let error {
+      if let deadline = watchdog.expired {
+        let host = location.port.map { "\(location.host ?? location.url):\($0)" } ?? (location.host ?? location.url)
+        throw CloneError.deadline(host: host, deadline)
+      }
       throw session.failure ?? classify(error, location: location, branch: options.branch)
     }
     git_repository_free(pointer)
@@ -99,6 +112,9 @@ final class CredentialSession {
   var skippedKeys: [String] = []
   var tokenAttempts = 0
   var failure: CloneError?
+  var watchdog: CloneWatchdog?
+  /// What a push reported through its callbacks.
+  var push = PushResult()
 
   init(location: CloneLocation, options: CloneOptions) {
     self.location = location
@@ -221,14 +237,24 @@ final class CredentialSession {
   }
 }
 
-private let credentialCallback: git_credential_acquire_cb = { out, _, usernameFromURL, allowed, payload in
+let credentialCallback: git_credential_acquire_cb = { out, _, usernameFromURL, allowed, payload in
   guard let out, let payload else { return -1 }
   let session = Unmanaged<CredentialSession>.fromOpaque(payload).takeUnretainedValue()
   return session.credential(out, usernameFromURL: usernameFromURL.map { String(cString: $0) }, allowed: allowed)
 }
 
-private let certificateCallback: git_transport_certificate_check_cb = { cert, _, _, payload in
+let certificateCallback: git_transport_certificate_check_cb = { cert, _, _, payload in
   guard let cert, let payload else { return GIT_PASSTHROUGH.rawValue }
   let session = Unmanaged<CredentialSession>.fromOpaque(payload).takeUnretainedValue()
   return session.certificate(cert)
+}
+
+private let progressCallback: git_indexer_progress_cb = { _, payload in
+  if let payload { Unmanaged<CredentialSession>.fromOpaque(payload).takeUnretainedValue().watchdog?.progressed() }
+  return 0
+}
+
+private let sidebandCallback: git_transport_message_cb = { _, _, payload in
+  if let payload { Unmanaged<CredentialSession>.fromOpaque(payload).takeUnretainedValue().watchdog?.progressed() }
+  return 0
 }

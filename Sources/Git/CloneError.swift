@@ -19,6 +19,8 @@ public enum CloneError: UserFacingError, Equatable {
   case repositoryNotFound(url: String)
   case branchNotFound(branch: String, url: String)
   case failed(url: String, detail: String)
+  /// The watchdog ended a clone that stopped answering.
+  case deadline(host: String, CloneDeadline)
 
   public var exitCode: Int32 {
     switch self {
@@ -63,7 +65,15 @@ public enum CloneError: UserFacingError, Equatable {
       "Branch \(branch) not found in \(url). Check --branch; omit it to use the default branch."
     case let .failed(url, detail):
       "Cloning \(url) failed: \(detail)"
+    case let .deadline(host, .connect(seconds)):
+      "Cannot connect to \(host): no connection within \(Self.seconds(seconds)) (connect deadline). Check the URL, the port and your network, or raise GIT_RAG_CONNECT_TIMEOUT."
+    case let .deadline(host, .idle(seconds)):
+      "\(host) stopped answering: nothing received for \(Self.seconds(seconds)) (idle deadline). Check the server, or raise GIT_RAG_IDLE_TIMEOUT."
     }
+  }
+
+  private static func seconds(_ value: TimeInterval) -> String {
+    value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
   }
 
   private func hostName(_ host: String, _ port: Int) -> String { port == 22 ? host : "[\(host)]:\(port)" }

@@ -12,6 +12,17 @@ extension Repository {
     withConfigSnapshot { GitConfig.bool(key, in: $0) }
   }
 
+  /// True when `key` is set in this repository's own configuration (`.git/config`, the
+  /// worktree's), false when it comes from the user's or the system's, nil when unset.
+  public func configIsRepositoryLocal(_ key: String) -> Bool? {
+    withConfigSnapshot { snapshot -> Bool? in
+      var entry: UnsafeMutablePointer<git_config_entry>?
+      guard git_config_get_entry(&entry, snapshot, key) == 0, let entry else { return nil }
+      defer { git_config_entry_free(entry) }
+      return entry.pointee.level.rawValue >= GIT_CONFIG_LEVEL_LOCAL.rawValue
+    }
+  }
+
   private func withConfigSnapshot<T>(_ body: (OpaquePointer) -> T?) -> T? {
     var snapshot: OpaquePointer?
     guard git_repository_config_snapshot(&snapshot, handle) == 0, let snapshot else { return nil }

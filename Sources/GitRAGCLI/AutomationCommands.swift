@@ -53,7 +53,10 @@ struct HooksCommand: ParsableCommand {
   )
 
   /// `core.hooksPath` when set (relative to the work tree), else `<common git dir>/hooks`.
-  static func hooksDirectory(global: Bool) throws -> URL {
+  ///
+  /// A `core.hooksPath` from the user's or the system's configuration serves every repository,
+  /// so writing there needs `--global`; without it, `writing` refuses and says both ways on.
+  static func hooksDirectory(global: Bool, writing: Bool = false) throws -> URL {
     if global {
       guard let path = GitConfig.global("core.hooksPath") else {
         throw GitRAGError("--global needs core.hooksPath. Run `git config --global core.hooksPath ~/.git-hooks` first, then install again.", exitCode: 2)
@@ -62,6 +65,11 @@ struct HooksCommand: ParsableCommand {
     }
     let repository = try Repository.discover()
     if let path = repository.config("core.hooksPath") {
+      if writing, repository.configIsRepositoryLocal("core.hooksPath") == false {
+        throw GitRAGError(
+          "core.hooksPath is set in your global git configuration (\(path)), so hooks there run in every repository. Rerun with --global to install there, or run `git config core.hooksPath \(repository.commonDir.appendingPathComponent("hooks").path)` to give this repository its own hooks, then install again.",
+          exitCode: 2)
+      }
       let expanded = (path as NSString).expandingTildeInPath
       if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded, isDirectory: true) }
       let base = repository.workdir ?? repository.commonDir
@@ -76,7 +84,7 @@ struct HooksCommand: ParsableCommand {
     @Flag(help: "Install into the global core.hooksPath.") var global = false
 
     func run() throws {
-      let results = try HookInstaller(hooksDirectory: try HooksCommand.hooksDirectory(global: global)).install(force: force)
+      let results = try HookInstaller(hooksDirectory: try HooksCommand.hooksDirectory(global: global, writing: true)).install(force: force)
       var refused = false
       for result in results {
         print(result.message)
@@ -91,7 +99,7 @@ struct HooksCommand: ParsableCommand {
     @Flag(help: "Uninstall from the global core.hooksPath.") var global = false
 
     func run() throws {
-      for result in try HookInstaller(hooksDirectory: try HooksCommand.hooksDirectory(global: global)).uninstall() {
+      for result in try HookInstaller(hooksDirectory: try HooksCommand.hooksDirectory(global: global, writing: true)).uninstall() {
         print(result.message)
       }
     }
@@ -128,13 +136,14 @@ struct CICommand: ParsableCommand {
     @Argument(help: "github or gitlab.") var provider: String
     @Option(help: "Store the pipeline writes to (CI indexes into a shared store: qdrant).") var store = "qdrant"
     @Flag(help: "Overwrite an existing file.") var force = false
+    @Flag(help: "Also publish the index under refs/rag after each sync (git rag push), for clones to git rag pull.") var publishIndex = false
 
     func run() throws {
       let repository = try Repository.discover()
       guard let root = repository.workdir else {
         throw GitRAGError("This repository has no working tree; run `git rag ci init` in a checkout.")
       }
-      let written = try writeCITemplate(provider: provider, store: store, repositoryRoot: root, force: force)
+      let written = try writeCITemplate(provider: provider, store: store, repositoryRoot: root, force: force, publishIndex: publishIndex)
       for file in written.files { print("wrote \(file.path)") }
       for line in written.instructions { print(line) }
     }

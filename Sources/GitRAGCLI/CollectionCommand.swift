@@ -92,7 +92,7 @@ struct CollectionCommand: AsyncParsableCommand {
       } else if names.isEmpty {
         print("No collections in \(store.location).")
       } else {
-        for name in names { print(name) }
+        for name in names { print(name.terminalSafe) }
       }
     }
   }
@@ -123,7 +123,7 @@ struct CollectionCommand: AsyncParsableCommand {
       print("chunks:      \(info.points) in \(info.files) files")
       print("dimension:   \(info.dimension == 0 ? "keyword-only" : String(info.dimension))")
       if let metadata = info.metadata {
-        for (key, value) in metadata.fields.sorted(by: { $0.key < $1.key }) { print("\(key.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value)") }
+        for (key, value) in metadata.fields.sorted(by: { $0.key < $1.key }) { print("\(key.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value.terminalSafe)") }
       }
     }
   }

@@ -19,7 +19,8 @@ public struct GitRAGCommand: AsyncParsableCommand {
     subcommands: [
       SyncCommand.self, SearchCommand.self, StatusCommand.self, CollectionCommand.self,
       InspectCommand.self, EmbedCommand.self, ModelCommand.self, HooksCommand.self, CICommand.self,
-      UploadCommand.self, WorkerCommand.self, ManualCommand.self, MCPCommand.self, CompletionCommand.self,
+      UploadCommand.self, WorkerCommand.self, ManualCommand.self, MCPCommand.self, PushCommand.self, PullCommand.self,
+      CompletionCommand.self,
     ]
   )
 
@@ -45,7 +46,8 @@ public struct GitRAGCommand: AsyncParsableCommand {
   /// Parses the command line, runs the command, and turns errors into one line and an exit code.
   public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
     do {
-      var command = try fastParse(arguments ?? Array(CommandLine.arguments.dropFirst())) ?? parseAsRoot(arguments)
+      let given = SearchCommand.coalescingQueryWords(arguments ?? Array(CommandLine.arguments.dropFirst()))
+      var command = try fastParse(given) ?? parseAsRoot(given)
       Trace.mark("arguments parsed")
       if var asyncCommand = command as? AsyncParsableCommand {
         try await asyncCommand.run()

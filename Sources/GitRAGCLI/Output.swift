@@ -8,9 +8,9 @@ enum JSONOutput {
 }
 
 extension Console {
-  /// An informational line on stderr (stdout is for results).
+  /// An informational line on stderr (stdout is for results), control characters escaped.
   static func info(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.safe(text, keepNewlines: true) + "\n").utf8))
   }
 }
 

@@ -42,6 +42,39 @@ struct SearchCommand: AsyncParsableCommand {
   var committed = false
   @OptionGroup var global: GlobalOptions
 
+  @Flag(help: "Fail when the embedder cannot be reached, instead of answering from the keyword index alone.")
+  var requireVectors = false
+
+  /// `search` arguments with each run of plain query words joined into one argument.
+  ///
+  /// The argument parser takes time quadratic in the number of arguments (18,620 unquoted words
+  /// took 11.6 s), while the query is the words joined by spaces anyway. A word right after an
+  /// option is left alone (it may be that option's value), and so is everything that is not a
+  /// `search` command line.
+  static func coalescingQueryWords(_ arguments: [String]) -> [String] {
+    guard arguments.first == "search", arguments.count > 8 else { return arguments }
+    var result: [String] = []
+    result.reserveCapacity(16)
+    var run: [String] = []
+    var afterOption = false, afterTerminator = false
+    func flush() {
+      if !run.isEmpty { result.append(run.joined(separator: " ")) }
+      run.removeAll()
+    }
+    for argument in arguments.dropFirst() {
+      let isOption = !afterTerminator && argument.count > 1 && argument.hasPrefix("-")
+      if isOption || afterOption {
+        flush()
+        result.append(argument)
+        if argument == "--" && isOption { afterTerminator = true; afterOption = false } else { afterOption = isOption }
+        continue
+      }
+      run.append(argument)
+    }
+    flush()
+    return ["search"] + result
+  }
+
   func validate() throws {
     guard !query.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw ValidationError("Give a query, e.g. git rag search \"where are retries configured\".")
@@ -61,6 +94,7 @@ struct SearchCommand: AsyncParsableCommand {
     options.pathGlob = PathGlob.list(path.map { Self.fromRoot($0, repository: context.repository) })
     options.language = language
     options.committedOnly = committed
+    options.requireVectors = requireVectors
     let response = try await session.search(options)
     let stamp = response.stamp
     let plan = response.plan, embedded = response.usedVectors
@@ -71,10 +105,10 @@ struct SearchCommand: AsyncParsableCommand {
       if explain, let plan { printPlan(plan, embedded: embedded) }
       for (rank, result) in hits.enumerated() {
         let hit = result.hit, best = hit.best.payload
-        let lines = "\(best.startLine)-\(best.endLine)\(best.symbol.map { " \($0)" } ?? "")"
+        let lines = "\(best.startLine)-\(best.endLine)\(best.symbol.map { " \($0.terminalSafe)" } ?? "")"
         print(explain
-          ? String(format: "%2d. %@%@  (%.4f, best %@)", rank + 1, hit.filePath, marker(result.best), hit.score, lines)
-          : String(format: "%2d. %@%@  (best %@)", rank + 1, hit.filePath, marker(result.best), lines))
+          ? String(format: "%2d. %@%@  (%.4f, best %@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), hit.score, lines)
+          : String(format: "%2d. %@%@  (best %@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), lines))
         if explain {
           print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: hit.fused, boosts: hit.boosts, score: hit.score)
             + ", \(hit.chunks) chunk\(hit.chunks == 1 ? "" : "s") in the candidates")
@@ -86,13 +120,14 @@ struct SearchCommand: AsyncParsableCommand {
       if explain, let plan { printPlan(plan, embedded: embedded) }
       for (rank, (ranked, result)) in zip(response.ranked, response.chunks ?? []).enumerated() {
         let hit = ranked.hit, p = hit.payload
-        let heading = String(format: "%2d. %@:%d-%d%@%@", rank + 1, p.filePath, p.startLine, p.endLine, p.symbol.map { "  \($0)" } ?? "", marker(result))
+        let heading = String(
+          format: "%2d. %@:%d-%d%@%@", rank + 1, p.filePath.terminalSafe, p.startLine, p.endLine, p.symbol.map { "  \($0.terminalSafe)" } ?? "", marker(result))
         print(explain ? heading + String(format: "  (%.4f)", hit.score) : heading)
         if explain {
           print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: ranked.fused, boosts: ranked.boosts, score: hit.score))
         }
         for line in contextLines.map({ Snippet.around(query: options.query, in: p.content, firstLine: p.startLine, context: $0) }) ?? Snippet.head(p.content) {
-          print("      \(line)")
+          print("      \(line.terminalSafe)")
         }
       }
       if response.ranked.isEmpty { print("No results.") }
@@ -120,11 +155,11 @@ struct SearchCommand: AsyncParsableCommand {
   private func printPlan(_ plan: QueryPlan, embedded: Bool) {
     let top = plan.keyword.terms.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(15)
       .map { $0.value == 1 ? $0.key : String(format: "%@×%.1f", $0.key, $0.value) }
-    print("query: \(plan.keyword.terms.count) keyword terms; strongest: \(top.joined(separator: " "))")
+    print("query: \(plan.keyword.terms.count) keyword terms; strongest: \(top.joined(separator: " ").terminalSafe)")
     if plan.analysis.looksLikeBugReport { print("query: reads as a bug report naming code (source files preferred)") }
-    if !plan.mentionedPaths.isEmpty { print("query: mentions paths \(plan.mentionedPaths.prefix(8).joined(separator: ", "))") }
-    if !plan.mentionedModules.isEmpty { print("query: names \(plan.mentionedModules.prefix(8).joined(separator: ", "))") }
-    if embedded { print("query: the model reads \"\(plan.embeddingText.prefix(160).replacingOccurrences(of: "\n", with: " "))…\"") }
+    if !plan.mentionedPaths.isEmpty { print("query: mentions paths \(plan.mentionedPaths.prefix(8).joined(separator: ", ").terminalSafe)") }
+    if !plan.mentionedModules.isEmpty { print("query: names \(plan.mentionedModules.prefix(8).joined(separator: ", ").terminalSafe)") }
+    if embedded { print("query: the model reads \"\(plan.embeddingText.prefix(160).replacingOccurrences(of: "\n", with: " ").terminalSafe)…\"") }
     print("")
   }
 }

@@ -18,10 +18,13 @@ struct StatusCommand: AsyncParsableCommand {
   var json = false
   @OptionGroup var global: GlobalOptions
 
+  @Flag(help: "Check the whole store (every page, index and row) instead of the quick check.")
+  var check = false
+
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global, requireRepository: false)
-    let status = try await IndexSession(context: context).status()
+    let status = try await IndexSession(context: context).status(thorough: check)
     let collection = status.collection, exists = status.exists, head = status.head.flatMap(ObjectID.init(hex:))
     let pending = status.pendingSync
     if json {
@@ -57,7 +60,9 @@ struct StatusCommand: AsyncParsableCommand {
     if !(tree.modified.isEmpty && tree.added.isEmpty && tree.deleted.isEmpty) {
       print("working tree: \(tree.modified.count) modified, \(tree.added.count) added, \(tree.deleted.count) deleted (searched unless --committed)")
     }
-    if status.syncRunning { print("sync:        running") }
+    if let running = status.syncHolder {
+      print("running:     a sync (pid \(running.pid == 0 ? "unknown" : String(running.pid))\(running.startedAt.isEmpty ? "" : ", since \(running.startedAt)"))")
+    }
     if let pending {
       if pending.mode == .upToDate {
         print("sync would:  nothing (up to date)")

@@ -28,6 +28,9 @@ struct SyncCommand: AsyncParsableCommand {
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
+  @Flag(help: "First run git rag pull: import the vectors published under refs/rag on the remote (rag.remote, else origin).")
+  var pull = false
+
   @Flag(name: .customLong("from-hook"), help: .hidden)
   var fromHook = false
 
@@ -68,6 +71,7 @@ struct SyncCommand: AsyncParsableCommand {
     let repository = try context.requireRepository()
     let collection = context.collection
     Trace.mark("repository opened")
+    if !dryRun { try await pullFirst(context: context, repository: repository) }
     let lock = SyncLock(directory: context.storeDirectory, collection: collection)
 
     if !dryRun {
@@ -75,7 +79,7 @@ struct SyncCommand: AsyncParsableCommand {
       case .acquired: break
       case .heldBy(let pid):
         if !global.quiet {
-          Console.info("A sync of \(collection) is running (pid \(pid)); it will go round once more when it finishes.")
+          Console.info("A sync of \(collection) is running (pid \(pid == 0 ? "unknown" : String(pid))); it will go round once more when it finishes.")
         }
         return
       }
@@ -96,7 +100,8 @@ struct SyncCommand: AsyncParsableCommand {
     options.reindex = reindex
     // Only a model that runs here is timed; a dry run sends nothing to an API.
     options.timeSample = dryRun && !(embedder is OpenAIEmbedder)
-    await context.prime(embedder, metadata: recorded)
+    let published = IndexRef(repository: repository, name: collection, transfer: CloneOptions(home: UserPaths.home, environment: environment))
+    await context.prime(embedder, metadata: recorded ?? published.localManifest()?.asMetadata)
     Trace.mark("store opened, embedder primed")
     var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
     let progress = ProgressPrinter(enabled: !global.quiet && !json && Console.stderrIsTerminal)
@@ -110,7 +115,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     var report = try await engine.sync(repository: repository, commit: commit.map { try repository.resolve($0) })
     // Syncs asked for while we ran (hooks firing during a long sync) get one more round.
-    while !dryRun, commit == nil, lock.takeRequest() {
+    while !dryRun, commit == nil, lock.takeRequest() || lock.releaseUnlessRequested() {
       let again = try await engine.sync(repository: try Repository.discover())
       report.rounds += 1
       report.merge(again)
@@ -123,7 +128,27 @@ struct SyncCommand: AsyncParsableCommand {
     if json {
       print(try JSONOutput.encode(Versioned(report)))
     } else if !global.quiet {
-      print(report.summary)
+      print(TerminalText.safe(report.summary, keepNewlines: true))
+    }
+  }
+}
+
+extension SyncCommand {
+  /// `--pull`, or a hook in a repository with `rag.pull` set: pull refs/rag first. A remote with
+  /// nothing published yet, and any failure inside a hook, is a note; the sync goes on.
+  func pullFirst(context: CommandContext, repository: Repository) async throws {
+    guard pull || (fromHook && repository.configBool("rag.pull") == true) else { return }
+    do {
+      let summary = try await IndexRefTarget.pull(context: context, remote: nil, name: nil, acceptNewHostKey: false)
+      if !global.quiet && !json {
+        Console.info("Pulled \(summary.reference): \(summary.vectorsImported) vectors into the cache.")
+      }
+    } catch let error as IndexRefError {
+      guard fromHook || { if case .notOnRemote = error { true } else { false } }() else { throw error }
+      // Inside a hook this goes to the hook's log, --quiet or not.
+      if fromHook || !global.quiet { Console.info("Not pulled: \(error.errorDescription ?? "\(error)")") }
+    } catch where fromHook {
+      Console.info("Not pulled: \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
     }
   }
 }
@@ -145,7 +170,8 @@ extension SyncReport {
 
   var summary: String {
     let target = self.target.map { String($0.prefix(12)) } ?? "working folder"
-    if mode == .upToDate { return "\(collection) is up to date at \(target)." }
+    let roundsNote = rounds > 1 ? "\(rounds) rounds: syncs asked for while it ran were done too" : nil
+    if mode == .upToDate { return "\(collection) is up to date at \(target)\(roundsNote.map { " (\($0))" } ?? "")." }
     let verb = dryRun ? "would" : ""
     var lines = [
       "\(dryRun ? "Plan for" : "Synced") \(collection) to \(target) (\(mode.rawValue)\(base.map { " from \($0.prefix(12))" } ?? "")):",
@@ -162,6 +188,7 @@ extension SyncReport {
       }
     }
     if !dryRun { lines.append(String(format: "  time: %.2fs", seconds)) }
+    if let roundsNote { lines.append("  \(roundsNote)") }
     return lines.joined(separator: "\n")
   }
 }

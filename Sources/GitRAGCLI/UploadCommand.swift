@@ -187,6 +187,8 @@ struct UploadRepoCommand: AsyncParsableCommand {
       Console.info("Warning: \(location.redacted) is unencrypted http; code and any token travel in clear text. Use https:// if the server supports it.")
     }
     var clone = CloneOptions(home: UserPaths.home, environment: context.environment)
+    clone.connectTimeout = try DeadlineSetting.seconds("GIT_RAG_CONNECT_TIMEOUT", in: context.environment, default: 30)
+    clone.idleTimeout = try DeadlineSetting.seconds("GIT_RAG_IDLE_TIMEOUT", in: context.environment, default: 60)
     clone.branch = branch
     clone.acceptNewHostKey = acceptNewHostKey
     let quiet = global.quiet
@@ -230,7 +232,7 @@ struct UploadRun {
     if json {
       Swift.print((try? JSONOutput.encode(Versioned(report))) ?? "{}")
     } else if !quiet {
-      Swift.print(report.summary)
+      Swift.print(TerminalText.safe(report.summary, keepNewlines: true))
     }
   }
 }

@@ -29,7 +29,8 @@ public enum Console {
 
   /// Writes `text` to stderr as one line.
   public static func error(_ text: String) {
-    let line = useColor ? "\u{1B}[31merror:\u{1B}[0m \(text)\n" : "error: \(text)\n"
+    let safe = TerminalText.safe(text, keepNewlines: true)
+    let line = useColor ? "\u{1B}[31merror:\u{1B}[0m \(safe)\n" : "error: \(safe)\n"
     FileHandle.standardError.write(Data(line.utf8))
   }
 }
@@ -60,7 +61,8 @@ public struct StderrLogHandler: LogHandler {
     case .error, .critical: prefix = color ? "\u{1B}[31merror:\u{1B}[0m " : "error: "
     }
     let suffix = color && event.level <= .debug ? "\u{1B}[0m" : ""
-    FileHandle.standardError.write(Data("\(prefix)\(event.message)\(suffix)\n".utf8))
+    let message = TerminalText.safe(event.message.description, keepNewlines: true)
+    FileHandle.standardError.write(Data("\(prefix)\(message)\(suffix)\n".utf8))
   }
 }
 

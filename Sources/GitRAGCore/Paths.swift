@@ -66,6 +66,26 @@ public enum PrivateFolder {
   }
 }
 
+/// The folder that holds the embedded store and the sync lock.
+public enum StoreFolder {
+  /// Throws a one-line error when `url` exists but is not a folder (a mistyped `--store-path`).
+  public static func check(_ url: URL) throws {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue else { return }
+    throw GitRAGError("The store folder \(url.path) is a file, not a folder. Point --store-path (or GIT_RAG_STORE_PATH, rag.storePath) at a folder; it is created if missing.", exitCode: 2)
+  }
+
+  /// Creates `url` (and its parents) after `check`, with a one-line error naming the folder.
+  public static func create(_ url: URL) throws {
+    try check(url)
+    do {
+      try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    } catch {
+      throw GitRAGError("Cannot create the store folder \(url.path) (\((error as NSError).localizedFailureReason ?? error.localizedDescription)). Check its permissions, or choose another with --store-path.")
+    }
+  }
+}
+
 /// Writing files that will be executed (hooks, scripts).
 public enum ExecutableFile {
   /// Creates or truncates `url`, writes `data` and sets `mode`, with a close-on-exec descriptor.

@@ -29,3 +29,14 @@ public struct SettingsResolver: Sendable {
     return number
   }
 }
+
+/// A deadline in seconds from the environment (`GIT_RAG_CONNECT_TIMEOUT=30`), or its default.
+public enum DeadlineSetting {
+  public static func seconds(_ name: String, in environment: [String: String], default value: TimeInterval) throws -> TimeInterval {
+    guard let text = environment[name], !text.isEmpty else { return value }
+    guard let seconds = TimeInterval(text), seconds > 0, seconds.isFinite else {
+      throw GitRAGError("\(name) '\(text)' is not a positive number of seconds. Set it like \(name)=\(Int(value)).", exitCode: 2)
+    }
+    return seconds
+  }
+}

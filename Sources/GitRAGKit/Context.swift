@@ -83,6 +83,7 @@ public final class CommandContext {
   public func makeStore() throws -> any VectorStore {
     switch storeKind {
     case "sqlite":
+      try StoreFolder.check(storeDirectory)
       return SQLiteStore(directory: storeDirectory)
     case "qdrant":
       let configuration = try QdrantConfiguration.fromEnvironment(environment, urlFlag: options.qdrantURL, gitConfig: settings.gitConfig)
@@ -121,6 +122,10 @@ public final class CommandContext {
       }
       if let inFlight = try settings.integer(.embedConcurrency, name: "embedding concurrency") {
         configuration.maxConcurrentRequests = max(1, inFlight)
+      }
+      configuration.timeout = try DeadlineSetting.seconds("GIT_RAG_EMBED_TIMEOUT", in: environment, default: configuration.timeout)
+      if let retries = try settings.integer(.embedRetries, name: "embedding retries") {
+        configuration.maxRetries = max(0, retries)
       }
       return OpenAIEmbedder(configuration: configuration)
     case "none":

@@ -21,6 +21,8 @@ public struct SearchOptions: Sendable {
   public var language: String?
   /// Search HEAD's index only, without the working tree's uncommitted changes.
   public var committedOnly = false
+  /// Fail when the query cannot be embedded, instead of answering from the keyword index alone.
+  public var requireVectors = false
 
   public init(query: String) { self.query = query }
 
@@ -92,6 +94,7 @@ public final class IndexSession: @unchecked Sendable {
       embedder = configured
     }
     var engine = SearchEngine(store: store, embedder: embedder, collection: collection)
+    engine.requireVectors = options.requireVectors
     let repository = context.repository
     var changes: [WorkingTreeChange] = []
     let searchWorkingTree = !options.committedOnly && repository?.workdir != nil
@@ -127,8 +130,11 @@ public final class IndexSession: @unchecked Sendable {
   }
 
   /// The index against HEAD and the working tree; `pending` adds what a sync would do (a dry run).
-  public func status(pending: Bool = true) async throws -> IndexStatus {
+  /// A damaged store ends in an error with the way out, not in a healthy-looking status: the
+  /// quick check always, every page and index with `thorough`.
+  public func status(pending: Bool = true, thorough: Bool = false) async throws -> IndexStatus {
     let exists = try await store.collectionExists(collection)
+    if exists { try await store.checkIntegrity(collection, thorough: thorough) }
     let info = exists ? try await store.info(collection) : nil
     let metadata = info?.metadata
     let repository = context.repository
@@ -158,14 +164,14 @@ public final class IndexSession: @unchecked Sendable {
     }
     let changes = repository?.workdir == nil ? [] : ((try? repository?.workingTreeChanges()) ?? [])
     let lock = SyncLock(directory: context.storeDirectory, collection: collection)
-    let running = lock.holderPID().map { $0 != getpid() && (kill($0, 0) == 0 || errno == EPERM) } ?? false
+    let holder = lock.holder()
     return IndexStatus(
       store: store.location, collection: collection, exists: exists, embedder: metadata?.embedder,
       dimension: metadata?.dimension, chunks: info?.points, files: info?.files,
       lastIndexedCommit: metadata?.lastIndexedCommit, lastIndexedAt: metadata?.lastIndexedAt, head: head?.hex,
       commitsBehind: behind, relation: relation, upload: metadata == nil ? nil : upload,
       headBranch: repository?.headBranchName(), dirty: repository.flatMap { try? $0.isDirty() } ?? false,
-      workingTree: WorkingTreeSummary(searched: nil, changes: changes), syncRunning: running, pendingSync: pendingSync,
+      workingTree: WorkingTreeSummary(searched: nil, changes: changes), syncRunning: holder != nil, syncHolder: holder, pendingSync: pendingSync,
       lease: exists ? try await (store as? any SyncLeasing)?.lease(collection) : nil,
       unfinishedSyncs: metadata.flatMap { $0.pendingTargets.isEmpty ? nil : $0.pendingTargets },
       source: metadata?.source, rootCommits: metadata?.rootCommits)
@@ -192,7 +198,7 @@ public final class IndexSession: @unchecked Sendable {
       options: try context.syncOptions(collection: collection, embedder: embedder))
     engine.onEvent = onEvent
     var report = try await engine.sync(repository: repository)
-    while lock.takeRequest() {
+    while lock.takeRequest() || lock.releaseUnlessRequested() {
       let again = try Repository.discover(from: repository.workdir ?? repository.gitDir, environment: context.environment)
       report.merge(try await engine.sync(repository: again))
       report.rounds += 1
@@ -251,6 +257,8 @@ public struct IndexStatus: Encodable, Sendable {
   public var workingTree: WorkingTreeSummary
   /// Another process (a hook's sync) holds the sync lock.
   public var syncRunning: Bool
+  /// Who holds the sync lock (pid and start time, as the holder wrote them), when one does.
+  public var syncHolder: SyncLock.Holder?
   public var pendingSync: SyncReport?
   /// The sync holding the collection's lease (shared Qdrant collections), if any.
   public var lease: SyncLease?
@@ -279,7 +287,8 @@ extension IndexStatus {
 extension SyncReport {
   /// Adds a further round's work (a sync that went round again for a hook).
   public mutating func merge(_ other: SyncReport) {
-    mode = other.mode
+    // A round with nothing to do does not hide the work of the rounds before it.
+    if other.mode != .upToDate || mode == .upToDate { mode = other.mode }
     base = base ?? other.base
     target = other.target
     filesAdded += other.filesAdded

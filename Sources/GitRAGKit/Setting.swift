@@ -76,6 +76,15 @@ extension Setting {
   public static let embedConcurrency = Setting(
     flag: nil, environment: ["GIT_RAG_EMBED_CONCURRENCY"], gitKey: "rag.embedConcurrency", defaultValue: "5",
     help: "Requests to the embeddings API in flight at once.")
+  public static let embedRetries = Setting(
+    flag: nil, environment: ["GIT_RAG_EMBED_RETRIES"], gitKey: "rag.embedRetries", defaultValue: nil,
+    help: "Retries of a failed request to the embeddings API.")
+  public static let remote = Setting(
+    flag: nil, environment: [], gitKey: "rag.remote", defaultValue: "origin",
+    help: "Remote that `git rag push` and `git rag pull` use when none is named.")
+  public static let pull = Setting(
+    flag: nil, environment: [], gitKey: "rag.pull", defaultValue: "false",
+    help: "When true, the hooks' syncs pull refs/rag from the remote first.")
   public static let image = Setting(
     flag: "image", environment: ["GIT_RAG_IMAGE"], gitKey: "rag.image", defaultValue: "git-rag:latest",
     help: "Container image (default: rag.image, else git-rag:latest).")
@@ -92,7 +101,7 @@ extension Setting {
   /// Every setting, in the order the documentation lists them.
   public static let all: [Setting] = [
     collection, store, storePath, qdrantURL, qdrantAPIKey, qdrantBatchSize, qdrantTimeout, qdrantCaFile,
-    embedder, embeddingURL, model, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency,
+    embedder, embeddingURL, model, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency, embedRetries, remote, pull,
     image, jobQueue, jobDefinition, allowSecretRules,
   ]
 

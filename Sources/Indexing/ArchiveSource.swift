@@ -56,9 +56,18 @@ public final class ArchiveSource: ContentSource {
     var total = 0
     var entry: OpaquePointer?
     var buffer = [UInt8]()
+    var lastEntryEnd: la_int64_t = 0
     while true {
       let rc = lib.readNextHeader(archive, &entry)
-      if rc == ARCHIVE_EOF { break }
+      if rc == ARCHIVE_EOF {
+        // libarchive takes a tar cut at an entry boundary for a complete one. A whole tar ends in
+        // two zero blocks (1024 bytes) after the last entry; without them, refuse it, so that a
+        // truncated download never replaces a collection with part of its files.
+        if lib.format(archive) & 0xFF0000 == 0x30000, lib.filterBytes(archive, 0) - lastEntryEnd < 1024 {
+          throw SourceError.archiveDamaged(path: path, detail: "it ends without tar's end-of-archive marker, so it was cut short; nothing was changed")
+        }
+        break
+      }
       guard rc >= ARCHIVE_WARN, let entry else {
         if entries == 0 { throw SourceError.notAnArchive(path: path, detail: Self.message(archive, lib)) }
         throw SourceError.archiveDamaged(path: path, detail: Self.message(archive, lib))
@@ -118,6 +127,7 @@ public final class ArchiveSource: ContentSource {
           }
         }
       }
+      lastEntryEnd = lib.filterBytes(archive, 0)
       guard case .success(let entryPath) = normalized, keep else {
         if let reason, !reason.isEmpty { skipped.append((name, reason)) }
         continue

@@ -35,6 +35,8 @@ struct LibArchive: Sendable {
   /// (archive, filter index; -1 is the raw input)
   let filterBytes: @convention(c) (Archive?, Int32) -> la_int64_t
   let errorString: @convention(c) (Archive?) -> UnsafePointer<CChar>?
+  /// The format code of the archive being read (`ARCHIVE_FORMAT_TAR` and its variants: 0x3xxxx).
+  let format: @convention(c) (Archive?) -> Int32
   let entryFiletype: @convention(c) (Entry?) -> mode_t
   let entryHardlink: @convention(c) (Entry?) -> UnsafePointer<CChar>?
   let entrySparseCount: @convention(c) (Entry?) -> Int32
@@ -78,6 +80,7 @@ struct LibArchive: Sendable {
         ) -> Int32).self),
       filterBytes: function("archive_filter_bytes", as: (@convention(c) (Archive?, Int32) -> la_int64_t).self),
       errorString: function("archive_error_string", as: (@convention(c) (Archive?) -> UnsafePointer<CChar>?).self),
+      format: function("archive_format", as: (@convention(c) (Archive?) -> Int32).self),
       entryFiletype: function("archive_entry_filetype", as: (@convention(c) (Entry?) -> mode_t).self),
       entryHardlink: function("archive_entry_hardlink", as: (@convention(c) (Entry?) -> UnsafePointer<CChar>?).self),
       entrySparseCount: function("archive_entry_sparse_count", as: (@convention(c) (Entry?) -> Int32).self),

@@ -33,6 +33,21 @@ public struct QueryPlan: Sendable {
   public var mentionedPaths: [String]
   /// Dotted names that may be module paths (`requests.sessions`, `xarray.core.dataset.Dataset`).
   public var mentionedModules: [String]
+  /// Names whose definitions the query may be after, most telling first: what the title names,
+  /// the traceback's functions from the innermost frame out, then the code the rest names (or
+  /// the words of a short query, which may be a bare name such as `frobnicate`).
+  public var definitionTargets: [String]
+  /// The names whose definitions are searched for even when the query's prose matches other
+  /// files better: what the title names, the traceback's functions, a short query's words. (The
+  /// body's other names only lift definitions already among the candidates: a report names many
+  /// in passing.)
+  public var definitionLookups: [String]
+  /// The query names code: identifiers, dotted names, traceback frames or file paths.
+  public var namesCode: Bool {
+    !analysis.identifiers.isEmpty || !analysis.namedInTitle.isEmpty || !analysis.dottedNames.isEmpty || !analysis.paths.isEmpty
+  }
+  /// How many names `definitionTargets` keeps.
+  public static let definitionTargetLimit = 8
 
   /// Characters of `embeddingText`: about 256 word pieces of mixed code and prose.
   public static let embeddingBudget = 1000
@@ -47,12 +62,18 @@ public struct QueryPlan: Sendable {
       embeddingText = query
       mentionedPaths = []
       mentionedModules = []
+      definitionTargets = []
+      definitionLookups = []
       return
     }
     let analysis = QueryAnalyzer.analyze(query)
     self.analysis = analysis
     mentionedPaths = analysis.paths
     mentionedModules = analysis.dottedNames
+    definitionTargets = Self.definitionTargets(query: query, analysis: analysis)
+    let strong = Set((analysis.namedInTitle + analysis.frames.compactMap(\.function)).map { $0.lowercased() })
+    let shortQuery = analysis.title == nil && query.split(whereSeparator: \.isWhitespace).count <= 3
+    definitionLookups = definitionTargets.filter { shortQuery || strong.contains($0.lowercased()) }
 
     let prose = Self.prose(query)
     var terms: [String: Double] = [:]
@@ -79,6 +100,21 @@ public struct QueryPlan: Sendable {
     keyword = KeywordQuery(terms: terms)
 
     embeddingText = Self.embeddingText(query: query, analysis: analysis, prose: prose)
+  }
+
+  static func definitionTargets(query: String, analysis: QueryAnalysis) -> [String] {
+    var candidates = analysis.namedInTitle + analysis.frames.reversed().compactMap(\.function) + analysis.identifiers
+    let words = query.split(whereSeparator: \.isWhitespace)
+    if analysis.title == nil, words.count <= 3 {
+      candidates += words.map(String.init).filter { word in
+        word.first.map { $0.isLetter || $0 == "_" } == true && word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+      }
+    }
+    var seen: Set<String> = []
+    // Dunder methods (`__init__`) and very short names are defined everywhere.
+    return candidates.filter { name in
+      name.count >= 3 && !(name.hasPrefix("__") && name.hasSuffix("__")) && seen.insert(name.lowercased()).inserted
+    }.prefix(definitionTargetLimit).map { $0 }
   }
 
   /// The query without what only adds noise to BM25: traceback frame lines (their paths name

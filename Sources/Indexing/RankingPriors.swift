@@ -5,6 +5,18 @@ public enum FileRole: String, Sendable, Codable, CaseIterable {
   case source, test, documentation, changelog, example, configuration
   /// Third-party code copied into the repository (`vendor/`, `third_party/`, `pkg/packages/`).
   case vendored
+  /// Issue and pull-request templates (`.github/ISSUE_TEMPLATE/bug_report.md`): they share a bug
+  /// report's wording and never hold its fix.
+  case template
+  /// Translation catalogs (`.po`, `.pot`, `.xlf`): every message of the program, in every language.
+  case translation
+  /// Data a test reads (`tests/roots/…`, `tests/fixtures/…`, `testdata/`): sample projects and
+  /// files that look like the real thing.
+  case fixture
+  /// Documentation written by a tool from the code (`docs/api/generated/`, `_autosummary/`).
+  case generatedDocs = "generated-docs"
+  /// git-rag's own project summary (`.rag_metadata/analysis.txt`): names every module and class.
+  case summary
 
   public static func of(path: String, language: String) -> FileRole {
     let lower = path.lowercased()
@@ -12,13 +24,24 @@ public enum FileRole: String, Sendable, Codable, CaseIterable {
     let name = components.last.map(String.init) ?? lower
     let stem = name.split(separator: ".").first.map(String.init) ?? name
     let folders = Set(components.dropLast().map(String.init))
+    if components.first == ".rag_metadata" { return .summary }
+    if folders.contains("issue_template") || folders.contains("pull_request_template") || folders.contains("issue_templates")
+      || folders.contains("merge_request_templates") || stem == "pull_request_template" || stem == "issue_template"
+    {
+      return .template
+    }
+    if let dot = name.lastIndex(of: "."), translationExtensions.contains(String(name[name.index(after: dot)...])) {
+      return .translation
+    }
     if changelogStems.contains(stem) || stem.hasPrefix("changelog") || stem.hasPrefix("release-notes")
       || stem.hasPrefix("whats-new") || stem.hasPrefix("whatsnew") || folders.contains("changelog")
       || folders.contains("changes") || folders.contains("release-notes") || folders.contains("whatsnew")
     {
       return .changelog
     }
-    if !folders.isDisjoint(with: testFolders) || name.hasPrefix("test_") || name.hasPrefix("tests.")
+    let inTests = !folders.isDisjoint(with: testFolders)
+    if !folders.isDisjoint(with: fixtureFolders) || inTests && !folders.isDisjoint(with: testDataFolders) { return .fixture }
+    if inTests || name.hasPrefix("test_") || name.hasPrefix("tests.")
       || stem.hasSuffix("_test") || stem.hasSuffix("_tests") || stem.hasSuffix("tests") && language == "swift"
       || name.contains(".test.") || name.contains(".spec.") || stem == "conftest"
     {
@@ -26,7 +49,9 @@ public enum FileRole: String, Sendable, Codable, CaseIterable {
     }
     // A top-level `packages/` is a monorepo's own code; one nested in a package is vendored.
     if !folders.isDisjoint(with: vendoredFolders) || components.dropFirst().dropLast().contains("packages") { return .vendored }
-    if documentationLanguages.contains(language) || !folders.isDisjoint(with: documentationFolders) {
+    let inDocs = !folders.isDisjoint(with: documentationFolders)
+    if inDocs && !folders.isDisjoint(with: generatedDocFolders) { return .generatedDocs }
+    if documentationLanguages.contains(language) || inDocs {
       return .documentation
     }
     if !folders.isDisjoint(with: exampleFolders) { return .example }
@@ -35,12 +60,18 @@ public enum FileRole: String, Sendable, Codable, CaseIterable {
   }
 
   private static let changelogStems: Set<String> = ["changes", "history", "news", "changelog", "releases", "release_notes"]
-  private static let testFolders: Set<String> = ["test", "tests", "testing", "spec", "specs", "__tests__", "testdata", "fixtures"]
+  private static let testFolders: Set<String> = ["test", "tests", "testing", "spec", "specs", "__tests__"]
+  /// Folders of test data wherever they are.
+  private static let fixtureFolders: Set<String> = ["testdata", "fixtures", "test_data", "__snapshots__", "cassettes"]
+  /// Folders of test data inside a test folder (`tests/roots/test-ext/conf.py`, `tests/data/`).
+  private static let testDataFolders: Set<String> = ["roots", "data", "fixture", "files", "resources", "samples", "snapshots"]
   private static let vendoredFolders: Set<String> = ["vendor", "vendored", "_vendor", "third_party", "thirdparty", "third-party", "external", "extern", "node_modules"]
   private static let documentationFolders: Set<String> = ["doc", "docs", "documentation", "man"]
+  private static let generatedDocFolders: Set<String> = ["generated", "_autosummary", "_build", "autoapi", "_generated"]
   private static let exampleFolders: Set<String> = ["example", "examples", "samples", "demo", "demos", "benchmarks", "asv_bench"]
   private static let documentationLanguages: Set<String> = ["markdown", "restructuredtext", "asciidoc", "text", "latex", "html"]
   private static let configurationLanguages: Set<String> = ["yaml", "toml", "json", "ini", "xml", "makefile", "cmake", "dockerfile"]
+  private static let translationExtensions: Set<String> = ["po", "pot", "xlf", "xliff"]
 }
 
 /// A factor applied to a hit's fused score, and why (shown by `--explain`).
@@ -52,6 +83,9 @@ public struct Boost: Sendable, Codable, Hashable {
     self.reason = reason
     self.factor = factor
   }
+
+  /// The boost marks a chunk that defines a name the query gives.
+  public var isDefinition: Bool { reason.hasPrefix("defines ") }
 }
 
 /// Score priors and boosts applied after fusion.
@@ -60,7 +94,11 @@ public struct RankingPriors: Sendable {
   /// usually fixed in source, while changelogs, docs and tests repeat its words).
   public var bugReportRoleFactor: [FileRole: Double] = [
     .source: 1, .test: 0.6, .documentation: 0.5, .changelog: 0.3, .example: 0.6, .configuration: 0.6, .vendored: 0.6,
+    .template: 0.3, .translation: 0.2, .fixture: 0.4, .generatedDocs: 0.3, .summary: 0.3,
   ]
+  /// Factor for the project summary when the query names code: the summary lists every name, so
+  /// it matches any identifier, but the definition is what the user is after.
+  public var summaryForCodeFactor = 0.5
   /// Factor for a file whose path the query mentions (a traceback frame, a file name).
   public var mentionedPathFactor = 1.5
   /// Factor for a file whose module the query names by a dotted name (`pkg.module.Class`).
@@ -73,23 +111,38 @@ public struct RankingPriors: Sendable {
 
   public init() {}
 
+  /// Factor for a chunk defining a symbol the report names elsewhere (in code, backticks, a
+  /// traceback frame's function).
+  public var namedDefinitionFactor = 1.2
+
   /// The boost for a chunk whose symbol (`Class.method`, `function`) ends in a name the title
-  /// mentions, or nil.
+  /// mentions (or, less, one the rest of the report names), or nil.
   public func definitionBoost(symbol: String?, plan: QueryPlan) -> Boost? {
-    guard titleDefinitionFactor != 1, let symbol, !plan.analysis.namedInTitle.isEmpty else { return nil }
-    let last = symbol.split(whereSeparator: { $0 == "." || $0 == ":" || $0 == " " || $0 == "/" }).last.map { String($0).lowercased() }
-    guard let last, let name = plan.analysis.namedInTitle.first(where: { $0.lowercased() == last }) else { return nil }
-    return Boost(reason: "defines \(name), named in the title", factor: titleDefinitionFactor)
+    guard let symbol, let last = Self.definedName(symbol) else { return nil }
+    if titleDefinitionFactor != 1, let name = plan.analysis.namedInTitle.first(where: { $0.lowercased() == last }) {
+      return Boost(reason: "defines \(name), named in the title", factor: titleDefinitionFactor)
+    }
+    if namedDefinitionFactor != 1, let name = plan.definitionTargets.first(where: { $0.lowercased() == last }) {
+      return Boost(reason: "defines \(name), named in the query", factor: namedDefinitionFactor)
+    }
+    return nil
+  }
+
+  /// The name a chunk's symbol defines (its last part, lower-cased): `Session.send` → `send`.
+  static func definedName(_ symbol: String) -> String? {
+    symbol.split(whereSeparator: { $0 == "." || $0 == ":" || $0 == " " || $0 == "/" }).last.map { String($0).lowercased() }
   }
 
   /// The boosts for one file under `plan`.
   public func boosts(path: String, language: String, plan: QueryPlan) -> [Boost] {
     var boosts: [Boost] = []
+    let role = FileRole.of(path: path, language: language)
     if plan.analysis.looksLikeBugReport && !plan.analysis.mentionsDocsOrTests {
-      let role = FileRole.of(path: path, language: language)
       if let factor = bugReportRoleFactor[role], factor != 1 {
         boosts.append(Boost(reason: "\(role.rawValue) file for a bug report", factor: factor))
       }
+    } else if role == .summary, summaryForCodeFactor != 1, plan.namesCode {
+      boosts.append(Boost(reason: "project summary for a query naming code", factor: summaryForCodeFactor))
     }
     let frames = plan.analysis.frames
     if mentionedPathFactor != 1, let frame = frames.lastIndex(where: { Self.pathMatches(path, mentioned: $0.path) }) {

@@ -1,5 +1,6 @@
 import Embedding
 import Foundation
+import Logging
 import GitRAGCore
 import Store
 
@@ -65,6 +66,12 @@ public struct SearchEngine: Sendable {
   public var rrfK = 60.0
   public var keywordWeight = 1.0
   public var vectorWeight = 1.0
+  /// Weight of the third list: chunks defining a name the query gives (`QueryPlan.definitionLookups`),
+  /// found by a keyword search per name, so a definition the prose around it does not match
+  /// still takes part.
+  public var definitionWeight = 1.0
+  /// Chunks taken per name for the definition list.
+  public var definitionDepth = 30
   /// What each further chunk of a file in a list adds, relative to its best chunk's share (split
   /// among the file's chunks, so a file gains at most this share again, however many it has).
   /// Off: it raised MRR on the development set but lets many weak matches beat one strong one.
@@ -80,6 +87,10 @@ public struct SearchEngine: Sendable {
   /// Uncommitted changes: their chunks replace the committed chunks of the same paths, and
   /// deleted paths drop out. Nil searches the committed index only.
   public var workingTree: WorkingTreeView?
+  /// Fail when the query cannot be embedded; otherwise answer from the keyword index alone, with
+  /// one warning in the log.
+  public var requireVectors = false
+  var logger = Logger(label: "git-rag.search")
 
   public init(store: any VectorStore, embedder: (any Embedder)?, collection: String) {
     self.store = store
@@ -100,13 +111,19 @@ public struct SearchEngine: Sendable {
     let plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
     let limit = limit ?? request.limit
     let lists = try await candidates(plan, filter: request.filter, depth: max(depth, limit * 3))
-    var ranked = fuse(keyword: lists.keyword, vector: lists.vector).map { hit in
+    var ranked = fuse(keyword: lists.keyword, vector: lists.vector, definitions: lists.definitions).map { hit in
       var boosts = priors.boosts(path: hit.payload.filePath, language: hit.payload.language, plan: plan)
       if let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan) { boosts.append(definition) }
       var hit = hit
       let fused = hit.score
       hit.score = boosts.reduce(fused) { $0 * $1.factor }
       return RankedChunk(hit: hit, fused: fused, boosts: boosts)
+    }
+    // The project summary names everything; it never outranks a definition the query asks for.
+    if let floor = ranked.filter({ $0.boosts.contains(where: \.isDefinition) }).map(\.hit.score).min() {
+      for index in ranked.indices where FileRole.of(path: ranked[index].hit.payload.filePath, language: ranked[index].hit.payload.language) == .summary {
+        ranked[index].hit.score = min(ranked[index].hit.score, floor * Self.belowDefinition)
+      }
     }
     ranked.sort { ($0.hit.score, $1.hit.payload.filePath, $1.hit.payload.chunkIndex) > ($1.hit.score, $0.hit.payload.filePath, $0.hit.payload.chunkIndex) }
     return Array(ranked.prefix(limit))
@@ -117,7 +134,7 @@ public struct SearchEngine: Sendable {
   public func files(_ request: SearchRequest) async throws -> [FileHit] {
     let plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
     let lists = try await candidates(plan, filter: request.filter, depth: max(fileDepth, request.limit * 10))
-    let chunkScores = fuse(keyword: lists.keyword, vector: lists.vector)
+    let chunkScores = fuse(keyword: lists.keyword, vector: lists.vector, definitions: lists.definitions)
     var files: [String: FileHit] = [:]
     // The best chunk is the one the chunk view ranks first in this file: by fused score with its
     // definition boost (the file's other boosts are the same for all of its chunks).
@@ -154,6 +171,10 @@ public struct SearchEngine: Sendable {
         }
       }
     }
+    var defined: Set<String> = []
+    for hit in lists.definitions where defined.insert(hit.payload.filePath).inserted {
+      files[hit.payload.filePath]?.fused += definitionWeight / (rrfK + Double(defined.count))
+    }
     if !rankFilesByBestChunk {
       // Older rule: fused chunk scores, the best chunk fully and every further one a quarter.
       for key in files.keys { files[key]!.fused = 0 }
@@ -163,33 +184,62 @@ public struct SearchEngine: Sendable {
         files[hit.payload.filePath]!.fused += first ? hit.score : hit.score * 0.25
       }
     }
-    let hits = files.values.map { file in
+    var hits = files.values.map { file in
       var file = file
       file.score = file.boosts.reduce(file.fused) { $0 * $1.factor }
       return file
     }
+    // The project summary names everything; it never outranks a definition the query asks for.
+    if let floor = hits.filter({ $0.boosts.contains(where: \.isDefinition) }).map(\.score).min() {
+      for index in hits.indices where FileRole.of(path: hits[index].filePath, language: hits[index].best.payload.language) == .summary {
+        hits[index].score = min(hits[index].score, floor * Self.belowDefinition)
+      }
+    }
     return Array(hits.sorted { ($0.score, $1.filePath) > ($1.score, $0.filePath) }.prefix(request.limit))
   }
 
-  /// The keyword and vector candidate lists for `plan`, best first.
-  func candidates(_ plan: QueryPlan, filter: SearchFilter, depth: Int) async throws -> (keyword: [SearchHit], vector: [SearchHit]) {
+  /// A summary capped below a definition scores this share of the lowest-scoring definition.
+  static let belowDefinition = 0.999
+
+  /// The keyword, vector and definition candidate lists for `plan`, best first.
+  func candidates(_ plan: QueryPlan, filter: SearchFilter, depth: Int) async throws
+    -> (keyword: [SearchHit], vector: [SearchHit], definitions: [SearchHit])
+  {
     // Keyword search runs while the model embeds the query.
     let overlay = workingTree?.hasChunks == true ? workingTree : nil
     async let committedKeyword = keywordCandidates(plan, store: store, collection: collection, filter: filter, depth: depth)
     async let overlayKeyword = overlay == nil
       ? [] : keywordCandidates(plan, store: overlay!.store, collection: overlay!.collection, filter: filter, depth: depth)
+    async let interrupted = store.metadata(collection)?.pendingTargets.values
+    async let definitionHits = definitions(plan, filter: filter)
     var vector: [SearchHit] = [], overlayVector: [SearchHit] = []
-    if let embedder, vectorWeight > 0, try await embedder.dimension > 0 {
-      let query = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
-      vector = try await store.vectorSearch(collection, vector: query, limit: depth, filter: filter)
-      if let overlay { overlayVector = try await overlay.store.vectorSearch(overlay.collection, vector: query, limit: depth, filter: filter) }
+    if let embedder, vectorWeight > 0 {
+      var query: [Float]?
+      do {
+        if try await embedder.dimension > 0 {
+          query = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
+        }
+      } catch where !requireVectors && !(error is CancellationError) {
+        let reason = (error as? any UserFacingError)?.errorDescription ?? "\(error)"
+        logger.warning("keyword results only: the query could not be embedded (\(reason.prefix(300))). Use --require-vectors to fail instead.")
+      }
+      if let query {
+        vector = try await store.vectorSearch(collection, vector: query, limit: depth, filter: filter)
+        if let overlay { overlayVector = try await overlay.store.vectorSearch(overlay.collection, vector: query, limit: depth, filter: filter) }
+      }
     }
-    let keyword = try await committedKeyword
-    guard let workingTree else { return (keyword, vector) }
+    var keyword = try await committedKeyword
+    if let targets = try await interrupted.map(Set.init), !targets.isEmpty {
+      keyword = Self.oneVersionPerFile(keyword, interruptedTargets: targets)
+      vector = Self.oneVersionPerFile(vector, interruptedTargets: targets)
+    }
+    var definitions = try await definitionHits
+    guard let workingTree else { return (keyword, vector, definitions) }
     // Committed chunks of changed paths give way to their working-tree versions (or to nothing).
     let replaced = workingTree.replacedPaths
     let keptKeyword = keyword.filter { !replaced.contains($0.payload.filePath) }
     let keptVector = vector.filter { !replaced.contains($0.payload.filePath) }
+    definitions.removeAll { replaced.contains($0.payload.filePath) }
     // Both stores score alike (BM25, cosine similarity), so the lists merge by score.
     func merge(_ a: [SearchHit], _ b: [SearchHit]) -> [SearchHit] {
       let sorted = (a + b).sorted {
@@ -197,7 +247,7 @@ public struct SearchEngine: Sendable {
       }
       return Array(sorted.prefix(depth))
     }
-    return (merge(keptKeyword, try await overlayKeyword), merge(keptVector, overlayVector))
+    return (merge(keptKeyword, try await overlayKeyword), merge(keptVector, overlayVector), definitions)
   }
 
   private func keywordCandidates(
@@ -206,8 +256,39 @@ public struct SearchEngine: Sendable {
     plan.keyword.terms.isEmpty ? [] : try await store.keywordSearch(collection, query: plan.keyword, limit: depth, filter: filter)
   }
 
-  /// Reciprocal rank fusion of two ranked lists (keyword-only when `vector` is empty).
-  func fuse(keyword: [SearchHit], vector: [SearchHit]) -> [SearchHit] {
+  /// `hits` with one version of each file. A sync that was interrupted (its target stays in the
+  /// metadata's pending targets until a sync completes) may have written a file's new chunks
+  /// before deleting the old ones; the version of the recorded commit is kept, the one written
+  /// towards a pending target dropped.
+  static func oneVersionPerFile(_ hits: [SearchHit], interruptedTargets targets: Set<String>) -> [SearchHit] {
+    var settled: [String: String] = [:]  // path -> a file hash not written by an unfinished sync
+    for hit in hits where !targets.contains(hit.payload.commit) {
+      settled[hit.payload.filePath] = settled[hit.payload.filePath] ?? hit.payload.fileHash
+    }
+    return hits.filter { hit in
+      guard let kept = settled[hit.payload.filePath] else { return true }
+      return hit.payload.fileHash == kept
+    }
+  }
+
+  /// Chunks that define the names the query gives, in the order of `plan.definitionLookups`: a
+  /// keyword search for each name, kept where the chunk's symbol ends in that name.
+  func definitions(_ plan: QueryPlan, filter: SearchFilter) async throws -> [SearchHit] {
+    guard definitionWeight > 0 else { return [] }
+    var found: [SearchHit] = []
+    var seen: Set<String> = []
+    for name in plan.definitionLookups {
+      let lowered = name.lowercased()
+      let hits = try await store.keywordSearch(collection, query: KeywordQuery(terms: [lowered: 1]), limit: definitionDepth, filter: filter)
+      for hit in hits where hit.payload.symbol.flatMap(RankingPriors.definedName) == lowered && seen.insert(hit.payload.pointID).inserted {
+        found.append(hit)
+      }
+    }
+    return found
+  }
+
+  /// Reciprocal rank fusion of the ranked lists (keyword-only when `vector` is empty).
+  func fuse(keyword: [SearchHit], vector: [SearchHit], definitions: [SearchHit] = []) -> [SearchHit] {
     var merged: [String: SearchHit] = [:]
     for (index, hit) in keyword.enumerated() {
       var entry = hit
@@ -230,6 +311,19 @@ public struct SearchEngine: Sendable {
         merged[hit.payload.pointID] = entry
       }
     }
+    for (index, hit) in definitions.enumerated() {
+      let add = definitionWeight / (rrfK + Double(index + 1))
+      if var entry = merged[hit.payload.pointID] {
+        entry.score += add
+        merged[hit.payload.pointID] = entry
+      } else {
+        var entry = hit
+        entry.keywordRank = nil
+        entry.vectorRank = nil
+        entry.score = add
+        merged[hit.payload.pointID] = entry
+      }
+    }
     return merged.values.sorted {
       ($0.score, $1.payload.filePath, $1.payload.chunkIndex) > ($1.score, $0.payload.filePath, $0.payload.chunkIndex)
     }
@@ -246,6 +340,10 @@ public struct SearchEngine: Sendable {
       case "rrfK": rrfK = value
       case "keywordWeight": keywordWeight = value
       case "vectorWeight": vectorWeight = value
+      case "definitionWeight": definitionWeight = value
+      case "definitionDepth": definitionDepth = Int(value)
+      case "namedDefinition": priors.namedDefinitionFactor = value
+      case "summaryForCode": priors.summaryForCodeFactor = value
       case "extraChunkShare": extraChunkShare = value
       case "analyzeQuery": analyzeQuery = value != 0
       case "embedPlainQuery": embedPlainQuery = value != 0

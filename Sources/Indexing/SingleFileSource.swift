@@ -17,6 +17,7 @@ public enum SourceError: UserFacingError, Equatable {
   case tooLargeUncompressed(path: String, limit: Int)
   case compressionRatio(path: String, entry: String, ratio: Int, limit: Int)
   case archiveDamaged(path: String, detail: String)
+  case invalidName(name: String, reason: String)
 
   public var errorDescription: String? {
     switch self {
@@ -44,6 +45,8 @@ public enum SourceError: UserFacingError, Equatable {
       "Archive \(path) looks like a zip bomb: \(entry) expands \(ratio):1 (limit \(limit):1). Refusing it; recompress it or raise --max-ratio if you trust it."
     case let .archiveDamaged(path, detail):
       "Cannot read archive \(path): \(detail). Check that the file is complete."
+    case let .invalidName(name, reason):
+      "Cannot store a file as \(name): \(reason). Give --name a relative path inside the collection, e.g. docs/notes.md."
     }
   }
 }
@@ -58,7 +61,13 @@ public final class SingleFileSource: ContentSource {
   public var identity: String { url.path }
 
   /// Reads and checks the file at `url`; `path` is the name it is indexed under.
-  public init(url: URL, path: String, maxFileSize: Int, allowance: SecretAllowance = .none) throws {
+  public init(url: URL, path name: String, maxFileSize: Int, allowance: SecretAllowance = .none) throws {
+    // The same rules as archive entries: relative, no `..`, normalised (`./a//b` is `a/b`).
+    let path: String
+    switch ArchiveSource.normalize(name) {
+    case .success(let normalized): path = normalized
+    case .failure(let reason): throw SourceError.invalidName(name: name, reason: reason.description)
+    }
     let shown = url.path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: shown, isDirectory: &isDirectory) else { throw SourceError.fileNotFound(shown) }

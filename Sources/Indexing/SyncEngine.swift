@@ -159,6 +159,14 @@ public struct SyncEngine: Sendable {
   /// Syncs any source. `changes(base)` returns the tree diff from `base` when it can be trusted,
   /// or nil to reconcile against the store's inventory.
   public func sync(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
+    // A rebuild killed before its swap left its staging collection; the caller holds the
+    // collection's lock, so no rebuild is writing it now.
+    let staging = StagingCollection.name(for: options.collection)
+    if !options.dryRun, !StagingCollection.isStaging(options.collection), store is any CollectionReplacing,
+      try await store.collectionExists(staging)
+    {
+      try await store.deleteCollection(staging)
+    }
     if options.reindex, !options.dryRun, !options.partial, let replacing = store as? any CollectionReplacing,
       try await store.collectionExists(options.collection)
     {
@@ -201,10 +209,9 @@ public struct SyncEngine: Sendable {
   private func reindexAside(
     _ store: any CollectionReplacing, source: ContentSource, changes: (String?) throws -> [FileChange]?
   ) async throws -> SyncReport {
-    if let stored = try await self.store.metadata(options.collection) { try checkOwnership(stored, source: source) }
-    let staging = "\(options.collection).reindex"
-    // A rebuild killed before its swap left this behind.
-    if try await store.collectionExists(staging) { try await store.deleteCollection(staging) }
+    // A collection too damaged to read its metadata is what a rebuild is for: nothing to check.
+    if let stored = try? await self.store.metadata(options.collection) { try checkOwnership(stored, source: source) }
+    let staging = StagingCollection.name(for: options.collection)
     var engine = self
     engine.options.collection = staging
     engine.options.reindex = false
@@ -385,8 +392,10 @@ public struct SyncEngine: Sendable {
     }
 
     Trace.mark("removed old versions")
-    // 4. Only now does the index claim the new commit.
+    // 4. Only now does the index claim the new commit, and only if the store is whole: damage
+    // in pages this sync never touched would otherwise hide behind an up-to-date commit.
     try faultInjection?("metadata")
+    try await store.checkIntegrity(collection, thorough: false)
     if let planned = metadata, !options.partial {
       // Claim only what this sync made true: if another writer claimed a commit or started
       // writing since this one planned, its plan no longer covers the collection.

@@ -5,20 +5,27 @@ import GitRAGCore
   import Glibc
 #endif
 
-/// One sync per collection at a time: a lock file holding the owner's PID next to the store.
+/// One sync per collection at a time: an advisory lock (`flock`) on a lock file next to the store.
+///
+/// The kernel releases the lock when its holder's descriptor closes, so a sync that dies (SIGKILL,
+/// power loss) never leaves a stale lock behind, and a reused PID cannot block anyone: the PID
+/// written in the file only names the holder for messages and `git rag status`.
 ///
 /// A second sync that finds the lock held leaves a request file instead of waiting; the running
 /// sync sees it when it finishes and goes round once more, so a burst of hook calls ends with
-/// at most one running sync plus one pending round. A lock whose PID no longer runs is stale and
-/// is taken over.
-public final class SyncLock: Sendable {
+/// at most one running sync plus one pending round.
+public final class SyncLock: @unchecked Sendable {
+  // @unchecked: `descriptor` is written only by acquire/release, which one task calls in turn.
   public let lockURL: URL
   public let requestURL: URL
+  private var descriptor: Int32 = -1
 
   public init(directory: URL, collection: String) {
     lockURL = directory.appendingPathComponent("\(collection).lock")
     requestURL = directory.appendingPathComponent("\(collection).pending")
   }
+
+  deinit { release() }
 
   public enum Acquisition: Sendable, Equatable {
     case acquired
@@ -26,28 +33,33 @@ public final class SyncLock: Sendable {
     case heldBy(pid: Int32)
   }
 
+  /// Who holds a collection's lock, as the holder wrote it.
+  public struct Holder: Sendable, Equatable, Codable {
+    public var pid: Int32
+    public var startedAt: String
+  }
+
   /// Takes the lock, or records a request for the holder to go round once more.
   public func acquire() throws -> Acquisition {
-    try FileManager.default.createDirectory(at: lockURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-    for _ in 0..<3 {
-      let fd = open(lockURL.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-      if fd >= 0 {
-        let pid = "\(getpid())\n"
-        _ = pid.withCString { write(fd, $0, strlen($0)) }
-        close(fd)
-        return .acquired
-      }
-      guard errno == EEXIST else {
-        throw GitRAGError("Cannot create the sync lock \(lockURL.path) (\(String(cString: strerror(errno)))). Check the folder's permissions.")
-      }
-      if let holder = holderPID(), holder != getpid(), processIsAlive(holder) {
-        _ = FileManager.default.createFile(atPath: requestURL.path, contents: Data("\(getpid())\n".utf8))
-        return .heldBy(pid: holder)
-      }
-      // Stale: the holder died without unlocking (SIGKILL, power loss). Take it over.
-      try? FileManager.default.removeItem(at: lockURL)
+    try StoreFolder.create(lockURL.deletingLastPathComponent())
+    let fd = open(lockURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      throw GitRAGError("Cannot open the sync lock \(lockURL.path) (\(String(cString: strerror(errno)))). Check the folder's permissions.")
     }
-    throw GitRAGError("Cannot take the sync lock \(lockURL.path). Remove it if no git-rag sync is running.")
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      let reason = errno
+      close(fd)
+      guard reason == EWOULDBLOCK else {
+        throw GitRAGError("Cannot lock \(lockURL.path) (\(String(cString: strerror(reason)))). Check the folder's permissions.")
+      }
+      _ = FileManager.default.createFile(atPath: requestURL.path, contents: Data("\(getpid())\n".utf8))
+      return .heldBy(pid: holder()?.pid ?? 0)
+    }
+    let record = "\(getpid())\n\(Timestamp.now())\n"
+    _ = ftruncate(fd, 0)
+    _ = record.withCString { pwrite(fd, $0, strlen($0), 0) }
+    descriptor = fd
+    return .acquired
   }
 
   /// True (and the request cleared) when another sync asked for one more round while we held the lock.
@@ -57,17 +69,37 @@ public final class SyncLock: Sendable {
     return true
   }
 
+  /// Gives the lock up, then takes it back if a request arrived meanwhile: true when the caller
+  /// holds the lock again and owes one more round.
+  ///
+  /// Closes the window between the holder's last `takeRequest()` and its release, in which a
+  /// sync that found the lock held would leave a request nobody serves.
+  public func releaseUnlessRequested() -> Bool {
+    release()
+    guard FileManager.default.fileExists(atPath: requestURL.path), (try? acquire()) == .acquired else { return false }
+    _ = takeRequest()
+    return true
+  }
+
+  /// Gives the lock up. The file stays: removing it would let a waiter lock a file no one else sees.
   public func release() {
-    if holderPID() == getpid() { try? FileManager.default.removeItem(at: lockURL) }
+    guard descriptor >= 0 else { return }
+    _ = ftruncate(descriptor, 0)
+    close(descriptor)
+    descriptor = -1
   }
 
-  /// PID written in the lock file, if any.
-  public func holderPID() -> Int32? {
-    guard let text = try? String(contentsOf: lockURL, encoding: .utf8) else { return nil }
-    return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
-  }
-
-  private func processIsAlive(_ pid: Int32) -> Bool {
-    kill(pid, 0) == 0 || errno == EPERM
+  /// The running sync's PID and start time, or nil when no process holds the lock.
+  public func holder() -> Holder? {
+    let fd = open(lockURL.path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+      flock(fd, LOCK_UN)
+      return nil
+    }
+    let text = (try? String(contentsOf: lockURL, encoding: .utf8)) ?? ""
+    let lines = text.split(separator: "\n")
+    return Holder(pid: lines.first.flatMap { Int32($0) } ?? 0, startedAt: lines.dropFirst().first.map(String.init) ?? "")
   }
 }

@@ -15,9 +15,14 @@ public struct CITemplateWrite: Sendable, Hashable {
 /// GitHub: `.github/workflows/git-rag.yml`. GitLab: `.gitlab/git-rag.gitlab-ci.yml`, plus a
 /// `.gitlab-ci.yml` that includes it when there is none (an existing one is never edited; the
 /// instructions say which `include:` line to add). An existing template is replaced only with `force`.
-public func writeCITemplate(provider: String, store: String = "qdrant", repositoryRoot: URL, force: Bool) throws -> CITemplateWrite {
+///
+/// With `publishIndex`, the pipeline also publishes the index under `refs/rag` after its sync.
+public func writeCITemplate(
+  provider: String, store: String = "qdrant", repositoryRoot: URL, force: Bool, publishIndex: Bool = false
+) throws -> CITemplateWrite {
   guard store == "qdrant" else { throw CITemplateError.unsupportedStore(store) }
-  let (path, contents) = try CITemplates.template(for: provider)
+  var (path, contents) = try CITemplates.template(for: provider)
+  if publishIndex { contents = try CITemplates.publishingIndex(contents, provider: provider) }
   let target = repositoryRoot.appendingPathComponent(path)
   let fileManager = FileManager.default
   if fileManager.fileExists(atPath: target.path) && !force {
@@ -47,6 +52,7 @@ public func writeCITemplate(provider: String, store: String = "qdrant", reposito
   } catch {
     throw CITemplateError.cannotWrite(target.path, error.localizedDescription)
   }
+  if publishIndex { instructions.append(CITemplates.publishingInstructions(provider: provider)) }
   return CITemplateWrite(files: files, instructions: instructions)
 }
 

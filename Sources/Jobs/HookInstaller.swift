@@ -6,8 +6,11 @@ import GitRAGCore
 /// A hook git-rag wrote (current or older version marker) is replaced freely. A hook someone else
 /// wrote is never overwritten: if it is a shell script the git-rag call is chained into it as a
 /// marked block, otherwise it is left alone and the user is told how to add the call; `force`
-/// replaces it after keeping a copy in `<hook>.git-rag-backup`. Uninstall removes only what
-/// git-rag wrote and leaves the rest byte-identical.
+/// replaces it after keeping a copy in `<hook>.git-rag-backup`. A hook that is a symbolic link is
+/// never written through (its target is often a tracked file): the user is told which line to add,
+/// or `force` moves the link itself aside. Hooks are handled as bytes, so any encoding survives,
+/// and a chained hook keeps its mode. Uninstall removes only what git-rag wrote and leaves the
+/// rest byte-identical and link-identical.
 public struct HookInstaller: Sendable {
   /// The hooks folder: `core.hooksPath` or `<common git dir>/hooks`, resolved by the caller.
   public let hooksDirectory: URL
@@ -49,17 +52,21 @@ public struct HookInstaller: Sendable {
     func result(_ action: HookInstallResult.Action) -> HookInstallResult {
       HookInstallResult(hook: hook, path: url, action: action)
     }
-    guard let existing = read(url) else {
-      try write(script, to: url)
+    if let target = linkTarget(url), !force {
+      return result(.refused(reason: "it is a symbolic link to \(target), which git-rag does not write through"))
+    }
+    // A dangling link counts as someone else's hook: only `force` moves it aside.
+    guard let existing = read(url) ?? (linkTarget(url) != nil ? Data() : nil) else {
+      try write(Data(script.utf8), to: url)
       return result(.installed)
     }
     switch state(of: existing) {
     case .missing:
-      try write(script, to: url)
+      try write(Data(script.utf8), to: url)
       return result(.installed)
     case .installed:
-      guard existing != script else { return result(.unchanged) }
-      try write(script, to: url)
+      guard existing != Data(script.utf8) else { return result(.unchanged) }
+      try write(Data(script.utf8), to: url)
       return result(.updated)
     case .chained, .foreign:
       if force {
@@ -67,14 +74,15 @@ public struct HookInstaller: Sendable {
         if FileManager.default.fileExists(atPath: backup.path) {
           throw HookInstallerError.backupExists(backup.path)
         }
-        // The backup is the user's hook as it was before git-rag touched it, mode included.
-        if let original = Self.removingBlock(from: existing) { try write(original, to: url, keepMode: true) }
+        // The backup is the user's hook as it was before git-rag touched it, mode included; a
+        // link is moved aside as the link it is.
+        if linkTarget(url) == nil, let original = Self.removingBlock(from: existing) { try write(original, to: url, keepMode: true) }
         do {
           try FileManager.default.moveItem(at: url, to: backup)
         } catch {
           throw HookInstallerError.cannotWrite(backup.path, error.localizedDescription)
         }
-        try write(script, to: url)
+        try write(Data(script.utf8), to: url)
         return result(.replaced(backup: backup))
       }
       if let unchained = Self.removingBlock(from: existing) {
@@ -98,6 +106,8 @@ public struct HookInstaller: Sendable {
       HookInstallResult(hook: hook, path: url, action: action)
     }
     guard let existing = read(url) else { return result(.notInstalled) }
+    // git-rag never writes through a link; a block in its target was put there by hand.
+    if linkTarget(url) != nil { return result(.notInstalled) }
     switch state(of: existing) {
     case .missing, .foreign:
       return result(.notInstalled)
@@ -119,8 +129,10 @@ public struct HookInstaller: Sendable {
     }
   }
 
-  func state(of text: String?) -> HookStatus.State {
-    guard let text else { return .missing }
+  func state(of data: Data?) -> HookStatus.State {
+    guard let data else { return .missing }
+    // Only ASCII markers are looked for, so a lossy decoding of the head is enough.
+    let text = String(decoding: data.prefix(8192), as: UTF8.self)
     if let version = Self.version(in: text, linePrefix: HookScripts.marker) {
       if text.hasPrefix("#!") && Self.lines(of: text).dropFirst().first?.hasPrefix(HookScripts.marker) == true {
         return .installed(version: version)
@@ -132,20 +144,24 @@ public struct HookInstaller: Sendable {
     return .foreign
   }
 
-  private func read(_ url: URL) -> String? {
-    guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-    return String(decoding: data, as: UTF8.self)
+  private func read(_ url: URL) -> Data? {
+    FileManager.default.contents(atPath: url.path)
+  }
+
+  /// Where `url` points when it is a symbolic link.
+  private func linkTarget(_ url: URL) -> String? {
+    try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)
   }
 
   /// Writes with mode 0755, or with the file's current mode when `keepMode` (someone else's hook).
-  private func write(_ text: String, to url: URL, keepMode: Bool = false) throws {
+  private func write(_ data: Data, to url: URL, keepMode: Bool = false) throws {
     // Write beside the target and rename, so git never runs a half-written hook.
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).git-rag-tmp")
     let current = (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions]) as? NSNumber
     let mode = keepMode ? current?.intValue ?? 0o755 : 0o755
     do {
       try? FileManager.default.removeItem(at: temporary)
-      try ExecutableFile.write(Data(text.utf8), to: temporary, mode: mode_t(mode))
+      try ExecutableFile.write(data, to: temporary, mode: mode_t(mode & 0o7777))
       if rename(temporary.path, url.path) != 0 {
         throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
       }
@@ -170,8 +186,9 @@ public struct HookInstaller: Sendable {
   }
 
   /// True for a script whose shebang names sh, bash or dash (directly or through `env`).
-  static func isShellScript(_ text: String) -> Bool {
-    guard text.hasPrefix("#!"), let first = lines(of: text).first else { return false }
+  static func isShellScript(_ data: Data) -> Bool {
+    let first = String(decoding: data.prefix { $0 != 0x0A }, as: UTF8.self)
+    guard first.hasPrefix("#!") else { return false }
     let words = first.dropFirst(2).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
     guard var program = words.first.map({ String($0.split(separator: "/").last ?? "") }) else { return false }
     if program == "env", words.count > 1 {
@@ -181,31 +198,33 @@ public struct HookInstaller: Sendable {
   }
 
   /// The block chained into someone else's hook: the hook's body in a subshell, so its `exit`s
-  /// and variables stay inside.
-  static func block(hook: String) -> String {
+  /// and variables stay inside, followed by `|| true`, so that neither `set -e` nor a failure of
+  /// git-rag's part ever stops the user's hook.
+  static func block(hook: String) -> Data {
     let script = HookScripts.all[hook]!
     let body = lines(of: script).dropFirst().filter { !$0.hasPrefix("#") && !$0.isEmpty }
-    return ([Substring(blockBegin), "# git-rag chained hook v\(HookScripts.version) (\(hook)): `git rag hooks uninstall` removes this block.", "("]
-      + body.map { "  " + $0 } + [")", Substring(blockEnd)]).joined(separator: "\n") + "\n"
+    let text = ([Substring(blockBegin), "# git-rag chained hook v\(HookScripts.version) (\(hook)): `git rag hooks uninstall` removes this block.", "("]
+      + body.map { "  " + $0 } + [") || true", Substring(blockEnd)]).joined(separator: "\n") + "\n"
+    return Data(text.utf8)
   }
 
-  /// `text` with the block inserted right after its shebang line, or nil if it is no shell script.
+  /// `data` with the block inserted right after its shebang line, or nil if it is no shell script.
   ///
   /// After the shebang rather than at the end: a hook that ends in `exit` or `exec` would never
   /// reach an appended block.
-  static func chaining(hook: String, into text: String) -> String? {
-    guard isShellScript(text) else { return nil }
-    guard let newline = text.firstIndex(of: "\n") else { return text + "\n" + block(hook: hook) }
-    let afterShebang = text.index(after: newline)
-    return String(text[..<afterShebang]) + block(hook: hook) + String(text[afterShebang...])
+  static func chaining(hook: String, into data: Data) -> Data? {
+    guard isShellScript(data) else { return nil }
+    guard let newline = data.firstIndex(of: 0x0A) else { return data + Data("\n".utf8) + block(hook: hook) }
+    let afterShebang = data.index(after: newline)
+    return data[..<afterShebang] + block(hook: hook) + data[afterShebang...]
   }
 
-  /// `text` without the chained block (byte-identical to before chaining), or nil if it has none.
-  static func removingBlock(from text: String) -> String? {
-    guard let begin = text.range(of: blockBegin + "\n"),
-      let end = text.range(of: blockEnd + "\n", range: begin.upperBound..<text.endIndex)
+  /// `data` without the chained block (byte-identical to before chaining), or nil if it has none.
+  static func removingBlock(from data: Data) -> Data? {
+    guard let begin = data.range(of: Data((blockBegin + "\n").utf8)),
+      let end = data.range(of: Data((blockEnd + "\n").utf8), in: begin.upperBound..<data.endIndex)
     else { return nil }
-    return String(text[..<begin.lowerBound]) + String(text[end.upperBound...])
+    return data[..<begin.lowerBound] + data[end.upperBound...]
   }
 }
 

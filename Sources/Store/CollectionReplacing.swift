@@ -9,6 +9,14 @@ public protocol CollectionReplacing: VectorStore {
   func replaceCollection(_ collection: String, with staging: String) async throws
 }
 
+/// The name a rebuild of a collection is built under before it is swapped in.
+public enum StagingCollection {
+  public static let suffix = ".reindex"
+  public static func name(for collection: String) -> String { collection + suffix }
+  /// True for a staging name: such collections are never listed (a killed rebuild leaves one).
+  public static func isStaging(_ name: String) -> Bool { name.hasSuffix(suffix) }
+}
+
 extension SQLiteStore: CollectionReplacing {
   /// Checkpoints both files so each is complete without its write-ahead log, drops the old
   /// file's log, shared memory and vector matrix, and renames the staging file over it: a crash
@@ -22,9 +30,10 @@ extension SQLiteStore: CollectionReplacing {
     guard FileManager.default.fileExists(atPath: source.path) else {
       throw SQLiteStoreError.collectionNotFound(name: staging, location: location)
     }
-    for url in [source, target] where FileManager.default.fileExists(atPath: url.path) {
-      try Self.checkpoint(url)
-    }
+    try Self.checkpoint(source)
+    // The old file is being replaced: a damaged one (the usual reason for a rebuild) cannot be
+    // checkpointed, and need not be.
+    if FileManager.default.fileExists(atPath: target.path) { try? Self.checkpoint(target) }
     for suffix in ["-wal", "-shm", "-vectors"] {
       try? FileManager.default.removeItem(atPath: target.path + suffix)
     }

@@ -29,7 +29,7 @@ public enum QdrantError: UserFacingError, Equatable {
     case let .unreachable(address, reason):
       "Cannot connect to Qdrant at \(address) (\(reason)). Is it running? Set QDRANT_URL or use --store sqlite."
     case let .timedOut(url, seconds):
-      "Qdrant at \(url) did not answer within \(seconds)s. Check the server's load, or raise the timeout."
+      "Qdrant at \(url) did not answer within \(seconds)s. Check the server's load, or raise GIT_RAG_QDRANT_TIMEOUT."
     case let .unauthorized(url, status, keyConfigured):
       keyConfigured
         ? "Qdrant at \(url) rejected the API key (HTTP \(status)). Set QDRANT_API_KEY."

@@ -28,6 +28,20 @@ final class SQLiteCollection: Sendable {
     }
   }
 
+  /// SQLite's first complaint about the file (`quick_check`, or `integrity_check` when
+  /// `thorough`), or nil when it finds none.
+  func integrityProblem(thorough: Bool) throws -> String? {
+    do {
+      let rows = try pool.read { db in try String.fetchAll(db, sql: thorough ? "PRAGMA integrity_check(5)" : "PRAGMA quick_check(5)") }
+      return rows == ["ok"] ? nil : rows.joined(separator: "; ")
+    } catch let error as DatabaseError {
+      if [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode.primaryResultCode) {
+        return error.message ?? "SQLite error \(error.resultCode.rawValue)"
+      }
+      throw SQLiteStoreError.from(error, path: path)
+    }
+  }
+
   /// Writes a new collection file at `url` with `metadata`, atomically: it is built beside the
   /// target and renamed into place, so a crash never leaves a half-made collection.
   static func create(name: String, url: URL, metadata: IndexMetadata) throws {

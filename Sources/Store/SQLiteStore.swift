@@ -52,7 +52,7 @@ public final class SQLiteStore: VectorStore {
     return names.compactMap { file -> String? in
       guard file.hasSuffix(".sqlite") else { return nil }
       let name = String(file.dropLast(".sqlite".count))
-      return (try? Self.validate(name)) == nil ? nil : name
+      return (try? Self.validate(name)) == nil || StagingCollection.isStaging(name) ? nil : name
     }.sorted()
   }
 
@@ -95,9 +95,20 @@ public final class SQLiteStore: VectorStore {
 
   public func info(_ collection: String) async throws -> CollectionInfo {
     try await open(collection).read { db in
-      let points = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM points") ?? 0
+      var points = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM points") ?? 0
       let files = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT file_path) FROM points") ?? 0
       let metadata = try SQLiteCollection.readMetadata(db)
+      if let targets = metadata?.pendingTargets.values, !targets.isEmpty {
+        // An interrupted sync may have left two versions of a file: count the recorded one only.
+        let list = Array(Set(targets)), marks = Array(repeating: "?", count: list.count).joined(separator: ",")
+        points -= try Int.fetchOne(
+          db,
+          sql: """
+            SELECT COUNT(*) FROM points p WHERE p."commit" IN (\(marks)) AND EXISTS (
+              SELECT 1 FROM points q WHERE q.file_path = p.file_path AND q.file_hash != p.file_hash AND q."commit" NOT IN (\(marks)))
+            """,
+          arguments: StatementArguments(list + list)) ?? 0
+      }
       return CollectionInfo(
         name: collection, points: points, files: files, dimension: try SQLiteCollection.dimension(db), metadata: metadata)
     }
@@ -364,6 +375,42 @@ public final class SQLiteStore: VectorStore {
       return zip(rowIDs, best).compactMap { rowID, hit in payloads[rowID].map { (payload: $0, score: hit.score) } }
         .enumerated().map { SearchHit(payload: $1.payload, score: Double($1.score), vectorRank: $0 + 1) }
     }
+  }
+
+  // MARK: - Integrity
+
+  /// The file's header and size first (a garbage or truncated file gets a precise reason without
+  /// being opened), then SQLite's `quick_check` (every page and row) or, when `thorough`,
+  /// `integrity_check` (also every index against its table).
+  public func checkIntegrity(_ collection: String, thorough: Bool) async throws {
+    let url = try fileURL(collection)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw SQLiteStoreError.collectionNotFound(name: collection, location: location)
+    }
+    if let reason = Self.headerProblem(url) { throw SQLiteStoreError.corrupt(path: url.path, reason: reason) }
+    let handle = try open(collection)
+    if let problem = try handle.integrityProblem(thorough: thorough) {
+      throw SQLiteStoreError.corrupt(path: url.path, reason: problem)
+    }
+  }
+
+  /// Why the file cannot be a whole SQLite database, judged from its first 100 bytes and its size.
+  static func headerProblem(_ url: URL) -> String? {
+    guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+    defer { try? handle.close() }
+    let header = (try? handle.read(upToCount: 100)) ?? Data()
+    guard header.count == 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else {
+      return "it is not a SQLite database"
+    }
+    let bytes = [UInt8](header)
+    let rawPageSize = Int(bytes[16]) << 8 | Int(bytes[17])
+    let pageSize = rawPageSize == 1 ? 65536 : rawPageSize
+    let pages = bytes[28..<32].reduce(0) { $0 << 8 | Int($1) }
+    let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+    if pageSize >= 512, pages > 0, size < pages * pageSize {
+      return "it is truncated: \(size) bytes where its header promises \(pages * pageSize)"
+    }
+    return nil
   }
 
   // MARK: - Internals

@@ -24,7 +24,7 @@ public enum SQLiteStoreError: UserFacingError, Equatable {
     case let .collectionNotFound(name, location):
       "Collection \(name) not found in \(location). Run `git rag sync` to create it or `git rag collection list`."
     case let .corrupt(path, reason):
-      "The index file \(path) is not a usable git-rag database (\(reason)). Rebuild it with `git rag sync --reindex` or delete the file."
+      "The index file \(path) is damaged or not a git-rag database (\(reason)). Rebuild it with `git rag sync --reindex`, or remove it with `git rag collection delete \(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)`."
     case let .locked(path):
       "The index file \(path) is locked by another process. Wait for the other git-rag (or sqlite) to finish and retry."
     case let .newerSchema(path, version):

@@ -47,6 +47,9 @@ public protocol VectorStore: Sendable {
   /// Vectors already stored for these chunk hashes (reuse instead of re-embedding).
   func vectors(_ collection: String, chunkHashes: [String]) async throws -> [String: [Float]]
   func count(_ collection: String) async throws -> Int
+  /// Throws a one-line error with the way out when the collection's data is damaged: a quick
+  /// check, or with `thorough` a complete one (every page, index and row).
+  func checkIntegrity(_ collection: String, thorough: Bool) async throws
 
   /// Keyword (BM25) search over chunk text, symbols and paths; best first.
   func keywordSearch(_ collection: String, query: KeywordQuery, limit: Int, filter: SearchFilter) async throws -> [SearchHit]
@@ -55,6 +58,9 @@ public protocol VectorStore: Sendable {
 }
 
 extension VectorStore {
+  /// Stores whose data lives on a server check nothing here: the server guards its own files.
+  public func checkIntegrity(_ collection: String, thorough: Bool) async throws {}
+
   /// Portable fallback: read, change, write back (a store with one writer at a time needs no more).
   public func updateMetadata(_ collection: String, set: [String: String], remove: [String]) async throws {
     var fields = try await metadata(collection)?.fields ?? [:]

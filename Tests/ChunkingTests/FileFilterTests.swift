@@ -219,3 +219,35 @@ func proseWithLongLinesIsNeverMinified(path: String) {
     return
   }
 }
+
+// Machine-written noise (translation catalogs, SVG, large data files, snapshots, recordings).
+
+@Test(arguments: [
+  ("locale/de/LC_MESSAGES/sphinx.po", 100, "translation catalog (.po)"),
+  ("locale/sphinx.pot", 100, "translation catalog (.pot)"),
+  ("web/i18n/messages.xlf", 100, "translation catalog (.xlf)"),
+  ("doc/_static/logo.svg", 100, "vector image (.svg)"),
+  ("data/measurements.csv", 70_000, "data file (.csv, 70000 bytes, above 65536)"),
+  ("data/table.tsv", 70_000, "data file (.tsv, 70000 bytes, above 65536)"),
+  ("logs/events.jsonl", 1 << 19, "data file (.jsonl, 524288 bytes, above 65536)"),
+  ("src/__snapshots__/App.test.js.snap", 100, "test snapshot (under __snapshots__/)"),
+  ("tests/__snapshots__/test_cli.ambr", 100, "test snapshot (under __snapshots__/)"),
+  ("tests/snapshots/output.snap", 100, "test snapshot (.snap)"),
+  ("tests/cassettes/get_user.yaml", 100, "HTTP recording (under cassettes/)"),
+  ("fixtures/session.har", 100, "HTTP recording (.har)"),
+  ("docs/demo.cast", 100, "terminal recording (.cast)"),
+])
+func precheckSkipsMachineWrittenTextUnlessForced(path: String, size: Int, reason: String) {
+  #expect(filter.precheck(path: path, kind: .regular, size: size, attribute: .unspecified) == .generated(reason))
+  #expect(filter.precheck(path: path, kind: .regular, size: size, attribute: .unspecified)?.description == "generated: \(reason)")
+  #expect(filter.precheck(path: path, kind: .regular, size: size, attribute: .forceInclude) == nil)
+}
+
+@Test func smallDataFilesAndTheirNeighboursAreIndexed() {
+  #expect(filter.precheck(path: "tests/data/expected.csv", kind: .regular, size: 65_536, attribute: .unspecified) == nil)
+  #expect(filter.precheck(path: "data/small.jsonl", kind: .regular, size: 2_000, attribute: .unspecified) == nil)
+  #expect(filter.precheck(path: "src/po.py", kind: .regular, size: 100, attribute: .unspecified) == nil)
+  #expect(filter.precheck(path: "src/svg.py", kind: .regular, size: 100, attribute: .unspecified) == nil)
+  #expect(filter.precheck(path: "docs/snapshots.md", kind: .regular, size: 100, attribute: .unspecified) == nil)
+  #expect(filter.precheck(path: ".po", kind: .regular, size: 100, attribute: .unspecified) == nil)
+}

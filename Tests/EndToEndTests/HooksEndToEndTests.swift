@@ -23,12 +23,12 @@ import Testing
     #expect(commitSeconds < 20)
 
     let head = e2e.repo.head
-    let lock = e2e.repo.url.appendingPathComponent(".git/rag/\(e2e.repo.url.lastPathComponent).lock")
     let deadline = Date().addingTimeInterval(90)
     var indexed: String?
     while Date() < deadline {
-      if !FileManager.default.fileExists(atPath: lock.path) {
-        indexed = try? e2e.json("status")["last_indexed_commit"] as? String
+      // The lock file stays; status says whether a sync holds it.
+      if let status = try? e2e.json("status"), status["sync_running"] == nil {
+        indexed = status["last_indexed_commit"] as? String
         if indexed == head { break }
       }
       Thread.sleep(forTimeInterval: 0.3)

@@ -3,7 +3,7 @@ import Foundation
 import Git
 import GitRAGCore
 import GitRAGTestSupport
-import Indexing
+@testable import Indexing
 import Store
 import Testing
 
@@ -294,5 +294,177 @@ private let corpus: [String: String] = [
     #expect(ranked[1].chunks == chunkHits.filter { $0.payload.filePath == "many.py" }.count)
     #expect(ranked[0].best.payload.filePath == "one.py")
     withExtendedLifetime(indexed) {}
+  }
+}
+
+/// Files that look like a bug report or talk about the code without being it: an issue template,
+/// a translation catalog (forced into the index by the `rag` attribute), a test fixture tree,
+/// generated API docs and a changelog; plus a docs page that answers a how-to question.
+private let lookAlikes: [String: String] = corpus.filter { ["shipit/models.py", "shipit/sessions.py", "shipit/adapters.py"].contains($0.key) }
+  .merging([
+    ".gitattributes": "*.po rag\n",
+    ".github/ISSUE_TEMPLATE/bug_report.md": """
+      # Bug report
+
+      Describe the bug: what request did you send (GET requests, POST requests), which header was wrong
+      (Content-Length header, content length), and the traceback. Servers that reject requests: say which.
+      """,
+    "locale/de/LC_MESSAGES/shipit.po": """
+      msgid "GET requests send a Content-Length header"
+      msgstr "GET-Anfragen senden einen Content-Length-Header"
+
+      msgid "content length of a GET request"
+      msgstr "Inhaltslänge einer GET-Anfrage"
+      """,
+    "tests/roots/test-get/app.py": """
+      # A sample app for the GET request tests: sends GET requests and checks the Content-Length header.
+      def send_get_requests(url):
+          return shipit.get(url).headers.get('Content-Length')  # content length header of GET requests
+      """,
+    "docs/api/generated/shipit.models.rst": """
+      shipit.models
+      =============
+
+      .. function:: prepare_body(data, files)
+
+         Prepares the body of GET requests and others; sets the Content-Length header (content length).
+      """,
+    "CHANGES": """
+      2.1.1: GET requests no longer send a Content-Length header (prepare_body); content length fixed for GET requests.
+      """,
+    "docs/configuration.md": """
+      # Configuring retries and timeouts
+
+      How do I configure retries? Set `retries` and `timeout` when you configure a session: the
+      retries setting says how often shipit retries, the timeout how long it waits. Configure
+      both per session.
+      """,
+  ]) { $1 }
+
+extension SearchRankingTests {
+  @Test func classifiesLookAlikeRoles() {
+    #expect(FileRole.of(path: ".github/ISSUE_TEMPLATE/bug_report.md", language: "markdown") == .template)
+    #expect(FileRole.of(path: ".github/PULL_REQUEST_TEMPLATE.md", language: "markdown") == .template)
+    #expect(FileRole.of(path: ".gitlab/issue_templates/Bug.md", language: "markdown") == .template)
+    #expect(FileRole.of(path: "sphinx/locale/de/LC_MESSAGES/sphinx.po", language: "text") == .translation)
+    #expect(FileRole.of(path: "tests/roots/test-ext-autodoc/conf.py", language: "python") == .fixture)
+    #expect(FileRole.of(path: "pkg/testdata/input.go", language: "go") == .fixture)
+    #expect(FileRole.of(path: "tests/fixtures/user.json", language: "json") == .fixture)
+    #expect(FileRole.of(path: "docs/api/generated/xarray.Dataset.rst", language: "restructuredtext") == .generatedDocs)
+    #expect(FileRole.of(path: ".rag_metadata/analysis.txt", language: "text") == .summary)
+    // Neighbours keep their roles.
+    #expect(FileRole.of(path: "tests/test_data.py", language: "python") == .test)
+    #expect(FileRole.of(path: "xarray/core/dataset.py", language: "python") == .source)
+    #expect(FileRole.of(path: "docs/api.rst", language: "restructuredtext") == .documentation)
+    #expect(FileRole.of(path: "src/templates/issue.html", language: "html") == .documentation)
+  }
+
+  @Test func aBugReportRanksLookAlikesBelowTheSource() async throws {
+    let indexed = try await index(lookAlikes)
+    var request = SearchRequest(query: bugReport)
+    request.limit = 20
+    let files = try await indexed.engine.files(request)
+    let paths = files.map(\.filePath)
+    #expect(paths.first == "shipit/models.py", "ranked: \(paths)")
+    let expected: [String: String] = [
+      ".github/ISSUE_TEMPLATE/bug_report.md": "template", "locale/de/LC_MESSAGES/shipit.po": "translation",
+      "tests/roots/test-get/app.py": "fixture", "docs/api/generated/shipit.models.rst": "generated-docs", "CHANGES": "changelog",
+    ]
+    for (path, role) in expected {
+      let file = try #require(files.first { $0.filePath == path }, "\(path) is not among \(paths)")
+      #expect(file.boosts.contains { $0.reason == "\(role) file for a bug report" && $0.factor < 1 }, "\(path): \(file.boosts)")
+      #expect(paths.firstIndex(of: "shipit/models.py")! < paths.firstIndex(of: path)!, "\(path) outranks the source")
+    }
+    // Control: the role priors are what move them down; without them a look-alike ranks higher.
+    var flat = indexed.engine
+    for role in FileRole.allCases { flat.priors.bugReportRoleFactor[role] = 1 }
+    let flatPaths = try await flat.files(request).map(\.filePath)
+    let best = { (ranked: [String]) in ranked.indices.first { expected[ranked[$0]] != nil } ?? ranked.count }
+    #expect(best(flatPaths) < best(paths), "without priors: \(flatPaths)")
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func aDocsQuestionStillRanksTheDocsFirst() async throws {
+    let indexed = try await index(lookAlikes)
+    var request = SearchRequest(query: "how do I configure retries and timeouts")
+    request.limit = 5
+    let files = try await indexed.engine.files(request)
+    #expect(files.first?.filePath == "docs/configuration.md", "ranked: \(files.map(\.filePath))")
+    #expect(files.allSatisfy { $0.boosts.isEmpty })
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test(arguments: ["prepare_body", "PreparedRequest", "encode", "where is prepare_body"])
+  func aQueryNamingCodePutsItsDefinitionFirstAndTheSummaryBelow(query: String) async throws {
+    let indexed = try await index(corpus, maxCharacters: 200)
+    var request = SearchRequest(query: query)
+    request.limit = 10
+    let files = try await indexed.engine.files(request)
+    let paths = files.map(\.filePath)
+    #expect(paths.first == "shipit/models.py", "ranked: \(paths)")
+    if let summary = paths.firstIndex(of: ".rag_metadata/analysis.txt") { #expect(summary > 0) }
+    let chunks = try await indexed.engine.rankedChunks(request)
+    let first = try #require(chunks.first)
+    #expect(first.hit.payload.filePath == "shipit/models.py")
+    let firstSymbol = first.hit.payload.symbol ?? "-"
+    #expect(first.boosts.contains { $0.isDefinition }, "first chunk: \(firstSymbol) \(first.boosts)")
+    let definition = try #require(chunks.firstIndex { $0.boosts.contains(where: \.isDefinition) })
+    for (index, chunk) in chunks.enumerated() where chunk.hit.payload.filePath.hasPrefix(".rag_metadata/") {
+      #expect(index > definition, "the summary outranks the definition")
+    }
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func theSummaryNeverOutranksADefinitionEvenWhenItMatchesBetter() async throws {
+    // The summary lists every class and function, so for a name it matches as well as the
+    // definition does; a summary that matched better still ranks below the definition.
+    let indexed = try await index(corpus, maxCharacters: 200)
+    var engine = indexed.engine
+    engine.priors.summaryForCodeFactor = 1
+    engine.priors.titleDefinitionFactor = 1
+    engine.priors.namedDefinitionFactor = 1.0001
+    var request = SearchRequest(query: "PreparedRequest prepare_headers prepare_body")
+    request.limit = 10
+    let files = try await engine.files(request)
+    let defining = try #require(files.firstIndex { $0.boosts.contains(where: \.isDefinition) })
+    if let summary = files.firstIndex(where: { $0.filePath == ".rag_metadata/analysis.txt" }) {
+      #expect(summary > defining)
+    }
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func aNameInTheReportReachesItsDefinitionWhenTheProseMatchesOtherFiles() async throws {
+    let indexed = try await index(corpus, maxCharacters: 200)
+    let report = """
+      Servers reject GET requests after `encode`
+      GET requests send a Content-Length header, and servers that reject GET requests with a content length
+      header fail. The changelog says content length header of GET requests was fixed.
+      """
+    var request = SearchRequest(query: report)
+    request.limit = 10
+    #expect(QueryPlan(query: report).definitionLookups == ["encode"])
+    let chunks = try await indexed.engine.rankedChunks(request)
+    let definition = try #require(chunks.firstIndex { $0.hit.payload.symbol == "encode" }, "symbols: \(chunks.map { $0.hit.payload.symbol ?? "-" })")
+    #expect(chunks[definition].boosts.contains { $0.reason == "defines encode, named in the title" })
+    for (index, chunk) in chunks.enumerated() where chunk.hit.payload.filePath == "CHANGELOG.md" {
+      #expect(definition < index, "a changelog chunk outranks the definition")
+    }
+    #expect(definition == 0, "chunks: \(chunks.map(\.hit.payload.filePath))")
+    // The definition list holds it (a keyword search for the name alone).
+    let lists = try await indexed.engine.candidates(QueryPlan(query: report), filter: .none, depth: 10)
+    #expect(lists.definitions.map(\.payload.symbol) == ["encode"])
+    withExtendedLifetime(indexed) {}
+  }
+
+  @Test func namesInTheBodyLiftTheirDefinitionsWithoutALookup() {
+    let plan = QueryPlan(query: "Uploads hang\nThe body goes through `encode` and then `prepare_body` before the send.")
+    #expect(Set(plan.definitionTargets) == ["encode", "prepare_body"])
+    #expect(plan.definitionLookups.isEmpty)
+    let priors = RankingPriors()
+    #expect(priors.definitionBoost(symbol: "PreparedRequest.prepare_body", plan: plan) == Boost(reason: "defines prepare_body, named in the query", factor: priors.namedDefinitionFactor))
+    #expect(priors.definitionBoost(symbol: "PreparedRequest.prepare_headers", plan: plan) == nil)
+    // A short query is a name to look up; a traceback's functions are looked up too.
+    #expect(QueryPlan(query: "prepare_body").definitionLookups == ["prepare_body"])
+    #expect(QueryPlan(query: bugReport).definitionLookups == ["prepare_body", "request"])
   }
 }

@@ -126,13 +126,13 @@ import Testing
   }
 
   @Test func shebangDetection() {
-    #expect(HookInstaller.isShellScript("#!/bin/sh\n"))
-    #expect(HookInstaller.isShellScript("#!/bin/bash -e\n"))
-    #expect(HookInstaller.isShellScript("#! /usr/bin/env -S bash\n"))
-    #expect(HookInstaller.isShellScript("#!/bin/dash"))
-    #expect(!HookInstaller.isShellScript("#!/usr/bin/env node\n"))
-    #expect(!HookInstaller.isShellScript("#!/usr/bin/python3\n"))
-    #expect(!HookInstaller.isShellScript("echo no shebang\n"))
+    #expect(HookInstaller.isShellScript(Data("#!/bin/sh\n".utf8)))
+    #expect(HookInstaller.isShellScript(Data("#!/bin/bash -e\n".utf8)))
+    #expect(HookInstaller.isShellScript(Data("#! /usr/bin/env -S bash\n".utf8)))
+    #expect(HookInstaller.isShellScript(Data("#!/bin/dash".utf8)))
+    #expect(!HookInstaller.isShellScript(Data("#!/usr/bin/env node\n".utf8)))
+    #expect(!HookInstaller.isShellScript(Data("#!/usr/bin/python3\n".utf8)))
+    #expect(!HookInstaller.isShellScript(Data("echo no shebang\n".utf8)))
   }
 
   @Test func unwritableFolderGivesAClearError() throws {
@@ -141,5 +141,87 @@ import Testing
     try FileManager.default.setAttributes([.posixPermissions: 0o500], ofItemAtPath: installer.hooksDirectory.path)
     defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: installer.hooksDirectory.path) }
     #expect(throws: HookInstallerError.self) { try installer.install(force: false) }
+  }
+
+  // MARK: - Hardening: set -eu hooks, links, bytes, modes
+
+  @Test func chainedBlockRunsUnderSetEuAndPipefail() throws {
+    let original = "#!/bin/bash -eu\nset -o pipefail\necho \"user hook ${1:-none}\"\n"
+    try put("post-commit", original, mode: 0o700)
+    try put("post-checkout", original, mode: 0o700)
+    _ = try installer.install(force: false)
+    let tools = try FakeTools()
+    try tools.add("git-rag")
+    let repo = try TemporaryGitRepository()
+    let env = tools.environment(home: repo.home.path)  // GIT_RAG_SKIP_HOOKS unset
+    let run = try runProcess(installer.path("post-commit").path, [], in: repo.url, environment: env, check: false)
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    #expect(run.stdout == "user hook none\n")
+    #expect(!run.stderr.contains("unbound variable"))
+    #expect(eventually { tools.calls("git-rag") == [["sync", "--quiet", "--from-hook"]] })
+    // post-checkout reads $3; called with none it must neither fail nor sync.
+    let checkout = try runProcess(installer.path("post-checkout").path, [], in: repo.url, environment: env, check: false)
+    #expect(checkout.status == 0, "stderr: \(checkout.stderr)")
+    #expect(checkout.stdout == "user hook none\n")
+    // git-rag missing from PATH: the user's hook still runs to the end under -e.
+    var noBinary = env
+    noBinary["PATH"] = "/usr/bin:/bin"
+    let missing = try runProcess(installer.path("post-commit").path, ["x"], in: repo.url, environment: noBinary, check: false)
+    #expect(missing.status == 0)
+    #expect(missing.stdout == "user hook x\n")
+  }
+
+  @Test func symlinkedHookIsLeftAsALinkAndForceMovesTheLinkAside() throws {
+    let scripts = folder.url.appendingPathComponent("scripts")
+    try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+    let target = scripts.appendingPathComponent("pc.sh")
+    let original = Data("#!/bin/sh\necho tracked script\n".utf8)
+    try ExecutableFile.write(original, to: target, mode: 0o755)
+    try FileManager.default.createDirectory(at: installer.hooksDirectory, withIntermediateDirectories: true)
+    let link = installer.path("post-checkout")
+    try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "../scripts/pc.sh")
+
+    let result = try installer.install(force: false).first { $0.hook == "post-checkout" }!
+    guard case .refused(let reason) = result.action else { Issue.record("expected a refusal, got \(result.action)"); return }
+    #expect(reason.contains("symbolic link to ../scripts/pc.sh"))
+    #expect(result.message.contains("git-rag sync --quiet --from-hook"))
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == "../scripts/pc.sh")
+    #expect(try Data(contentsOf: target) == original)
+    #expect(try mode(target.path) == 0o755)
+    #expect(try installer.uninstall().first { $0.hook == "post-checkout" }?.action == .notInstalled)
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == "../scripts/pc.sh")
+
+    // --force keeps the link itself as the backup, and uninstall puts the link back.
+    _ = try installer.install(force: true)
+    let backup = link.path + HookInstaller.backupSuffix
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: backup) == "../scripts/pc.sh")
+    #expect(try text("post-checkout") == HookScripts.all["post-checkout"])
+    #expect(try Data(contentsOf: target) == original)
+    _ = try installer.uninstall()
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == "../scripts/pc.sh")
+    #expect(!FileManager.default.fileExists(atPath: backup))
+    #expect(try Data(contentsOf: target) == original)
+  }
+
+  @Test func nonUTF8BytesAndModesComeBackExactly() throws {
+    // Latin-1 é, an invalid UTF-8 sequence, CRLF line ends and no final newline.
+    var original = Data("#!/bin/sh\n# caf".utf8) + Data([0xE9]) + Data("\r\necho ".utf8) + Data([0xFF, 0xFE, 0x80])
+    original += Data("\r\nexit 0".utf8)
+    for (hook, fileMode) in [("post-commit", 0o700), ("post-merge", 0o644), ("post-rewrite", 0o4750)] {
+      try FileManager.default.createDirectory(at: installer.hooksDirectory, withIntermediateDirectories: true)
+      try ExecutableFile.write(original, to: installer.path(hook), mode: mode_t(fileMode))
+    }
+    let results = try installer.install(force: false)
+    #expect(results.filter { $0.action == .chained }.count == 3)
+    for (hook, fileMode) in [("post-commit", 0o700), ("post-merge", 0o644), ("post-rewrite", 0o4750)] {
+      let chained = try Data(contentsOf: installer.path(hook))
+      #expect(chained.range(of: Data([0xFF, 0xFE, 0x80])) != nil)
+      #expect(try mode(installer.path(hook).path) == fileMode, "\(hook) changed mode")
+    }
+    _ = try installer.uninstall()
+    for (hook, fileMode) in [("post-commit", 0o700), ("post-merge", 0o644), ("post-rewrite", 0o4750)] {
+      #expect(try Data(contentsOf: installer.path(hook)) == original, "\(hook) is not byte-identical")
+      #expect(try mode(installer.path(hook).path) == fileMode)
+    }
   }
 }

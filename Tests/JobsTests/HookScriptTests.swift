@@ -18,7 +18,7 @@ import Testing
   @Test func scriptsAndChainedBlocksAreValidPOSIXShell() throws {
     for (name, text) in HookScripts.all {
       try runProcess("dash", ["-n"], input: Data(text.utf8))
-      try runProcess("dash", ["-n"], input: Data(HookInstaller.block(hook: name).utf8))
+      try runProcess("dash", ["-n"], input: HookInstaller.block(hook: name))
     }
   }
 
@@ -156,5 +156,23 @@ import Testing
     #expect(eventually { hooked.syncCalls.count == 1 })
     #expect(try Data(contentsOf: rag.appendingPathComponent("hook.log.1")) == big)
     #expect(eventually { ((try? Data(contentsOf: rag.appendingPathComponent("hook.log"))) ?? big).count < 1000 })
+  }
+
+  @Test func unwritableLogIsReportedOnceAndTheSyncStillRuns() throws {
+    let hooked = try HookedRepository(sleep: 0)
+    // A file where the folder should be: unwritable even for root.
+    let rag = hooked.repo.url.appendingPathComponent(".git/rag")
+    try Data("not a folder".utf8).write(to: rag)
+    let first = try hooked.git("commit", "-q", "--allow-empty", "-m", "first").stderr
+    #expect(first.contains("git-rag: cannot write .git/rag/hook.log; background syncs run without a log until it is writable"))
+    #expect(eventually { hooked.syncCalls.count == 1 })
+    let second = try hooked.git("commit", "-q", "--allow-empty", "-m", "second").stderr
+    #expect(!second.contains("cannot write"), "reported again: \(second)")
+    #expect(eventually { hooked.syncCalls.count == 2 })
+    // Writable again: the marker goes, and a later failure is reported afresh.
+    try FileManager.default.removeItem(at: rag)
+    try hooked.git("commit", "-q", "--allow-empty", "-m", "third")
+    #expect(eventually { hooked.syncCalls.count == 3 })
+    #expect(!FileManager.default.fileExists(atPath: hooked.repo.url.appendingPathComponent(".git/rag-hook-log-unwritable").path))
   }
 }

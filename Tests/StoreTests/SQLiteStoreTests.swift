@@ -53,7 +53,7 @@ import Testing
     let file = try folder.write("broken.sqlite", String(repeating: "this is not a database\n", count: 300))
     let store = SQLiteStore(directory: folder.url)
     #expect(try await store.collectionExists("broken"))
-    await expectUserError([file.path, "--reindex", "delete the file"]) { _ = try await store.count("broken") }
+    await expectUserError([file.path, "--reindex", "git rag collection delete broken"]) { _ = try await store.count("broken") }
     await expectUserError([file.path]) { _ = try await store.keywordSearch("broken", query: KeywordQuery(text: "x"), limit: 1, filter: .none) }
     // A SQLite file git-rag did not write is refused the same way.
     _ = try await DatabaseQueue(path: folder.url.appendingPathComponent("foreign.sqlite").path).write { db in
