@@ -46,18 +46,18 @@ import Testing
   @Test func dryRunShowsWhereTheChunksComeFrom() throws {
     let e2e = try EndToEnd()
     var files: [String: String] = ["src/app.py": "def main():\n    return 1\n"]
-    for i in 0..<6 { files["locale/fr/messages\(i).po"] = (0..<40).map { "msgid \"line \($0) of \(i)\"\nmsgstr \"ligne \($0)\"\n" }.joined() }
+    for i in 0..<6 { files["manual/fr/part\(i).rst"] = (0..<40).map { "Paragraph \($0) of part \(i) says how the sync works.\n\n" }.joined() }
     try e2e.repo.commit(files)
     let plan = try e2e.json("sync", "--dry-run")
     let folders = plan["folders"] as? [[String: Any]] ?? []
     let extensions = plan["extensions"] as? [[String: Any]] ?? []
-    #expect(folders.first?["name"] as? String == "locale/fr/")
-    #expect(extensions.first?["name"] as? String == ".po")
+    #expect(folders.first?["name"] as? String == "manual/fr/")
+    #expect(extensions.first?["name"] as? String == ".rst")
     #expect((folders.first?["tokens"] as? Int ?? 0) > (folders.last?["tokens"] as? Int ?? 0))
     #expect(folders.reduce(0) { $0 + ($1["chunks"] as? Int ?? 0) } == plan["chunks_written"] as? Int)
     let text = try e2e.gitRAG("sync", "--dry-run")
     #expect(text.stdout.contains("folders (files, chunks, tokens to embed):"))
-    #expect(text.stdout.contains("locale/fr/"))
+    #expect(text.stdout.contains("manual/fr/"))
   }
 
   @Test func searchKeepsIndentationShowsContextAndFiltersPathsFromHere() throws {
