@@ -32,7 +32,7 @@ public struct ChunkingOptions: Sendable {
 /// where a long stretch is cut by lines with `overlapLines`.
 public enum Chunker {
   /// Changes whenever the chunks produced for the same input change; stored in collection metadata.
-  public static let version = "chunker-1"
+  public static let version = "chunker-2"
 
   /// The chunks of `text`, the content of the file at `path`, in file order.
   public static func chunk(path: String, text: String, options: ChunkingOptions = .init()) -> [Chunk] {
@@ -358,38 +358,63 @@ struct ChunkCutter {
 }
 
 /// Consecutive ranges of at most `limit` Unicode scalars covering `text`, cut at character
-/// boundaries, preferably after whitespace in the last quarter of a window.
+/// boundaries: after a sentence in the second half of a window if there is one, else after the last
+/// whitespace in it (prose written one paragraph per line is cut between words), else where the
+/// window is full.
 func characterWindows(_ text: Substring, limit: Int) -> [Range<String.Index>] {
   var result: [Range<String.Index>] = []
   var start = text.startIndex
   var index = start
   var scalars = 0
+  var lastSentence: String.Index? = nil
   var lastSpace: String.Index? = nil
+  var previous: Character? = nil
   while index < text.endIndex {
     let character = text[index]
     let size = character.unicodeScalars.count
     if scalars + size > limit, index > start {
-      let cut = lastSpace ?? index
+      let cut = lastSentence ?? lastSpace ?? index
       result.append(start..<cut)
       start = cut
       scalars = text.unicodeScalars[start..<index].count
+      lastSentence = nil
       lastSpace = nil
     }
     scalars += size
     index = text.index(after: index)
-    if character.isWhitespace, scalars * 4 >= limit * 3 { lastSpace = index }
+    if character.isWhitespace {
+      lastSpace = index
+      if let previous, endsSentence(previous), scalars * 2 >= limit { lastSentence = index }
+    }
+    previous = character
   }
   if start < text.endIndex { result.append(start..<text.endIndex) }
   return result
 }
 
-/// `range` of `text` cut in two at the character boundary nearest its middle, or `[range]` when it
-/// is a single character.
+private func endsSentence(_ character: Character) -> Bool {
+  character == "." || character == "!" || character == "?" || character == "\u{3002}"
+}
+
+/// `range` of `text` cut in two near its middle: after the sentence end closest to the middle (within
+/// the middle half), else after the whitespace closest to it, else at the middle character; `[range]`
+/// when it is a single character.
 func splitInHalf(_ text: Substring, _ range: Range<String.Index>) -> [Range<String.Index>] {
-  let count = text[range].count
+  let characters = Array(text[range].indices)
+  let count = characters.count
   guard count > 1 else { return [range] }
-  let middle = text.index(range.lowerBound, offsetBy: count / 2)
-  return [range.lowerBound..<middle, middle..<range.upperBound]
+  let middle = count / 2
+  var bestSentence: Int? = nil
+  var bestSpace: Int? = nil
+  for offset in count / 4..<max(count / 4 + 1, count * 3 / 4) where offset > 0 && offset < count {
+    guard text[characters[offset - 1]].isWhitespace else { continue }
+    if abs(offset - middle) < abs((bestSpace ?? .max / 2) - middle) { bestSpace = offset }
+    if offset >= 2, endsSentence(text[characters[offset - 2]]), abs(offset - middle) < abs((bestSentence ?? .max / 2) - middle) {
+      bestSentence = offset
+    }
+  }
+  let cut = characters[bestSentence ?? bestSpace ?? middle]
+  return [range.lowerBound..<cut, cut..<range.upperBound]
 }
 
 extension Substring {

@@ -54,6 +54,10 @@ public enum SkipReason: Error, Sendable, Hashable, CustomStringConvertible {
 /// The `rag` attribute forces in files that are only skipped as generated, vendored or too large;
 /// secrets, binaries, LFS pointers, symlinks and submodules stay out whatever it says.
 public struct FileFilter: Sendable {
+  /// Changes whenever the built-in rules let other files in or out; stored in collection metadata
+  /// so that the next sync re-checks every file.
+  public static let version = "filter-1"
+
   /// Largest file indexed, in bytes (unless forced in by the `rag` attribute).
   public var maxFileSize: Int
 
@@ -110,7 +114,8 @@ public struct FileFilter: Sendable {
     }
     if attribute != .forceInclude {
       if bytes.count > maxFileSize { return .failure(.tooLarge(size: bytes.count, limit: maxFileSize)) }
-      if let generated = ContentRules.generated(bytes) { return .failure(.generated(generated)) }
+      // Prose written one paragraph per line is not minified: the heuristics are for code and data.
+      if !PathRules.isProse(path), let generated = ContentRules.generated(bytes) { return .failure(.generated(generated)) }
     }
     let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes[3...] : bytes[...]
     switch SecretScanner.redact(String(decoding: body, as: UTF8.self), allowance: allowance) {
@@ -155,6 +160,18 @@ enum PathRules {
       return suffix.hasSuffix(".map") ? "source map" : (suffix.contains("min") ? "minified file" : "generated code")
     }
     return nil
+  }
+
+  static let proseExtensions: Set<String> = ["md", "markdown", "mdx", "mkd", "rst", "rest", "adoc", "asciidoc", "asc", "txt", "text"]
+
+  /// True for Markdown, reStructuredText, AsciiDoc and plain text (also extension-less names such
+  /// as `README`, `LICENSE`, `CHANGELOG`), which are written by people whatever their line lengths.
+  static func isProse(_ path: String) -> Bool {
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    guard let dot = name.lastIndex(of: "."), dot != name.startIndex else {
+      return !name.isEmpty && name.allSatisfy { $0.isUppercase || $0 == "_" || $0 == "-" }
+    }
+    return proseExtensions.contains(name[name.index(after: dot)...].lowercased())
   }
 
   /// The name rule a path matches, unless allowed; nil for an ordinary name.

@@ -61,7 +61,7 @@ public struct PythonFileFacts: Sendable, Hashable {
   }
 
   /// Changes whenever scanning or `encoded()` changes, so cached facts of older versions are not used.
-  public static let version = 1
+  public static let version = 2
 
   public var classes: [String]
   public var functions: [String]

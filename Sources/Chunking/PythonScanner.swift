@@ -46,6 +46,8 @@ struct PythonScanner {
   init(_ document: SourceDocument, lines: Range<Int>? = nil, codeLimit: Int = .max) {
     var brackets: [(byte: UInt8, line: Int)] = []
     var triple: (quote: UInt8, line: Int)? = nil
+    // A one-line string continued by a backslash at the end of its line (`'text \`).
+    var single: UInt8? = nil
     var continued = false
     var current: PythonStatement? = nil
     func report(_ line: Int, _ message: String) {
@@ -71,6 +73,15 @@ struct PythonScanner {
       var lastCode: UInt8 = 0
       while index < bytes.endIndex {
         let byte = bytes[index]
+        if let quote = single {
+          if byte == UInt8(ascii: "\\") {
+            index += 2
+            continue
+          }
+          if byte == quote { single = nil }
+          index += 1
+          continue
+        }
         if let open = triple {
           if byte == UInt8(ascii: "\\") {
             index += 2
@@ -99,21 +110,7 @@ struct PythonScanner {
             continue
           }
           index += 1
-          var closed = false
-          while index < bytes.endIndex {
-            if bytes[index] == UInt8(ascii: "\\") {
-              index += 2
-              continue
-            }
-            if bytes[index] == byte {
-              closed = true
-              index += 1
-              break
-            }
-            index += 1
-          }
-          // A backslash before the line break continues the string on the next line.
-          if !closed, bytes.last != UInt8(ascii: "\\") { report(line, "unterminated string literal") }
+          single = byte
           continue
         case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
           brackets.append((byte, line))
@@ -131,9 +128,18 @@ struct PythonScanner {
         append(byte)
         index += 1
       }
-      continued = lastCode == UInt8(ascii: "\\") && triple == nil
+      if single != nil {
+        // A backslash before the line break continues the string on the next line.
+        if !Self.endsWithEscape(bytes) {
+          report(line, "unterminated string literal")
+          single = nil
+        }
+      }
+      continued = (lastCode == UInt8(ascii: "\\") && triple == nil) || single != nil
       if continued, current!.code.last == UInt8(ascii: "\\") { current!.code.removeLast() }
       if brackets.isEmpty, triple == nil, !continued {
+        // What a comment or the line end left behind (`if x:  # note`): the code ends at its last token.
+        while let last = current!.code.last, last == 0x20 || last == 0x09 || last == 0x0D || last == 0x0C { current!.code.removeLast() }
         statements.append(current!)
         current = nil
       }
@@ -141,6 +147,19 @@ struct PythonScanner {
     if let open = triple { report(open.line, "unterminated triple-quoted string") }
     if let open = brackets.first { report(open.line, "'\(Character(Unicode.Scalar(open.byte)))' was never closed") }
     if let current { statements.append(current) }
+  }
+}
+
+extension PythonScanner {
+  /// Whether the line ends with a backslash that is not itself escaped.
+  static func endsWithEscape(_ bytes: ArraySlice<UInt8>) -> Bool {
+    var count = 0
+    var index = bytes.endIndex
+    while index > bytes.startIndex, bytes[index - 1] == UInt8(ascii: "\\") {
+      count += 1
+      index -= 1
+    }
+    return count % 2 == 1
   }
 }
 

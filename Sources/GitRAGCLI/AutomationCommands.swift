@@ -16,8 +16,8 @@ struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "pull",
       abstract: "Download a sentence-transformers model from the Hugging Face Hub (HF_ENDPOINT honoured) into the user's cache.")
-    @OptionGroup var global: GlobalOptions
     @Argument(help: "Model name.") var name = LocalEmbedder.defaultModelName
+    @OptionGroup var global: GlobalOptions
 
     func run() async throws {
       global.bootstrapLogging()

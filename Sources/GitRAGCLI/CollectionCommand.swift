@@ -14,8 +14,8 @@ struct CollectionCommand: AsyncParsableCommand {
 
   struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an empty collection for the configured embedder.")
-    @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
+    @OptionGroup var global: GlobalOptions
 
     @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
 
@@ -30,9 +30,12 @@ struct CollectionCommand: AsyncParsableCommand {
       let store = try context.makeStore()
       let embedder = try context.makeEmbedder()
       let collection = name ?? context.collection
+      var options = SyncOptions(collection: collection)
+      options.maxFileSize = try context.maxFileSize()
+      options.fit(to: embedder)
       let metadata = IndexMetadata(
         embedder: try await embedder.fingerprint, dimension: try await embedder.dimension,
-        chunkerVersion: SyncEngine(store: store, embedder: embedder, cache: nil, options: .init(collection: collection)).chunkerVersion,
+        chunkerVersion: SyncEngine(store: store, embedder: embedder, cache: nil, options: options).chunkerVersion,
         source: context.repository?.workdir?.path ?? "")
       try await store.createCollection(collection, metadata: metadata)
       if !global.quiet { print("Created collection \(collection) in \(store.location).") }
@@ -40,22 +43,28 @@ struct CollectionCommand: AsyncParsableCommand {
   }
 
   struct Delete: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a collection and everything in it.")
+    static let configuration = CommandConfiguration(
+      commandName: "delete", abstract: "Delete a collection and everything in it.",
+      discussion: "Name the collection to delete, or pass --yes to delete the current repository's.")
+    @Argument(help: "Collection name.") var name: String?
+    @Flag(help: "Delete the current repository's collection without naming it.") var yes = false
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Collection name (default: the repository's).") var name: String?
 
     @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
 
     func run() async throws {
       global.bootstrapLogging()
       let context = try CommandContext(options: global, requireRepository: false)
+      guard let collection = name ?? (yes ? context.collection : nil) else {
+        throw GitRAGError(
+          "Refusing to delete without a name: run `git rag collection delete \(context.collection)` to delete this repository's collection (or add --yes).",
+          exitCode: 2)
+      }
       if runtime.runtime != nil {
-        let arguments = ["delete", name ?? context.collection]
-        try await runtime.submit(operation: .collection, arguments: arguments, context: context)
+        try await runtime.submit(operation: .collection, arguments: ["delete", collection], context: context)
         return
       }
       let store = try context.makeStore()
-      let collection = name ?? context.collection
       try await store.deleteCollection(collection)
       if !global.quiet { print("Deleted collection \(collection) from \(store.location).") }
     }
@@ -63,8 +72,8 @@ struct CollectionCommand: AsyncParsableCommand {
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the collections of the store.")
-    @OptionGroup var global: GlobalOptions
     @Flag(help: "Print as JSON.") var json = false
+    @OptionGroup var global: GlobalOptions
 
     @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
 
@@ -90,9 +99,9 @@ struct CollectionCommand: AsyncParsableCommand {
 
   struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Show a collection's counts and metadata.")
-    @OptionGroup var global: GlobalOptions
     @Argument(help: "Collection name (default: the repository's).") var name: String?
     @Flag(help: "Print as JSON.") var json = false
+    @OptionGroup var global: GlobalOptions
 
     @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
 

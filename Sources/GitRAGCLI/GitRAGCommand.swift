@@ -20,6 +20,7 @@ public struct GitRAGCommand: AsyncParsableCommand {
       SyncCommand.self, SearchCommand.self, StatusCommand.self, CollectionCommand.self,
       InspectCommand.self, EmbedCommand.self, ModelCommand.self, HooksCommand.self, CICommand.self,
       UploadCommand.self, WorkerCommand.self, ManualCommand.self, MCPCommand.self, PushCommand.self, PullCommand.self,
+      CompletionCommand.self,
     ]
   )
 

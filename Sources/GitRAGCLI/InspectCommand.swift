@@ -12,8 +12,6 @@ struct InspectCommand: AsyncParsableCommand {
     discussion: "The tool for tuning .gitattributes: `vendor/** -rag` excludes paths, `docs/** rag` forces them in."
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "Files to inspect.")
   var paths: [String]
 
@@ -31,6 +29,7 @@ struct InspectCommand: AsyncParsableCommand {
     var redacted: [String]?
     var chunks: [Chunk]
   }
+  @OptionGroup var global: GlobalOptions
 
   func validate() throws {
     if paths.isEmpty { throw ValidationError("Name at least one file, e.g. git rag inspect README.md.") }
@@ -114,10 +113,9 @@ struct EmbedCommand: AsyncParsableCommand {
     abstract: "Print the vectors of texts as JSON (for debugging and for other tools)."
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "Texts to embed.")
   var texts: [String]
+  @OptionGroup var global: GlobalOptions
 
   func validate() throws {
     if texts.isEmpty { throw ValidationError("Give at least one text, e.g. git rag embed \"hello world\".") }

@@ -25,18 +25,30 @@ final class ProgressPrinter: @unchecked Sendable {
   init(enabled: Bool) { self.enabled = enabled }
 
   func handle(_ event: SyncEvent) {
-    guard enabled, case let .indexed(files, total, chunks) = event, total > 0 else { return }
+    guard enabled, case let .indexed(progress) = event, progress.totalFiles > 0 else { return }
     lock.withLock {
       let elapsed = Date().timeIntervalSince(start)
-      let rate = elapsed > 0 ? Double(files) / elapsed : 0
-      let eta = rate > 0 ? Double(total - files) / rate : 0
+      // The rate in bytes of files written: chunks and tokens follow bytes, not file counts.
+      let done = progress.totalBytes > 0 ? Double(progress.bytes) / Double(progress.totalBytes) : Double(progress.files) / Double(progress.totalFiles)
+      let eta = done > 0 ? elapsed * (1 - done) / done : 0
+      let rate = elapsed > 0 ? Double(progress.chunks) / elapsed : 0
       let width = 24
-      let filled = Int(Double(width) * Double(files) / Double(total))
+      let filled = min(width, Int(Double(width) * done))
       let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-      let line = String(format: "\r[%@] %d/%d files, %d chunks, %.1f files/s, ETA %.0fs ", bar, files, total, chunks, rate, eta)
+      let line = String(
+        format: "\r[%@] %d/%d files, %d chunks, %.1f chunks/s, ETA %@ ", bar, progress.files, progress.totalFiles, progress.chunks, rate,
+        done > 0 ? Self.duration(eta) : "…")
       FileHandle.standardError.write(Data(line.utf8))
       drawn = true
     }
+  }
+
+  /// `42s`, `3m05s`, `1h02m`.
+  static func duration(_ seconds: Double) -> String {
+    let total = Int(seconds.rounded())
+    if total < 60 { return "\(total)s" }
+    if total < 3600 { return String(format: "%dm%02ds", total / 60, total % 60) }
+    return String(format: "%dh%02dm", total / 3600, total % 3600 / 60)
   }
 
   func finish() {

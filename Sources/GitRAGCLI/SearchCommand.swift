@@ -12,8 +12,6 @@ struct SearchCommand: AsyncParsableCommand {
     abstract: "Search the index: keyword (BM25) and vector similarity fused by reciprocal rank."
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "What to look for: words, identifiers, a question or a whole bug report.")
   var query: [String]
 
@@ -29,14 +27,20 @@ struct SearchCommand: AsyncParsableCommand {
   @Flag(help: "Show, for each hit, its keyword rank, vector rank and fused score.")
   var explain = false
 
-  @Option(name: .long, help: "Only paths matching this glob (`*` within a folder, `**` across folders).")
-  var path: String?
+  @Option(name: .customShort("C"), help: "Show the lines that match the query with this many lines around them.")
+  var contextLines: Int?
+
+  @Option(
+    name: .long,
+    help: "Only paths matching this glob, relative to the current folder (`*` within a folder, `**` across folders, `/src` from the top); repeatable; `!GLOB` excludes.")
+  var path: [String] = []
 
   @Option(name: .long, help: "Only chunks of this language (python, swift, markdown, ...).")
   var language: String?
 
   @Flag(help: "Search HEAD's index only, without the working tree's uncommitted changes.")
   var committed = false
+  @OptionGroup var global: GlobalOptions
 
   @Flag(help: "Fail when the embedder cannot be reached, instead of answering from the keyword index alone.")
   var requireVectors = false
@@ -87,7 +91,7 @@ struct SearchCommand: AsyncParsableCommand {
     var options = SearchOptions(query: query.joined(separator: " "))
     options.limit = k
     options.files = files
-    options.pathGlob = path
+    options.pathGlob = PathGlob.list(path.map { Self.fromRoot($0, repository: context.repository) })
     options.language = language
     options.committedOnly = committed
     options.requireVectors = requireVectors
@@ -101,7 +105,10 @@ struct SearchCommand: AsyncParsableCommand {
       if explain, let plan { printPlan(plan, embedded: embedded) }
       for (rank, result) in hits.enumerated() {
         let hit = result.hit, best = hit.best.payload
-        print(String(format: "%2d. %@%@  (%.4f, best %@:%d-%d%@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), hit.score, best.filePath.terminalSafe, best.startLine, best.endLine, best.symbol.map { " \($0.terminalSafe)" } ?? ""))
+        let lines = "\(best.startLine)-\(best.endLine)\(best.symbol.map { " \($0.terminalSafe)" } ?? "")"
+        print(explain
+          ? String(format: "%2d. %@%@  (%.4f, best %@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), hit.score, lines)
+          : String(format: "%2d. %@%@  (best %@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), lines))
         if explain {
           print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: hit.fused, boosts: hit.boosts, score: hit.score)
             + ", \(hit.chunks) chunk\(hit.chunks == 1 ? "" : "s") in the candidates")
@@ -113,11 +120,15 @@ struct SearchCommand: AsyncParsableCommand {
       if explain, let plan { printPlan(plan, embedded: embedded) }
       for (rank, (ranked, result)) in zip(response.ranked, response.chunks ?? []).enumerated() {
         let hit = ranked.hit, p = hit.payload
-        print(String(format: "%2d. %@:%d-%d%@%@  (%.4f)", rank + 1, p.filePath.terminalSafe, p.startLine, p.endLine, p.symbol.map { "  \($0.terminalSafe)" } ?? "", marker(result), hit.score))
+        let heading = String(
+          format: "%2d. %@:%d-%d%@%@", rank + 1, p.filePath.terminalSafe, p.startLine, p.endLine, p.symbol.map { "  \($0.terminalSafe)" } ?? "", marker(result))
+        print(explain ? heading + String(format: "  (%.4f)", hit.score) : heading)
         if explain {
           print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: ranked.fused, boosts: ranked.boosts, score: hit.score))
         }
-        for line in snippet(p.content) { print("      \(line.terminalSafe)") }
+        for line in contextLines.map({ Snippet.around(query: options.query, in: p.content, firstLine: p.startLine, context: $0) }) ?? Snippet.head(p.content) {
+          print("      \(line.terminalSafe)")
+        }
       }
       if response.ranked.isEmpty { print("No results.") }
     }
@@ -151,12 +162,6 @@ struct SearchCommand: AsyncParsableCommand {
     if embedded { print("query: the model reads \"\(plan.embeddingText.prefix(160).replacingOccurrences(of: "\n", with: " ").terminalSafe)…\"") }
     print("")
   }
-
-  private func snippet(_ content: String) -> [String] {
-    let lines = content.split(separator: "\n", omittingEmptySubsequences: false)
-      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    return lines.prefix(3).map { $0.count > 100 ? String($0.prefix(100)) + "…" : $0 }
-  }
 }
 
 extension IndexStamp {
@@ -167,5 +172,80 @@ extension IndexStamp {
     } else if dirty, !workingTreeSearched {
       Console.info("warning: the working tree has uncommitted changes; results reflect \(indexed).")
     }
+  }
+}
+
+extension SearchCommand {
+  /// `glob` (relative to the current folder) as a glob from the repository's top; `/glob` is
+  /// from the top already, and a leading `!` is kept.
+  static func fromRoot(_ glob: String, repository: Repository?) -> String {
+    let negated = glob.hasPrefix("!")
+    let body = negated ? String(glob.dropFirst()) : glob
+    if body.hasPrefix("/") { return glob }
+    var prefix = ""
+    if let root = repository?.workdir?.standardizedFileURL.resolvingSymlinksInPath().path {
+      let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.resolvingSymlinksInPath().path
+      if here.hasPrefix(root + "/") { prefix = String(here.dropFirst(root.count + 1)) + "/" }
+    }
+    var relative = body
+    while relative.hasPrefix("./") { relative.removeFirst(2) }
+    while relative.hasPrefix("../"), !prefix.isEmpty {
+      relative.removeFirst(3)
+      prefix = prefix.dropLast().split(separator: "/").dropLast().map { $0 + "/" }.joined()
+    }
+    if relative == "." || relative.isEmpty { relative = "" }
+    let full = relative.isEmpty ? (prefix.isEmpty ? "**" : String(prefix.dropLast())) : prefix + relative
+    return (negated ? "!" : "") + "/" + full
+  }
+}
+
+/// The lines of a chunk to show under a hit.
+enum Snippet {
+  /// The first lines, with their indentation kept (less what they all share).
+  static func head(_ content: String, lines count: Int = 4) -> [String] {
+    let lines = content.split(separator: "\n", omittingEmptySubsequences: false).drop(while: { $0.allSatisfy(\.isWhitespace) })
+    return clip(dedent(Array(lines.prefix(count))))
+  }
+
+  /// The lines that contain a word of `query`, each with `context` lines around it, numbered
+  /// from `firstLine`; `--` between separate stretches. Without a match, the first lines.
+  static func around(query: String, in content: String, firstLine: Int, context: Int) -> [String] {
+    let lines = content.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let words = Set(query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }).map(String.init))
+      .filter { $0.count >= 3 && !stopWords.contains($0) }
+    let matching = lines.indices.filter { index in
+      let lower = lines[index].lowercased()
+      return words.contains(where: { lower.contains($0) })
+    }
+    var shown: [Int] = []
+    for index in matching {
+      for line in max(0, index - context)...min(lines.count - 1, index + context) where shown.last.map({ line > $0 }) ?? true {
+        shown.append(line)
+      }
+    }
+    if shown.isEmpty { shown = Array(lines.indices.prefix(2 * max(0, context) + 1)) }
+    let width = String(firstLine + (shown.last ?? 0)).count
+    let text = dedent(shown.map { lines[$0][...] })
+    var out: [String] = []
+    for (position, index) in shown.enumerated() {
+      if position > 0, shown[position - 1] != index - 1 { out.append("--") }
+      let number = String(firstLine + index)
+      let marker = matching.contains(index) ? ":" : "-"
+      out.append(String(repeating: " ", count: width - number.count) + number + marker + " " + text[position])
+    }
+    return clip(out)
+  }
+
+  private static let stopWords: Set<String> = [
+    "the", "and", "for", "with", "where", "what", "how", "are", "was", "this", "that", "from", "into", "when", "which", "does", "not",
+  ]
+
+  private static func dedent(_ lines: [Substring]) -> [String] {
+    let shared = lines.filter { !$0.allSatisfy(\.isWhitespace) }.map { $0.prefix(while: { $0 == " " || $0 == "\t" }).count }.min() ?? 0
+    return lines.map { String($0.dropFirst(min(shared, $0.prefix(while: { $0 == " " || $0 == "\t" }).count))) }
+  }
+
+  private static func clip(_ lines: [String]) -> [String] {
+    lines.map { $0.count > 160 ? String($0.prefix(160)) + "…" : $0 }
   }
 }

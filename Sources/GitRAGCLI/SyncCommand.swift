@@ -19,8 +19,6 @@ struct SyncCommand: AsyncParsableCommand {
       """
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Flag(help: "Print the plan (files, chunks to embed, chunks reused, estimated tokens) and write nothing.")
   var dryRun = false
 
@@ -39,11 +37,12 @@ struct SyncCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Index this commit instead of HEAD.")
   var commit: String?
 
-  @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
   @Option(help: "With a container --runtime: the remote the job clones (default origin); the current branch must be pushed there.")
   var remote: String?
   @Option(name: .customLong("dir"), help: "Index a plain folder (not a git repository) instead; honours its .gitignore.")
   var dir: String?
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var runtime: RuntimeOptions
 
   func run() async throws {
     let started = ContinuousClock.now
@@ -94,12 +93,15 @@ struct SyncCommand: AsyncParsableCommand {
     let environment = context.environment
     let cacheOpening = Task.detached { CommandContext.makeCache(environment: environment) }
 
-    let embedder = try context.makeEmbedder()
+    let recorded = await metadataRead.value ?? nil
+    let embedder = try context.makeEmbedder(recorded: reindex ? nil : recorded)
     var options = try context.syncOptions(collection: collection, embedder: embedder)
     options.dryRun = dryRun
     options.reindex = reindex
+    // Only a model that runs here is timed; a dry run sends nothing to an API.
+    options.timeSample = dryRun && !(embedder is OpenAIEmbedder)
     let published = IndexRef(repository: repository, name: collection, transfer: CloneOptions(home: UserPaths.home, environment: environment))
-    await context.prime(embedder, metadata: await metadataRead.value ?? published.localManifest()?.asMetadata)
+    await context.prime(embedder, metadata: recorded ?? published.localManifest()?.asMetadata)
     Trace.mark("store opened, embedder primed")
     var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
     let progress = ProgressPrinter(enabled: !global.quiet && !json && Console.stderrIsTerminal)
@@ -152,6 +154,20 @@ extension SyncCommand {
 }
 
 extension SyncReport {
+  /// A table of the largest `shares`, by tokens to embed.
+  static func shareLines(_ title: String, _ shares: [Share], limit: Int = 8) -> [String] {
+    guard !shares.isEmpty else { return [] }
+    let totalTokens = max(1, shares.reduce(0) { $0 + $1.tokens })
+    let width = min(40, shares.prefix(limit).map(\.name.count).max() ?? 0)
+    var lines = ["  \(title) (files, chunks, tokens to embed):"]
+    for share in shares.prefix(limit) {
+      let name = share.name.count > width ? String(share.name.prefix(width - 1)) + "…" : share.name.padding(toLength: width, withPad: " ", startingAt: 0)
+      lines.append(String(format: "    %@ %7d %8d %10d  %3d%%", name, share.files, share.chunks, share.tokens, share.tokens * 100 / totalTokens))
+    }
+    if shares.count > limit { lines.append("    … and \(shares.count - limit) more") }
+    return lines
+  }
+
   var summary: String {
     let target = self.target.map { String($0.prefix(12)) } ?? "working folder"
     let roundsNote = rounds > 1 ? "\(rounds) rounds: syncs asked for while it ran were done too" : nil
@@ -162,7 +178,15 @@ extension SyncReport {
       "  files: \(filesAdded) added, \(filesModified) modified, \(filesDeleted) deleted, \(filesRenamed) renamed, \(filesSkipped) skipped",
       "  chunks: \(chunksWritten) \(verb.isEmpty ? "written" : "to write"), \(chunksEmbedded) \(verb.isEmpty ? "embedded" : "to embed"), \(chunksReused) reused",
     ]
-    if dryRun { lines.append("  estimated tokens to embed: \(estimatedTokens)") }
+    if dryRun {
+      lines.append("  estimated tokens to embed: \(estimatedTokens)"
+        + (estimatedSeconds.map { ", about \(ProgressPrinter.duration($0)) with the configured embedder" } ?? ""))
+      lines += Self.shareLines("top folders", folders ?? [])
+      lines += Self.shareLines("top extensions", extensions ?? [])
+      if !(folders ?? []).isEmpty {
+        lines.append("  (exclude with a `.gitattributes` line such as `docs/** -rag` or `*.po -rag`)")
+      }
+    }
     if !dryRun { lines.append(String(format: "  time: %.2fs", seconds)) }
     if let roundsNote { lines.append("  \(roundsNote)") }
     return lines.joined(separator: "\n")

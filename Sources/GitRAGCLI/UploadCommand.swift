@@ -24,8 +24,6 @@ struct UploadFileCommand: AsyncParsableCommand {
     discussion: "The file is refused if it is missing, a directory, binary, over the size limit or holds a secret."
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "The file to index.")
   var path: String
 
@@ -37,6 +35,7 @@ struct UploadFileCommand: AsyncParsableCommand {
 
   @Flag(help: "Print the summary as JSON.")
   var json = false
+  @OptionGroup var global: GlobalOptions
 
   @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
 
@@ -76,8 +75,6 @@ struct UploadArchiveCommand: AsyncParsableCommand {
       """
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "The archive.")
   var path: String
 
@@ -95,6 +92,7 @@ struct UploadArchiveCommand: AsyncParsableCommand {
 
   @Flag(help: "Print the summary as JSON.")
   var json = false
+  @OptionGroup var global: GlobalOptions
 
   @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
 
@@ -136,8 +134,6 @@ struct UploadRepoCommand: AsyncParsableCommand {
       """
   )
 
-  @OptionGroup var global: GlobalOptions
-
   @Argument(help: "git@host:owner/repo, ssh://…, https://…, http://… or a local path.")
   var url: String
 
@@ -161,6 +157,7 @@ struct UploadRepoCommand: AsyncParsableCommand {
 
   @Flag(help: "Print the summary as JSON.")
   var json = false
+  @OptionGroup var global: GlobalOptions
 
   @OptionGroup(title: "Running as a job") var runtime: RuntimeOptions
 
@@ -218,9 +215,13 @@ struct UploadRun {
       throw GitRAGError("A sync of \(collection) is running (pid \(pid)). Wait for it to finish, then run this again.")
     }
     defer { lock.release() }
-    let embedder = try context.makeEmbedder()
+    let store = try context.makeStore()
+    let recorded = try await store.collectionExists(collection) ? try await store.metadata(collection) : nil
+    let embedder = try context.makeEmbedder(recorded: recorded)
     let options = try context.syncOptions(collection: collection, embedder: embedder)
-    var engine = SyncEngine(store: try context.makeStore(), embedder: embedder, cache: context.makeCache(), options: options)
+    // Knowing the dimension the collection records spares a probe request when nothing changed.
+    await context.prime(embedder, metadata: recorded)
+    var engine = SyncEngine(store: store, embedder: embedder, cache: context.makeCache(), options: options)
     let progress = ProgressPrinter(enabled: !context.quiet && Console.stderrIsTerminal)
     engine.onEvent = { progress.handle($0) }
     defer { progress.finish() }

@@ -104,13 +104,19 @@ public final class CommandContext {
     return LocalEmbedder.defaultModelDirectory
   }
 
-  public func makeEmbedder() throws -> any Embedder {
-    switch embedderKind {
+  /// The configured embedder; when the settings name none, the one `recorded` in a collection's
+  /// metadata (its provider and, unless a model is configured, its model).
+  public func makeEmbedder(recorded: IndexMetadata? = nil) throws -> any Embedder {
+    let named = settings.value(.embedder, flag: options.embedder) != nil
+    let fromMetadata = named ? nil : recorded.flatMap { RecordedEmbedder(fingerprint: $0.embedder) }
+    switch fromMetadata?.kind ?? embedderKind {
     case "local":
       return try LazyLocalEmbedder(modelDirectory: modelDirectory)
     case "openai":
       var configuration = try OpenAIEmbedderConfiguration.fromEnvironment(
-        environment, embeddingURL: options.embeddingURL, model: options.model, gitConfig: settings.gitConfig)
+        environment, embeddingURL: options.embeddingURL,
+        // A configured model wins over the recorded one.
+        model: settings.value(.model, flag: options.model) ?? fromMetadata?.model, gitConfig: settings.gitConfig)
       if let batch = try settings.integer(.embedBatch, name: "embedding batch size") {
         configuration.maxTextsPerRequest = max(1, batch)
       }
@@ -158,11 +164,7 @@ public final class CommandContext {
     var options = SyncOptions(collection: collection)
     options.maxFileSize = try maxFileSize()
     options.secretAllowance = try secretAllowance()
-    options.chunking.maxTokens = embedder.tokenLimit
-    if embedder.tokenLimit != nil {
-      let counter = embedder
-      options.chunking.tokenCounter = { counter.tokenCount($0) ?? ($0.utf8.count / 3) }
-    }
+    options.fit(to: embedder)
     return options
   }
 

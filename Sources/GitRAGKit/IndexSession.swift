@@ -57,10 +57,11 @@ public final class IndexSession: @unchecked Sendable {
     collection = context.collection
   }
 
-  /// The configured embedder, made on first use and kept.
-  public func configuredEmbedder() throws -> any Embedder {
+  /// The configured embedder (else the one `recorded` in the collection's metadata), made on first
+  /// use and kept.
+  public func configuredEmbedder(recorded: IndexMetadata? = nil) throws -> any Embedder {
     if let embedder { return embedder }
-    let made = try context.makeEmbedder()
+    let made = try context.makeEmbedder(recorded: recorded)
     embedder = made
     return made
   }
@@ -85,7 +86,7 @@ public final class IndexSession: @unchecked Sendable {
     }
     var embedder: (any Embedder)?
     if (metadata?.dimension ?? 0) > 0 {
-      let configured = try configuredEmbedder()
+      let configured = try configuredEmbedder(recorded: metadata)
       await context.prime(configured, metadata: metadata)
       if let metadata, try await configured.fingerprint != metadata.embedder {
         throw SyncError.embedderMismatch(collection: collection, stored: metadata.embedder, configured: try await configured.fingerprint)
@@ -139,12 +140,23 @@ public final class IndexSession: @unchecked Sendable {
     let repository = context.repository
     let head = repository.flatMap { try? $0.head() }
     var behind: Int?
-    if let repository, let head, let last = metadata?.lastIndexedCommit.flatMap(ObjectID.init(hex:)), repository.commitExists(last) {
-      behind = try? repository.aheadBehind(local: last, upstream: head).behind
+    var relation: String?
+    // A collection holding another source than this repository is an upload: HEAD says nothing
+    // about its freshness.
+    let upload = repository.flatMap { repository in
+      head.map { metadata != nil && metadata?.source != GitCommitSource(repository: repository, commit: $0).identity }
+    } ?? (metadata != nil)
+    if let repository, let head, !upload, let lastHex = metadata?.lastIndexedCommit {
+      if let last = ObjectID(hex: lastHex), repository.commitExists(last), let counts = try? repository.aheadBehind(local: last, upstream: head) {
+        behind = counts.behind
+        relation = IndexStatus.relation(ahead: counts.ahead, behind: counts.behind, branch: repository.headBranchName())
+      } else {
+        relation = "the indexed commit is not in this repository's history (rewritten or gone); a sync reconciles by content"
+      }
     }
     var pendingSync: SyncReport?
-    if pending, let repository, head != nil {
-      let embedder: any Embedder = (metadata?.dimension ?? 1) == 0 ? NoEmbedder() : ((try? configuredEmbedder()) ?? NoEmbedder())
+    if pending, let repository, head != nil, !upload {
+      let embedder: any Embedder = (metadata?.dimension ?? 1) == 0 ? NoEmbedder() : ((try? configuredEmbedder(recorded: metadata)) ?? NoEmbedder())
       var options = try context.syncOptions(collection: collection, embedder: embedder)
       options.dryRun = true
       let engine = SyncEngine(store: store, embedder: embedder, cache: nil, options: options)
@@ -157,7 +169,8 @@ public final class IndexSession: @unchecked Sendable {
       store: store.location, collection: collection, exists: exists, embedder: metadata?.embedder,
       dimension: metadata?.dimension, chunks: info?.points, files: info?.files,
       lastIndexedCommit: metadata?.lastIndexedCommit, lastIndexedAt: metadata?.lastIndexedAt, head: head?.hex,
-      commitsBehind: behind, dirty: repository.flatMap { try? $0.isDirty() } ?? false,
+      commitsBehind: behind, relation: relation, upload: metadata == nil ? nil : upload,
+      headBranch: repository?.headBranchName(), dirty: repository.flatMap { try? $0.isDirty() } ?? false,
       workingTree: WorkingTreeSummary(searched: nil, changes: changes), syncRunning: holder != nil, syncHolder: holder, pendingSync: pendingSync,
       lease: exists ? try await (store as? any SyncLeasing)?.lease(collection) : nil,
       unfinishedSyncs: metadata.flatMap { $0.pendingTargets.isEmpty ? nil : $0.pendingTargets },
@@ -177,8 +190,9 @@ public final class IndexSession: @unchecked Sendable {
     defer { lock.release() }
     // The request we left was for the holder; this sync starts after it, so it covers it.
     if waited { _ = lock.takeRequest() }
-    let embedder = try configuredEmbedder()
-    await context.prime(embedder, metadata: try? await store.metadata(collection))
+    let recorded = (try? await store.metadata(collection)) ?? nil
+    let embedder = try configuredEmbedder(recorded: recorded)
+    await context.prime(embedder, metadata: recorded)
     var engine = SyncEngine(
       store: store, embedder: embedder, cache: embeddingCache(),
       options: try context.syncOptions(collection: collection, embedder: embedder))
@@ -233,6 +247,12 @@ public struct IndexStatus: Encodable, Sendable {
   public var lastIndexedAt: String?
   public var head: String?
   public var commitsBehind: Int?
+  /// How the indexed commit relates to HEAD, in words.
+  public var relation: String?
+  /// The collection holds another source (an upload), so HEAD says nothing about its freshness.
+  public var upload: Bool?
+  /// The branch HEAD is on (nil when detached).
+  public var headBranch: String?
   public var dirty: Bool
   public var workingTree: WorkingTreeSummary
   /// Another process (a hook's sync) holds the sync lock.
@@ -247,6 +267,21 @@ public struct IndexStatus: Encodable, Sendable {
   /// Where the index comes from, and the root commits that identify its repository.
   public var source: String?
   public var rootCommits: [String]?
+}
+
+extension IndexStatus {
+  /// How the indexed commit stands to HEAD: `ahead` commits only it has, `behind` only HEAD has.
+  static func relation(ahead: Int, behind: Int, branch: String?) -> String {
+    let head = branch.map { "HEAD (\($0))" } ?? "HEAD"
+    func commits(_ n: Int) -> String { "\(n) commit\(n == 1 ? "" : "s")" }
+    switch (ahead, behind) {
+    case (0, 0): return "at \(head)"
+    case (0, let behind): return "\(commits(behind)) behind \(head); `git rag sync` catches up"
+    case (let ahead, 0): return "\(commits(ahead)) ahead of \(head): indexed on another branch; `git rag sync` goes back"
+    case let (ahead, behind):
+      return "on another branch: \(commits(ahead)) \(head) lacks, \(commits(behind)) the index lacks; `git rag sync` switches it"
+    }
+  }
 }
 
 extension SyncReport {

@@ -44,7 +44,11 @@ public struct IndexStamp: Codable, Sendable {
     indexedCommit = metadata?.lastIndexedCommit
     head = repository.flatMap { try? $0.head().hex }
     dirty = repository.flatMap { try? $0.isDirty() } ?? false
-    stale = head != nil && head != indexedCommit
+    // An uploaded collection (another source than this repository) is not stale because of HEAD.
+    let ours = repository.flatMap { repository in
+      (try? repository.head()).map { metadata?.source == GitCommitSource(repository: repository, commit: $0).identity }
+    } ?? false
+    stale = ours && head != nil && head != indexedCommit
   }
 
 }

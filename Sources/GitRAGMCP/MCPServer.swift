@@ -117,8 +117,12 @@ actor ToolHandler {
         // One task forwards events in order; the sync never waits on the client.
         let forwarding = Task {
           for await event in events {
-            guard let token, case let .indexed(files, total, chunks) = event else { continue }
-            await progress(.init(progressToken: token, progress: Double(files), total: Double(total), message: "\(files)/\(total) files, \(chunks) chunks"))
+            guard let token, case let .indexed(done) = event else { continue }
+            // Bytes of the files written, which chunks and tokens follow (files differ a thousandfold).
+            let (progressed, total) = done.totalBytes > 0 ? (done.bytes, done.totalBytes) : (done.files, done.totalFiles)
+            await progress(.init(
+              progressToken: token, progress: Double(progressed), total: Double(total),
+              message: "\(done.files)/\(done.totalFiles) files, \(done.chunks) chunks"))
           }
         }
         let report: SyncReport

@@ -46,11 +46,23 @@ public func checkSyncInvariant(seed: UInt64, embedder: any Embedder, makeStore: 
       // interrupted sync added): the next sync must still clean up what it left half-written.
       if Bool.random(using: &random) { log.append(try history.randomStep(&random)) }
     }
+    // Sometimes a setting that changes what is indexed differs from the last sync's.
+    if Int.random(in: 0..<4, using: &random) == 0 {
+      if Bool.random(using: &random) {
+        incremental.options.maxFileSize = [1024, 4096, 16_384].randomElement(using: &random)!
+        log.append("max file size \(incremental.options.maxFileSize)")
+      } else {
+        incremental.options.chunking.maxCharacters = [200, 300, 500].randomElement(using: &random)!
+        log.append("max chunk \(incremental.options.chunking.maxCharacters)")
+      }
+    }
     let current = try Repository(path: repo.url)
     incremental.options.collection = incrementalName
     _ = try await incremental.sync(repository: current)
 
-    let full = SyncEngine.forTests(store: store, embedder: embedder, cache: cache, collection: fullName)
+    var full = SyncEngine.forTests(store: store, embedder: embedder, cache: cache, collection: fullName)
+    full.options.maxFileSize = incremental.options.maxFileSize
+    full.options.chunking.maxCharacters = incremental.options.chunking.maxCharacters
     if try await store.collectionExists(fullName) { try await store.deleteCollection(fullName) }
     _ = try await full.sync(repository: current)
 
@@ -79,6 +91,9 @@ public struct HistoryBuilder {
   let repo: TemporaryGitRepository
   private var counter = 0
   private static let folders = ["", "src/", "src/util/", "docs/", "vendor/", "tests/"]
+  private static let attributeRules = [
+    "*.md -rag", "docs/** -rag", "*.txt -rag", "big*.txt rag", "module*.py -rag", "*.py rag", "util/** -rag", "*.md rag=false",
+  ]
   private static let words = ["alpha", "beta", "parse", "config", "request", "session", "retry", "token", "index", "commit", "render", "cache"]
 
   public init(repo: TemporaryGitRepository) { self.repo = repo }
@@ -135,7 +150,7 @@ public struct HistoryBuilder {
   public mutating func randomStep(_ random: inout SeededRandom) throws -> String {
     let tracked = try trackedFiles()
     let pick = { (random: inout SeededRandom) in tracked.randomElement(using: &random) }
-    switch Int.random(in: 0..<14, using: &random) {
+    switch Int.random(in: 0..<16, using: &random) {
     case 0, 1:
       let (path, text) = newFile(&random)
       try repo.commit([path: text], message: "add \(path)")
@@ -210,6 +225,21 @@ public struct HistoryBuilder {
       guard (Int(parents) ?? 0) > 1, try repo.git("rev-list", "--parents", "-n", "1", "HEAD").split(separator: " ").count == 2 else { return "noop" }
       try repo.git("revert", "--no-edit", "HEAD")
       return "revert"
+    case 13, 14:
+      // A `rag`/`-rag` rule added to or removed from a `.gitattributes`, at the top or in a folder.
+      let folder = ["", "", "src/", "docs/"].randomElement(using: &random)!
+      let path = "\(folder).gitattributes"
+      let file = repo.url.appendingPathComponent(path)
+      let old = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+      if !old.isEmpty, Int.random(in: 0..<3, using: &random) == 0 {
+        try repo.git("rm", "-q", path)
+        try repo.commit(message: "drop \(path)")
+        return "drop \(path)"
+      }
+      let rule = Self.attributeRules.randomElement(using: &random)!
+      if !folder.isEmpty { try FileManager.default.createDirectory(at: repo.url.appendingPathComponent(folder), withIntermediateDirectories: true) }
+      try repo.commit([path: old + rule + "\n"], message: "attributes")
+      return "\(path) += \(rule)"
     default:
       // Rewrite history: drop the last commit (as a rebase or reset would), then a new one.
       let count = Int(try repo.git("rev-list", "--count", "HEAD")) ?? 0

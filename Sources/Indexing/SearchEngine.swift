@@ -136,6 +136,9 @@ public struct SearchEngine: Sendable {
     let lists = try await candidates(plan, filter: request.filter, depth: max(fileDepth, request.limit * 10))
     let chunkScores = fuse(keyword: lists.keyword, vector: lists.vector, definitions: lists.definitions)
     var files: [String: FileHit] = [:]
+    // The best chunk is the one the chunk view ranks first in this file: by fused score with its
+    // definition boost (the file's other boosts are the same for all of its chunks).
+    var bestScore: [String: Double] = [:]
     for hit in chunkScores {
       let path = hit.payload.filePath
       if files[path] == nil {
@@ -143,9 +146,13 @@ public struct SearchEngine: Sendable {
         files[path] = FileHit(filePath: path, score: 0, best: hit, chunks: 0, fused: 0, boosts: boosts)
       }
       files[path]!.chunks += 1
-      if let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan),
-        !files[path]!.boosts.contains(where: { $0.reason == definition.reason })
-      {
+      let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan)
+      let chunkScore = hit.score * (definition?.factor ?? 1)
+      if chunkScore > bestScore[path, default: -.infinity] {
+        bestScore[path] = chunkScore
+        files[path]!.best = hit
+      }
+      if let definition, !files[path]!.boosts.contains(where: { $0.reason == definition.reason }) {
         files[path]!.boosts.append(definition)
       }
     }

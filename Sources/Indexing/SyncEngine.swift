@@ -24,6 +24,9 @@ public struct SyncOptions: Sendable {
   /// Secret rules waved through for every path (`rag.allowSecretRules`); paths add their own
   /// with the `rag-allow-secrets` attribute.
   public var secretAllowance = SecretAllowance.none
+  /// In a dry run, embed a small sample of the chunks to estimate how long embedding the rest
+  /// takes (for an embedder that runs here; a remote API's time is not guessed).
+  public var timeSample = false
   /// Seconds a sync's lease on a shared (Qdrant) collection lasts unless renewed; a sync renews
   /// it as it goes, and others wait for it (or take it over once it lapses).
   public var leaseSeconds = 120
@@ -31,6 +34,15 @@ public struct SyncOptions: Sendable {
   public var maxRounds = 6
 
   public init(collection: String) { self.collection = collection }
+
+  /// Chunks no longer than `embedder` reads: its token limit, counted with its tokenizer.
+  public mutating func fit(to embedder: any Embedder) {
+    chunking.maxTokens = embedder.tokenLimit
+    chunking.tokenCounter = nil
+    if embedder.tokenLimit != nil {
+      chunking.tokenCounter = { text in embedder.tokenCount(text) ?? (text.utf8.count / 3) }
+    }
+  }
 }
 
 /// What a sync did (or, with `--dry-run`, would do).
@@ -53,6 +65,21 @@ public struct SyncReport: Sendable, Codable {
   public var seconds = 0.0
   public var rounds = 1
   public var skipped: [SkippedFile] = []
+  /// Dry run: where the chunks to write come from, by folder (two levels deep) and by extension,
+  /// most tokens to embed first.
+  public var folders: [Share]? = nil
+  public var extensions: [Share]? = nil
+  /// Dry run with `timeSample`: estimated seconds to embed what is to embed.
+  public var estimatedSeconds: Double? = nil
+
+  /// Files, chunks and tokens to embed under one folder or extension.
+  public struct Share: Sendable, Codable, Hashable {
+    public var name: String
+    public var files = 0
+    public var chunks = 0
+    public var tokens = 0
+  }
+
 
   public struct SkippedFile: Sendable, Codable, Hashable {
     public var path: String
@@ -63,13 +90,24 @@ public struct SyncReport: Sendable, Codable {
 /// Progress events for a progress bar or plain log lines.
 public enum SyncEvent: Sendable {
   case planned(SyncPlan)
-  case indexed(files: Int, totalFiles: Int, chunks: Int)
+  case indexed(IndexProgress)
   case skipped(path: String, reason: String)
   /// Another sync holds the collection's lease: this one waits for it (sent once per wait).
   case waitingForLease(SyncLease)
   /// The collection moved under this sync (another writer claimed a commit or started writing,
   /// or the lease was lost): it plans again from what the collection now holds.
   case replanning(reason: String)
+}
+
+/// How far indexing is: files and chunks written, and bytes of the files behind them. Bytes track
+/// the chunks and tokens still to embed (a file count does not: files differ a thousandfold).
+public struct IndexProgress: Sendable {
+  public var files = 0
+  public var totalFiles = 0
+  public var chunks = 0
+  public var bytes = 0
+  /// Bytes of every file to index that is within the size limit.
+  public var totalBytes = 0
 }
 
 /// Runs the sync algorithm of DESIGN.md against one store and one embedder.
@@ -93,11 +131,19 @@ public struct SyncEngine: Sendable {
     self.options = options
   }
 
-  /// The chunker version plus every setting that changes which chunks a file gives.
+  /// Every setting that changes what is indexed, recorded as the collection's `chunker_version`:
+  /// the chunker's version and options, then after `|` the filters' and secret rules' versions and
+  /// the size limit. A change of the first part re-chunks every file; of the second, re-checks
+  /// which files belong.
   public var chunkerVersion: String {
+    let chunking = options.chunking
     let allowed = options.secretAllowance.rules.sorted().joined(separator: ",")
-    return "\(Chunker.version);max=\(options.maxFileSize);\(SecretRules.version)" + (allowed.isEmpty ? "" : ";allow=\(allowed)")
+    return "\(Chunker.version);chars=\(chunking.maxCharacters);overlap=\(chunking.overlapLines);tokens=\(chunking.maxTokens ?? 0)"
+      + "|\(FileFilter.version);max=\(options.maxFileSize);\(SecretRules.version)" + (allowed.isEmpty ? "" : ";allow=\(allowed)")
   }
+
+  /// The chunking part of a recorded `chunkerVersion` (all of it for versions written before the split).
+  static func chunkingPart(_ version: String) -> Substring { version.split(separator: "|", omittingEmptySubsequences: false)[0] }
 
   /// Syncs a git repository's HEAD (or `commit`) into the collection.
   public func sync(repository: Repository, commit: ObjectID? = nil) async throws -> SyncReport {
@@ -218,27 +264,37 @@ public struct SyncEngine: Sendable {
     let planner = SyncPlanner(filter: FileFilter(maxFileSize: options.maxFileSize))
     var plan: SyncPlan
     let base = metadata?.lastIndexedCommit
-    let rechunk = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
+    let rechunk = metadata.map { Self.chunkingPart($0.chunkerVersion) != Self.chunkingPart(chunkerVersion) } ?? false
+    // Other settings (size limit, built-in filters, secret rules) decide which files belong.
+    let refilter = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
+    // Files whose stored version is the current one but whose chunks are written again (after a
+    // chunker change): what their old chunking had beyond the new one goes afterwards.
+    var rechunked: Set<String> = []
     // Unfinished syncs (killed, or running elsewhere) wrote towards these commits: besides what
     // changed since `base`, whatever differs between them and the target may be half-written
     // (see `IndexMetadata.pendingTargets`).
     let pending = metadata?.pendingTargets ?? [:]
     let interrupted = Set(pending.values).sorted()
     var staleSweep: [String: String]?
-    if !rechunk, pending.isEmpty, let base, base == source.revision {
+    if !refilter, pending.isEmpty, let base, base == source.revision {
       plan = SyncPlan(mode: .upToDate, base: base, target: source.revision)
-    } else if !rechunk, let diff = try recoveringChanges(changes, base: base, interrupted: interrupted), let base,
+    } else if !refilter, let diff = try recoveringChanges(changes, base: base, interrupted: interrupted), let base,
       let incremental = planner.planIncremental(changes: diff, base: base, target: source.revision ?? "", source: source)
     {
       plan = incremental
     } else {
       var inventory = metadata == nil ? [:] : try await store.inventory(collection)
-      // After a chunker change every file is re-chunked: pretend no stored hash matches. So after
-      // a `.gitattributes` change, which may change what the gate lets through for unchanged blobs.
-      if rechunk || (try? changes(base))??.contains(where: { $0.touchesAttributes }) == true {
+      let files = try source.files()
+      // After a chunker or filter change every file is re-chunked: pretend no stored hash matches.
+      // So after a `.gitattributes` change, which may change what the gate lets through for
+      // unchanged blobs. Files the gate now keeps out lose their points (see `removals`).
+      // (The diffs from unfinished syncs' targets count too: one may have written under other rules.)
+      let attributesChanged = (try? recoveringChanges(changes, base: base, interrupted: interrupted))??
+        .contains(where: { $0.touchesAttributes }) == true
+      if refilter || attributesChanged {
+        if rechunk { rechunked = Set(files.filter { inventory[$0.path] == $0.hash }.map(\.path)) }
         inventory = inventory.mapValues { _ in "" }
       }
-      let files = try source.files()
       if options.partial {
         let paths = Set(files.map(\.path))
         inventory = inventory.filter { paths.contains($0.key) }
@@ -294,7 +350,7 @@ public struct SyncEngine: Sendable {
       return report
     }
     // Nothing to write, not even the commit (an empty diff to a new commit still records it).
-    if plan.mode == .upToDate, pending.isEmpty, base == source.revision { return report }
+    if plan.mode == .upToDate, pending.isEmpty, base == source.revision, !refilter { return report }
 
     // From here the store changes: record where this sync is going (under its own key, which no
     // other writer overwrites), so that if it dies, or another sync claims a commit meanwhile,
@@ -314,7 +370,8 @@ public struct SyncEngine: Sendable {
 
     // 2. Added and modified files: chunk, reuse or embed, upsert; embedding of one slab overlaps
     // with reading and chunking the next.
-    try await indexFiles(toIndex, source: source, fingerprint: fingerprint, session: session, report: &report)
+    var chunkCounts: [String: Int] = [:]
+    try await indexFiles(toIndex, source: source, fingerprint: fingerprint, session: session, report: &report, chunkCounts: &chunkCounts)
     Trace.mark("indexed \(toIndex.count) files")
     // A file the gate keeps out has no points, whatever an earlier index under other rules stored.
     removals.append(contentsOf: report.skipped.map(\.path))
@@ -327,6 +384,12 @@ public struct SyncEngine: Sendable {
       for batch in removals.chunked(500) { try await store.deleteFiles(collection, paths: Array(batch)) }
     }
     if let staleSweep { try await store.deleteStale(collection, keeping: staleSweep) }
+    for batch in Array(rechunked).sorted().chunked(200) {
+      let stale = try await store.points(collection, filePaths: Array(batch))
+        .filter { $0.payload.chunkIndex >= chunkCounts[$0.payload.filePath, default: 0] }
+        .map(\.id)
+      if !stale.isEmpty { try await store.deletePoints(collection, ids: stale) }
+    }
 
     Trace.mark("removed old versions")
     // 4. Only now does the index claim the new commit, and only if the store is whole: damage
@@ -535,10 +598,23 @@ public struct SyncEngine: Sendable {
   }
 
   private func indexFiles(
-    _ files: [SourceFile], source: GatedSource, fingerprint: String, session: WriterSession, report: inout SyncReport
+    _ files: [SourceFile], source: GatedSource, fingerprint: String, session: WriterSession, report: inout SyncReport,
+    chunkCounts: inout [String: Int]
   ) async throws {
     guard !files.isEmpty else { return }
+    var progress = IndexProgress(totalFiles: files.count)
+    var sizes: [Int] = []
+    if onEvent != nil {
+      sizes = try files.map { file in
+        guard file.kind == .regular || file.kind == .executable else { return 0 }
+        let size = try source.size(of: file)
+        return size > options.maxFileSize && source.ragAttribute(file.path) != .forceInclude ? 0 : size
+      }
+      progress.totalBytes = sizes.reduce(0, +)
+    }
     var slab: [ChunkPayload] = []
+    var slabFiles = 0
+    var slabBytes = 0
     var done = 0
     try await withThrowingTaskGroup(of: SlabResult.self) { group in
       var inFlight = 0
@@ -546,10 +622,18 @@ public struct SyncEngine: Sendable {
         report.chunksWritten += result.written
         report.chunksEmbedded += result.embedded
         report.chunksReused += result.reused
+        progress.files += result.files
+        progress.bytes += result.bytes
+        progress.chunks = report.chunksWritten
+        onEvent?(.indexed(progress))
       }
-      for file in files {
-        slab.append(contentsOf: try prepare(file, source: source, report: &report))
+      for (position, file) in files.enumerated() {
+        let payloads = try prepare(file, source: source, report: &report)
+        chunkCounts[file.path] = payloads.count
+        slab.append(contentsOf: payloads)
         done += 1
+        slabFiles += 1
+        slabBytes += sizes.isEmpty ? 0 : sizes[position]
         if slab.count >= options.slabChunks || done == files.count {
           if inFlight > 0, let result = try await group.next() {
             inFlight -= 1
@@ -557,22 +641,29 @@ public struct SyncEngine: Sendable {
           }
           try await renewLease(session)
           let payloads = slab
+          let (filesInSlab, bytesInSlab) = (slabFiles, slabBytes)
           slab.removeAll(keepingCapacity: true)
+          (slabFiles, slabBytes) = (0, 0)
           let writer = self
-          group.addTask { try await writer.write(payloads, fingerprint: fingerprint) }
+          group.addTask {
+            var result = try await writer.write(payloads, fingerprint: fingerprint)
+            result.files = filesInSlab
+            result.bytes = bytesInSlab
+            return result
+          }
           inFlight += 1
-          onEvent?(.indexed(files: done, totalFiles: files.count, chunks: report.chunksWritten))
         }
       }
       while let result = try await group.next() { collect(result, into: &report) }
     }
-    onEvent?(.indexed(files: files.count, totalFiles: files.count, chunks: report.chunksWritten))
   }
 
   struct SlabResult: Sendable {
     var written = 0
     var embedded = 0
     var reused = 0
+    var files = 0
+    var bytes = 0
   }
 
   /// Finds or makes a vector for every payload, then upserts them.
@@ -619,26 +710,81 @@ public struct SyncEngine: Sendable {
     return found
   }
 
-  /// Dry run: chunks what would be indexed and counts what would be embedded.
+  /// Dry run: chunks what would be indexed and counts what would be embedded, by top folder and
+  /// by extension.
   private func estimate(files: [SourceFile], source: GatedSource, fingerprint: String, report: inout SyncReport) async throws {
-    var hashes: [String: Int] = [:]
+    var texts: [String: String] = [:]
+    var chunksOf: [String: [String]] = [:]
     for file in files {
-      for payload in try prepare(file, source: source, report: &report) {
-        hashes[payload.chunkHash] = (payload.content.utf8.count + 3) / 4
-        report.chunksWritten += 1
+      let payloads = try prepare(file, source: source, report: &report)
+      for payload in payloads { texts[payload.chunkHash] = payload.content }
+      if !payloads.isEmpty { chunksOf[file.path] = payloads.map(\.chunkHash) }
+      report.chunksWritten += payloads.count
+    }
+    var known = Set<String>()
+    if fingerprint != NoEmbedder().fingerprint {
+      known = Set((try cache?.vectors(fingerprint: fingerprint, chunkHashes: Array(texts.keys)) ?? [:]).keys)
+      if try await store.collectionExists(options.collection) {
+        let rest = texts.keys.filter { !known.contains($0) }
+        known.formUnion(try await store.vectors(options.collection, chunkHashes: rest).keys)
       }
     }
-    guard fingerprint != NoEmbedder().fingerprint else { return }
-    var known = Set((try cache?.vectors(fingerprint: fingerprint, chunkHashes: Array(hashes.keys)) ?? [:]).keys)
-    if try await store.collectionExists(options.collection) {
-      let rest = hashes.keys.filter { !known.contains($0) }
-      known.formUnion(try await store.vectors(options.collection, chunkHashes: rest).keys)
+    let counter = options.chunking.tokenCounter
+    func tokens(_ text: String) -> Int { counter?(text) ?? (text.utf8.count + 3) / 4 }
+    var tokensOf: [String: Int] = [:]
+    if fingerprint != NoEmbedder().fingerprint {
+      for (hash, text) in texts where !known.contains(hash) { tokensOf[hash] = tokens(text) }
     }
-    for (hash, tokens) in hashes where !known.contains(hash) {
-      report.chunksEmbedded += 1
-      report.estimatedTokens += tokens
+
+    // Each chunk to embed counts once, for the first file (in path order) that has it.
+    var folders: [String: SyncReport.Share] = [:]
+    var extensions: [String: SyncReport.Share] = [:]
+    var counted = Set<String>()
+    for path in chunksOf.keys.sorted() {
+      let name = path.split(separator: "/").last.map(String.init) ?? path
+      // Two levels deep (`sphinx/locale/`): one level is too coarse to choose what to exclude.
+      let parents = path.split(separator: "/").dropLast()
+      let folder = parents.isEmpty ? "(top level)" : parents.prefix(2).joined(separator: "/") + "/"
+      let ext = name.dropFirst().contains(".") ? "." + name.split(separator: ".").last!.lowercased() : "(none)"
+      var share = SyncReport.Share(name: "")
+      share.files = 1
+      for hash in chunksOf[path]! {
+        share.chunks += 1
+        if let tokens = tokensOf[hash], counted.insert(hash).inserted { share.tokens += tokens }
+      }
+      folders[folder, default: .init(name: folder)].add(share)
+      extensions[ext, default: .init(name: ext)].add(share)
     }
+    let order = { (a: SyncReport.Share, b: SyncReport.Share) in (a.tokens, a.chunks, b.name) > (b.tokens, b.chunks, a.name) }
+    report.folders = folders.values.sorted(by: order)
+    report.extensions = extensions.values.sorted(by: order)
+    report.chunksEmbedded = tokensOf.count
+    report.estimatedTokens = tokensOf.values.reduce(0, +)
     report.chunksReused = report.chunksWritten - report.chunksEmbedded
+    if options.timeSample, !tokensOf.isEmpty {
+      report.estimatedSeconds = try await timeEmbedding(tokensOf.keys.sorted().map { texts[$0]! }, totalTokens: report.estimatedTokens, tokens: tokens)
+    }
+  }
+
+  /// Seconds to embed `texts` (`totalTokens` in all), from timing a spread-out sample of them
+  /// after one warm-up call (which loads a local model).
+  private func timeEmbedding(_ texts: [String], totalTokens: Int, tokens: (String) -> Int) async throws -> Double {
+    let step = max(1, texts.count / 32)
+    let sample = stride(from: 0, to: texts.count, by: step).prefix(32).map { texts[$0] }
+    _ = try await embedder.embed([sample[0]])
+    let start = ContinuousClock.now
+    _ = try await embedder.embed(sample)
+    let seconds = (ContinuousClock.now - start).seconds
+    let sampleTokens = max(1, sample.map(tokens).reduce(0, +))
+    return seconds * Double(totalTokens) / Double(sampleTokens)
+  }
+}
+
+extension SyncReport.Share {
+  mutating func add(_ other: Self) {
+    files += other.files
+    chunks += other.chunks
+    tokens += other.tokens
   }
 }
 

@@ -4,12 +4,32 @@
 /// `src/**/test_*.py` matches `src/test_a.py`), `[abc]`, `[a-z]` and `[!a-z]` match one byte,
 /// `{py,pyi}` gives alternatives. A path also matches when one of its leading folders matches, so
 /// `src` and `src/` select everything under `src/`, as a pathspec would. Matching is case-sensitive.
+///
+/// A list of globs, one a line (see `list`), matches a path that one of its plain globs matches (or
+/// any path when all are exclusions) and that none of its `!glob` exclusions match.
 public struct PathGlob: Sendable, Hashable {
   public let pattern: String
   private let alternatives: [[Token]]
+  private let includes: [PathGlob]
+  private let excludes: [PathGlob]
+
+  /// `globs` as one pattern (nil when there are none); `!glob` excludes.
+  public static func list(_ globs: [String]) -> String? {
+    let globs = globs.filter { !$0.isEmpty && $0 != "!" }
+    return globs.isEmpty ? nil : globs.joined(separator: "\n")
+  }
 
   public init(_ pattern: String) {
     self.pattern = pattern
+    if pattern.contains("\n") || pattern.hasPrefix("!") {
+      let globs = pattern.split(separator: "\n").map(String.init)
+      includes = globs.filter { !$0.hasPrefix("!") }.map(PathGlob.init)
+      excludes = globs.filter { $0.hasPrefix("!") }.map { PathGlob(String($0.dropFirst())) }
+      alternatives = []
+      return
+    }
+    includes = []
+    excludes = []
     var bytes = Array(pattern.utf8)
     // `src/` means the folder: leading folders are matched anyway.
     while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
@@ -20,6 +40,9 @@ public struct PathGlob: Sendable, Hashable {
 
   /// Whether `path` or one of its leading folders matches the glob.
   public func matches(_ path: String) -> Bool {
+    if !includes.isEmpty || !excludes.isEmpty {
+      return (includes.isEmpty || includes.contains { $0.matches(path) }) && !excludes.contains { $0.matches(path) }
+    }
     var bytes = Array(path.utf8)
     if bytes.first == UInt8(ascii: "/") { bytes.removeFirst() }
     if alternatives.contains(where: { Self.match($0, bytes[...]) }) { return true }

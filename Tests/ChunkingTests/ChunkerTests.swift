@@ -180,3 +180,24 @@ struct SplitMix {
     return z ^ (z >> 31)
   }
 }
+
+@Test func longProseLinesAreCutAtSentencesThenWords() {
+  let sentence = "Each sync compares the last indexed commit with HEAD and embeds only what changed since then. "
+  let paragraph = String(repeating: sentence, count: 40)
+  let chunks = chunked("docs/design.md", "# Design\n\n" + paragraph + "\n", options: ChunkingOptions(maxCharacters: 1000))
+  let pieces = chunks.filter { $0.startLine == 3 }
+  #expect(pieces.count >= 4)
+  #expect(pieces.map(\.content).joined() == paragraph)
+  // Every cut but the last falls after a full sentence.
+  #expect(pieces.dropLast().allSatisfy { $0.content.hasSuffix(". ") })
+  #expect(pieces.allSatisfy { $0.content.unicodeScalars.count <= 1000 })
+
+  // With a token budget (one token a word here), halves are cut between words, nearest the middle.
+  let words = (0..<600).map { "word\($0)" }.joined(separator: " ")
+  let counted = ChunkingOptions(maxCharacters: 100_000, maxTokens: 100, tokenCounter: { $0.split(separator: " ").count })
+  let parts = chunked("notes.txt", words + "\n", options: counted)
+  #expect(parts.map(\.content).joined() == words)
+  #expect(parts.allSatisfy { $0.content.split(separator: " ").count <= 100 })
+  let vocabulary = Set(words.split(separator: " "))
+  #expect(parts.allSatisfy { $0.content.split(separator: " ").allSatisfy { vocabulary.contains($0) } }, "a word was cut in two")
+}

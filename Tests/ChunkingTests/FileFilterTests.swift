@@ -203,6 +203,23 @@ let secretSamples: [(kind: String, secret: String, file: String)] = {
   #expect(SkipReason.generated("lock file").description == "generated: lock file")
 }
 
+@Test(arguments: ["docs/guide.md", "adr/0001-decision.rst", "manual.adoc", "notes.txt", "README", "CHANGELOG", "site/page.markdown"])
+func proseWithLongLinesIsNeverMinified(path: String) {
+  // One paragraph per line, well over 500 bytes per line on average, and over 10,000 bytes in one.
+  let paragraph = String(repeating: "The sync planner compares the stored inventory with the tree. ", count: 12)
+  let text = "# Guide\n\n" + Array(repeating: paragraph, count: 10).joined(separator: "\n\n") + "\n" + String(repeating: "word ", count: 2500) + "\n"
+  #expect(skipped(inspect(path, text)) == nil)
+  // The same bytes in code or data are still skipped as minified.
+  guard case .generated = skipped(inspect("bundle.js", text)) else {
+    Issue.record("minified code not skipped")
+    return
+  }
+  guard case .generated = skipped(inspect("data.json", text)) else {
+    Issue.record("minified data not skipped")
+    return
+  }
+}
+
 // Machine-written noise (translation catalogs, SVG, large data files, snapshots, recordings).
 
 @Test(arguments: [

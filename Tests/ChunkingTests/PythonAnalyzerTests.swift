@@ -128,3 +128,21 @@ private func project(modules count: Int) -> [(path: String, text: String)] {
   modules[1].facts = PythonFileFacts(text: files[1].text + "\nclass Added:\n    pass\n")
   #expect(PythonAnalyzer.summarize(modules: modules).contains("app/pkg0: 25 modules; classes: Model0, Added, Model10, Model15, Model20, Model5"))
 }
+
+/// Patterns CPython accepts that once gave a syntax error (seen in flask and friends).
+@Test(arguments: [
+  "import typing as t\n\nif t.TYPE_CHECKING:  # pragma: no cover\n    from .app import Flask\n\nclass Config:\n    pass\n",
+  "class A:  # a comment after the colon\n    def f(self):\t# tab before the comment\n        return 1\n",
+  "def f(\n    x,\n):  # closing bracket, then a comment\n    return x\n\nclass B:\n    pass\n",
+  "try:\r\n    import json\r\nexcept ImportError:  # CRLF line endings\r\n    json = None\r\n\r\nclass C:\r\n    pass\r\n",
+  "with open('f') as f:   \n    data = f.read()\n\nclass D:\n    pass\n",
+  "for i in range(3): # no space before the hash\n    pass\nelse:  #\n    pass\n\nclass E:\n    pass\n",
+  // A one-line string continued by a backslash (sympy): the next line is still inside the string.
+  "def check(sigma):\n    _value_check(sigma > 0, \"Scale parameter must be real\\\n    and positive (it's a scale).\")\n\nclass F:\n    pass\n",
+  "x = sympify( \\\n    'Piecewise((C391 - 1.65, \\\n    C391 > 2.35), (C392, True))'\n)\n\nclass G:\n    pass\n",
+])
+func scannerAcceptsBlockOpenersFollowedByComments(source: String) {
+  let facts = PythonFileFacts(text: source)
+  #expect(facts.issue == nil, "\(facts.issue.map { "line \($0.line): \($0.message)" } ?? "")")
+  #expect(!facts.classes.isEmpty)
+}

@@ -57,9 +57,10 @@ def vector_for(text, dimension):
 
 
 class State:
-    def __init__(self, dimension, latency_ms, api_key):
+    def __init__(self, dimension, latency_ms, api_key, ms_per_text=0.0):
         self.lock = threading.Lock()
         self.dimension = dimension
+        self.ms_per_text = ms_per_text
         self.api_key = api_key
         self.default_latency_ms = latency_ms
         self.reset_faults()
@@ -214,7 +215,7 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         with state.lock:
-            latency = state.latency_ms / 1000.0
+            latency = (state.latency_ms + state.ms_per_text * len(inputs)) / 1000.0
             fault = None
             if state.hang_next > 0:
                 state.hang_next -= 1
@@ -288,6 +289,8 @@ def main():
     parser.add_argument("--dimension", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=0,
                         help="least time the server takes per embedding request, its own work included")
+    parser.add_argument("--ms-per-text", type=float, default=0,
+                        help="more time per text embedded, like a model server's compute")
     parser.add_argument("--api-key-env", help="environment variable holding the expected API key")
     args = parser.parse_args()
 
@@ -298,7 +301,7 @@ def main():
             sys.exit(f"--api-key-env {args.api_key_env}: that variable is not set")
 
     server = EmbeddingServer((args.host, args.port), Handler)
-    server.state = State(args.dimension, args.latency_ms, api_key)
+    server.state = State(args.dimension, args.latency_ms, api_key, args.ms_per_text)
     # Swift's Process can start us with SIGTERM blocked (an inherited signal mask), which would
     # leave TestServer.stop waiting for its SIGKILL fallback: unblock it and exit at once.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
