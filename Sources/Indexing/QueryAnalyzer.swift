@@ -54,6 +54,12 @@ public enum QueryAnalyzer {
     // The code a title (or a one-line query) names is what the report is about.
     var titlePaths = OrderedSet(), titleDotted = OrderedSet(), titleNames = OrderedSet()
     collectCode(in: analysis.title ?? (nonEmpty.count == 1 ? nonEmpty[0] : ""), paths: &titlePaths, dotted: &titleDotted, identifiers: &titleNames)
+    // A title word the body's code calls (`Rational calc value error` over `Rational(0.5, 100)`)
+    // is code too, though it reads as a word.
+    if let title = analysis.title, titleCallsCount {
+      let titleWords = Set(title.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init))
+      for name in calledNames(in: body) where titleWords.contains(name) { titleNames.insert(name) }
+    }
     analysis.namedInTitle = titleNames.items
     for constant in languageConstants { identifiers.remove(constant) }
     analysis.paths = paths.items
@@ -89,6 +95,29 @@ public enum QueryAnalyzer {
       part.first.map { $0.isLetter || $0 == "_" } == true && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
     }
   }
+
+  /// Names written as calls (`name(`) of three or more characters, in order; definitions
+  /// (`def name(`, also as a traceback quotes them: `2096 def chunks(self)`) and traceback frames (`…/dataset.py:2110, in Dataset.chunks(self)`) call nothing.
+  static func calledNames(in text: String) -> [String] {
+    var names = OrderedSet()
+    var current = ""
+    let code = text.split(whereSeparator: \.isNewline).filter { line in
+      let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+      return !trimmed.contains("def ") && !trimmed.contains(", in ") && !trimmed.hasPrefix("File ")
+    }.joined(separator: "\n")
+    for character in code {
+      if character.isLetter || character.isNumber || character == "_" {
+        current.append(character)
+        continue
+      }
+      if character == "(", current.count >= 3, let first = current.first, first.isLetter || first == "_" { names.insert(current) }
+      current = ""
+    }
+    return names.items
+  }
+
+  // A benchmark-only switch (GIT_RAG_RANK_TUNING, see SearchEngine) to measure this rule.
+  static let titleCallsCount = ProcessInfo.processInfo.environment["GIT_RAG_RANK_TUNING"]?.contains("titleCalls=0") != true
 
   /// Constants and receivers of common languages: code, but they name nothing in particular.
   static let languageConstants = ["True", "False", "None", "true", "false", "null", "nil", "self", "this", "undefined", "NULL"]

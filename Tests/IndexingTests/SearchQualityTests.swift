@@ -612,3 +612,46 @@ private let packageCorpus: [String: String] = [
   }
 }
 
+@Suite struct ReportShapeTests {
+  @Test func aTitleWordTheCodeCallsIsNamedInTheTitle() {
+    let report = """
+      Rational calc value error
+      python 3.11: Rational('0.5', '100') gives 1/100100, but Rational(0.5, 100) gives 1/200, the true value.
+      """
+    #expect(QueryAnalyzer.analyze(report).namedInTitle == ["Rational"])
+    #expect(QueryPlan(query: report).definitionLookups == ["Rational"])
+    // A definition or a traceback frame quoted in the report calls nothing.
+    let traceback = """
+      Accessing chunks loads the array
+      File ~/xarray/core/dataset.py:2110, in Dataset.chunks(self)
+         2096 def chunks(self) -> Mapping:
+      """
+    #expect(QueryAnalyzer.calledNames(in: traceback).isEmpty)
+    #expect(!QueryAnalyzer.analyze(traceback).namedInTitle.contains("chunks"))
+  }
+}
+
+extension SearchRankingTests {
+  @Test func aReportWhoseTitleNamesACalledClassRanksItsDefinitionFirst() async throws {
+    let indexed = try await index([
+      "numbers/rational.py": """
+        class Rational:
+            def __new__(cls, p, q=1):
+                return object.__new__(cls)
+        """,
+      "numbers/calc.py": """
+        def calc_value(value):
+            \"\"\"Calc a value: the value error of a calc is the true value minus the value.\"\"\"
+            return value
+        """,
+      "docs/values.md": "# Values\n\nA calc value error is the true value minus the computed value; calc the value again.\n",
+    ])
+    let report = "Rational calc value error\nRational('0.5', '100') gives the wrong value, Rational(0.5, 100) the true value."
+    var request = SearchRequest(query: report)
+    request.limit = 3
+    let files = try await indexed.engine.files(request)
+    #expect(files.first?.filePath == "numbers/rational.py", "ranked: \(files.map(\.filePath))")
+    #expect(files.first?.boosts.contains { $0.reason == "defines Rational, named in the title" } == true)
+    withExtendedLifetime(indexed) {}
+  }
+}
