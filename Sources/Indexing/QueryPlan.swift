@@ -81,7 +81,12 @@ public struct QueryPlan: Sendable {
     mentionedPaths = analysis.paths
     mentionedModules = analysis.dottedNames
     var seenMentions: Set<String> = []
-    moduleMentions = (analysis.importedNames + analysis.dottedNames).filter { seenMentions.insert($0).inserted }
+    // A bare file name may be a dotted module name too (`format="ascii.rst"` names `ascii/rst.py`);
+    // a Python file's name (`core.py`) is not.
+    let bareNames = analysis.paths.filter { name in
+      !name.contains("/") && !name.contains("\\") && !name.hasSuffix(".py") && !name.hasSuffix(".pyi") && QueryAnalyzer.isDottedName(name)
+    }
+    moduleMentions = (analysis.importedNames + analysis.dottedNames + bareNames).filter { seenMentions.insert($0).inserted }
       .prefix(Self.moduleMentionLimit).map { $0 }
     definitionTargets = Self.definitionTargets(query: query, analysis: analysis)
     let strong = Set((analysis.namedInTitle + analysis.frames.compactMap(\.function)).map { $0.lowercased() })

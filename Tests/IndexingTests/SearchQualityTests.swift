@@ -655,3 +655,17 @@ extension SearchRankingTests {
     withExtendedLifetime(indexed) {}
   }
 }
+
+extension ModuleMentionTests {
+  @Test func aBareFileNameThatIsADottedNameIsAModuleMention() async throws {
+    // `format="units.quantity"` reads as a file name, and names `pkg/units/quantity.py` as a module.
+    let plan = QueryPlan(query: "Writing fails\n>>> table.write(out, format=\"units.quantity\")\nsee core.py")
+    #expect(plan.moduleMentions.contains("units.quantity"))
+    #expect(!plan.moduleMentions.contains("core.py"))
+    let indexed = try await index(packageCorpus)
+    let paths = try await indexed.engine.store.inventory("modules").keys
+    let mentions = ModuleMentions(store: indexed.engine.store, collection: "modules", paths: paths)
+    #expect(try await mentions.implementation(of: "units.quantity") == ["pkg/units/quantity.py"])
+    withExtendedLifetime(indexed.keep) {}
+  }
+}
