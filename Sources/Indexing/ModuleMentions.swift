@@ -71,7 +71,7 @@ struct ModuleMentions {
       return Self.isPackage(path) ? [] : [path]
     }
     guard Self.isPackage(path) else { return [path] }
-    let targets = try await importedModules(of: path, names: nil)
+    let targets = try await importedModules(of: path)
     return (1...Self.packageFanOut).contains(targets.count) ? targets : [path]
   }
 
@@ -96,7 +96,8 @@ struct ModuleMentions {
     let chunks = try await store.points(collection, filePaths: [path]).map(\.payload).sorted { $0.chunkIndex < $1.chunkIndex }
     if chunks.contains(where: { Self.defines(name, $0) }) { return path }
     let directory = Self.directory(of: path)
-    if path.hasSuffix("__init__.py"), let submodule = [directory + "/" + name + ".py", directory + "/" + name + "/__init__.py"].first(where: files.contains) {
+    let submodules = [directory + "/" + name + ".py", directory + "/" + name + "/__init__.py"]
+    if Self.isPackage(path), let submodule = submodules.first(where: files.contains) {
       return submodule
     }
     guard hops < Self.maxHops else { return nil }
@@ -112,9 +113,8 @@ struct ModuleMentions {
     return nil
   }
 
-  /// The project modules the file at `path` imports names from (relative imports and imports of
-  /// its own package), in the order written.
-  func importedModules(of path: String, names: Set<String>?) async throws -> [String] {
+  /// The project modules the file at `path` imports from by relative imports, in the order written.
+  func importedModules(of path: String) async throws -> [String] {
     let chunks = try await store.points(collection, filePaths: [path]).map(\.payload).sorted { $0.chunkIndex < $1.chunkIndex }
     var targets: [String] = []
     for reference in PythonFileFacts(text: Self.text(of: chunks)).imports where reference.level > 0 {
@@ -167,7 +167,9 @@ struct ModuleMentions {
     return lines.joined(separator: "\n")
   }
 
-  static func isPackage(_ path: String) -> Bool { path.hasSuffix("/__init__.py") || path.hasSuffix("/__init__.pyi") || path == "__init__.py" }
+  static func isPackage(_ path: String) -> Bool {
+    path.hasSuffix("/__init__.py") || path.hasSuffix("/__init__.pyi") || path == "__init__.py"
+  }
 
   static func directory(of path: String) -> String {
     path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""

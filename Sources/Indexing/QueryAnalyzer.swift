@@ -97,7 +97,8 @@ public enum QueryAnalyzer {
   }
 
   /// Names written as calls (`name(`) of three or more characters, in order; definitions
-  /// (`def name(`, also as a traceback quotes them: `2096 def chunks(self)`) and traceback frames (`…/dataset.py:2110, in Dataset.chunks(self)`) call nothing.
+  /// (`def name(`, also as a traceback quotes them: `2096 def chunks(self)`) and traceback frames
+  /// (`…/dataset.py:2110, in Dataset.chunks(self)`) call nothing.
   static func calledNames(in text: String) -> [String] {
     var names = OrderedSet()
     var current = ""
