@@ -669,3 +669,18 @@ extension ModuleMentionTests {
     withExtendedLifetime(indexed.keep) {}
   }
 }
+
+extension ModuleMentionTests {
+  @Test(arguments: ["pkg.render_plain", "render_plain", "pkg.printing.latex.render", "from pkg import render"])
+  func aQueryNamingADefinitionPutsItFirstAndTheSummaryBelow(query: String) async throws {
+    let indexed = try await index(packageCorpus)
+    var request = SearchRequest(query: query)
+    request.limit = 10
+    let paths = try await indexed.engine.files(request).map(\.filePath)
+    #expect(paths.first == "pkg/printing/latex.py", "ranked: \(paths)")
+    #expect(paths.contains(".rag_metadata/analysis.txt") == false || paths.firstIndex(of: ".rag_metadata/analysis.txt")! > 0)
+    let chunks = try await indexed.engine.rankedChunks(request)
+    #expect(chunks.first?.hit.payload.filePath == "pkg/printing/latex.py", "ranked: \(chunks.map(\.hit.payload.filePath))")
+    withExtendedLifetime(indexed.keep) {}
+  }
+}
