@@ -70,7 +70,7 @@ let package = Package(
     .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
     .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
-    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "HTTPTransport", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),

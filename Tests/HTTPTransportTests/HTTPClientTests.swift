@@ -115,17 +115,17 @@ import Testing
   }
 
   @Test func timesOut() async throws {
-    try await script([["hang": 3]])
+    try await script([["hang": 10]])
     let started = ContinuousClock.now
     do {
       _ = try await client.perform(HTTPRequest(url: url(), timeout: 0.3))
-      Issue.record("a 3 s answer beat a 0.3 s timeout")
+      Issue.record("a 10 s answer beat a 0.3 s timeout")
     } catch let failure as HTTPFailure {
       #expect(failure.kind == .timedOut)
       #expect(failure.isRetryable)
       #expect(failure.reason == "timed out")
     }
-    #expect(started.duration(to: .now) < .seconds(2))
+    #expect(started.duration(to: .now) < .seconds(6))
   }
 
   @Test func theDeadlineBoundsTheWholeExchange() async throws {
