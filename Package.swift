@@ -35,7 +35,7 @@ let package = Package(
     .target(name: "GitRAGCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
     // MARK: - Domain modules
-    .target(name: "HTTPTransport", dependencies: ["CCurl", "GitRAGCore"]),
+    .target(name: "HTTPTransport", dependencies: ["CCurl"]),
     .target(name: "Git", dependencies: ["CLibGit2", "GitRAGCore"]),
     .target(name: "Chunking", dependencies: ["GitRAGCore"]),
     .target(name: "BFloat16Kernels", dependencies: ["CBFloat16"], swiftSettings: bfloat16KernelSettings),
