@@ -27,8 +27,7 @@ public final class OpenAIEmbedder: Embedder {
     client = HTTPClient(caFile: configuration.caFile, maxIdleConnections: max(1, configuration.maxConcurrentRequests))
   }
 
-  /// Sets up the HTTP stack (libcurl and TLS initialisation, a few milliseconds) on another
-  /// thread, so that it overlaps whatever the caller does before the first request.
+  /// Sets up the HTTP stack (libcurl and TLS initialisation, about 0.5 ms) before the first request.
   public func warmUp() {
     client.warmUp()
   }

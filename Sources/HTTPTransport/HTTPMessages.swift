@@ -35,7 +35,7 @@ public struct HTTPRequest: Sendable {
   }
 
   /// The secrets this request carries: credential header values and the URL's password.
-  var secrets: [String] {
+  public var secrets: [String] {
     var secrets: [String] = []
     for field in headers where Redaction.credentialHeaders.contains(field.name.lowercased()) {
       secrets.append(field.value)

@@ -133,7 +133,8 @@ public struct AWSBatchRuntime: JobRuntime {
     let (status, data) = (response.status, response.body)
     let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     guard (200..<300).contains(status) else {
-      let message = object["message"] as? String ?? object["Message"] as? String ?? String(decoding: data.prefix(300), as: UTF8.self)
+      let reply = object["message"] as? String ?? object["Message"] as? String ?? String(decoding: data.prefix(300), as: UTF8.self)
+      let message = Redaction.redact(reply, secrets: request.secrets)
       let hint =
         status == 403 || status == 401
         ? " Check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) and the IAM policy (batch:SubmitJob, batch:DescribeJobs)."

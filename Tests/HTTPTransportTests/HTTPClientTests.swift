@@ -115,35 +115,36 @@ import Testing
   }
 
   @Test func timesOut() async throws {
-    try await script([["hang": 10]])
+    try await script([["hang": 30]])
     let started = ContinuousClock.now
     do {
       _ = try await client.perform(HTTPRequest(url: url(), timeout: 0.3))
-      Issue.record("a 10 s answer beat a 0.3 s timeout")
+      Issue.record("a 30 s answer beat a 0.3 s timeout")
     } catch let failure as HTTPFailure {
       #expect(failure.kind == .timedOut)
       #expect(failure.isRetryable)
       #expect(failure.reason == "timed out")
     }
-    #expect(started.duration(to: .now) < .seconds(6))
+    // Far below the server's 30 s (the bound is loose: a loaded machine's test run starves tasks).
+    #expect(started.duration(to: .now) < .seconds(15))
   }
 
   @Test func theDeadlineBoundsTheWholeExchange() async throws {
-    try await script(Array(repeating: ["status": 503, "retry_after": "30"], count: 3))
+    try await script(Array(repeating: ["status": 503, "retry_after": "60"], count: 3))
     let started = ContinuousClock.now
     let exchange = try await client.send(
       HTTPRequest(url: url()), retry: RetryPolicy(maxRetries: 3), deadline: started.advanced(by: .seconds(2)))
-    // Waiting 30 s would pass the deadline: the 503 is the answer.
+    // Waiting 60 s would pass the deadline: the 503 is the answer.
     #expect(exchange.response.status == 503)
     #expect(exchange.attempts == 1)
-    #expect(started.duration(to: .now) < .seconds(2))
+    #expect(started.duration(to: .now) < .seconds(15))
 
-    try await script([["hang": 3]])
+    try await script([["hang": 30]])
     do {
       _ = try await client.send(
         HTTPRequest(url: url(), timeout: 60), retry: RetryPolicy(maxRetries: 3),
         deadline: ContinuousClock.now.advanced(by: .milliseconds(400)))
-      Issue.record("a 3 s answer beat a 0.4 s deadline")
+      Issue.record("a 30 s answer beat a 0.4 s deadline")
     } catch let failure as HTTPFailure {
       #expect(failure.kind == .timedOut)
     }
@@ -202,7 +203,7 @@ import Testing
   }
 
   @Test func cancellingTheTaskStopsTheRequest() async throws {
-    try await script([["hang": 10]])
+    try await script([["hang": 60]])
     let client = self.client
     let request = HTTPRequest(url: url())
     let started = ContinuousClock.now
@@ -211,7 +212,8 @@ import Testing
     while try await requestTimes().isEmpty { try await Task.sleep(for: .milliseconds(20)) }
     task.cancel()
     await #expect(throws: CancellationError.self) { _ = try await task.value }
-    #expect(started.duration(to: .now) < .seconds(5))
+    // Far below the server's 60 s (loose: a loaded machine's test run starves tasks).
+    #expect(started.duration(to: .now) < .seconds(30))
   }
 
   @Test func redirectsAreFollowedAndTheirHeadersKept() async throws {
