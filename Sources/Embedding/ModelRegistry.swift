@@ -204,7 +204,8 @@ private final class RangeDownload: HTTPBodySink, @unchecked Sendable {
       defer { download.close() }
       response = try await client.perform(request, sink: download)
     } catch let failure as HTTPFailure {
-      let reason = failure.kind == .timedOut
+      let reason =
+        failure.kind == .timedOut
         ? "nothing received for \(Int(idleDeadline)) s, the idle deadline; GIT_RAG_IDLE_TIMEOUT raises it"
         : failure.reason
       throw ModelDownloadError.unreachable(url: url.absoluteString, reason: reason)

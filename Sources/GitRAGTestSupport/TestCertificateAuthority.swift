@@ -17,16 +17,22 @@ public struct TestCertificateAuthority: Sendable {
     let extensions = path("server.ext")
     try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n".write(
       toFile: extensions, atomically: true, encoding: .utf8)
-    try runProcess("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca-key.pem"), "-out", caFile, "-days", "1",
-      "-subj", "/CN=git-rag test CA",
-    ])
-    try runProcess("openssl", [
-      "req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", path("server.csr"), "-subj", "/CN=127.0.0.1",
-    ])
-    try runProcess("openssl", [
-      "x509", "-req", "-in", path("server.csr"), "-CA", caFile, "-CAkey", path("ca-key.pem"), "-CAcreateserial",
-      "-out", certificateFile, "-days", "1", "-extfile", extensions,
-    ])
+    try runProcess(
+      "openssl",
+      [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca-key.pem"), "-out", caFile, "-days", "1",
+        "-subj", "/CN=git-rag test CA",
+      ])
+    try runProcess(
+      "openssl",
+      [
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", path("server.csr"), "-subj", "/CN=127.0.0.1",
+      ])
+    try runProcess(
+      "openssl",
+      [
+        "x509", "-req", "-in", path("server.csr"), "-CA", caFile, "-CAkey", path("ca-key.pem"), "-CAcreateserial",
+        "-out", certificateFile, "-days", "1", "-extfile", extensions,
+      ])
   }
 }

@@ -13,7 +13,7 @@ final class CurlHandlePool: @unchecked Sendable {
 
   init(capacity: Int) { self.capacity = capacity }
 
-  deinit { idle.forEach { curl_easy_cleanup($0) } }
+  deinit { for handle in idle { curl_easy_cleanup(handle) } }
 
   func take() -> UnsafeMutableRawPointer? {
     lock.lock()

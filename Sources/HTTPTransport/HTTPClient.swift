@@ -99,8 +99,11 @@ public final class HTTPClient: Sendable {
       if retry { retry = try await shouldRetry(outcome, attempt) }
       var wait: TimeInterval = 0
       if retry {
-        if case let .response(response) = outcome { wait = policy.delay(beforeRetry: attempt, retryAfter: response.retryAfter) }
-        else { wait = policy.delay(beforeRetry: attempt, retryAfter: nil) }
+        if case let .response(response) = outcome {
+          wait = policy.delay(beforeRetry: attempt, retryAfter: response.retryAfter)
+        } else {
+          wait = policy.delay(beforeRetry: attempt, retryAfter: nil)
+        }
         if let deadline, ContinuousClock.now.advanced(by: .seconds(wait)) >= deadline { retry = false }
       }
       guard retry else {

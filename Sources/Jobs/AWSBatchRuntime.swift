@@ -128,7 +128,8 @@ public struct AWSBatchRuntime: JobRuntime {
       // One attempt: a SubmitJob whose answer was lost may have been accepted, and a retry would submit twice.
       response = try await HTTPClient().perform(request)
     } catch let failure as HTTPFailure {
-      throw JobError.requestFailed("Cannot reach AWS Batch at \(base) (\(failure.reason)). Check AWS_REGION, AWS_ENDPOINT_URL and your network.")
+      throw JobError.requestFailed(
+        "Cannot reach AWS Batch at \(base) (\(failure.reason)). Check AWS_REGION, AWS_ENDPOINT_URL and your network.")
     }
     let (status, data) = (response.status, response.body)
     let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
