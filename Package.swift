@@ -39,8 +39,10 @@ let package = Package(
     .target(name: "BFloat16Kernels", dependencies: ["CBFloat16"], swiftSettings: bfloat16KernelSettings),
     .target(name: "Embedding", dependencies: ["CBLAS", "CBFloat16", "BFloat16Kernels", "GitRAGCore"]),
     .target(name: "Store", dependencies: ["CSQLiteConfig", "GitRAGCore", .product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore"]),
-    .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL"]),
+    .target(name: "Archive", dependencies: ["CArchive", "GitRAGCore"]),
+    .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "Archive", "GitRAGCore"]),
+    .target(name: "Hooks", dependencies: ["GitRAGCore"]),
+    .target(name: "Runtimes", dependencies: ["GitRAGCore", "COpenSSL"]),
 
     // MARK: - Front ends: the shared library, the command line
     .target(name: "GitRAGKit", dependencies: ["GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing"]),
@@ -55,7 +57,7 @@ let package = Package(
     .target(
       name: "GitRAGCLI",
       dependencies: [
-        "GitRAGCore", "GitRAGKit", "GitRAGMCP", "Git", "Chunking", "Embedding", "Store", "Indexing", "Jobs",
+        "GitRAGCore", "GitRAGKit", "GitRAGMCP", "Git", "Chunking", "Embedding", "Store", "Indexing", "Hooks", "Runtimes",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -70,7 +72,8 @@ let package = Package(
     .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
-    .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),
+    .testTarget(name: "HooksTests", dependencies: ["Hooks", "GitRAGTestSupport"]),
+    .testTarget(name: "RuntimesTests", dependencies: ["Runtimes", "GitRAGTestSupport"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),
     .testTarget(name: "GitRAGKitTests", dependencies: ["GitRAGKit", "GitRAGCore", "Git", "Indexing", "Store", "GitRAGTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),

@@ -3,7 +3,7 @@ import Embedding
 import Foundation
 import Git
 import GitRAGCore
-import Jobs
+import Hooks
 
 struct ModelCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
