@@ -69,7 +69,7 @@ let package = Package(
     .testTarget(name: "GitRAGCoreTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
     .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
-    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGCore", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
     .testTarget(name: "HooksTests", dependencies: ["Hooks", "GitRAGTestSupport"]),

@@ -3,7 +3,6 @@ internal import CBLAS
 import Dispatch
 import Foundation
 import GitRAGCore
-import Synchronization
 
 #if arch(x86_64)
   internal import BFloat16Kernels
@@ -114,7 +113,7 @@ public final class BERTModel: @unchecked Sendable {
   /// Scratch buffers of earlier forward passes, kept for the next ones: allocating (and zeroing)
   /// ~30 MB per thread for every batch cost time, and left the allocator's per-thread arenas
   /// growing.
-  private let workspaces = Mutex<[Workspace]>([])
+  private let workspaces = Locked<[Workspace]>([])
   /// Query rows per attention block: a whole sequence of up to 256 tokens, so OpenBLAS packs each
   /// head's keys and values once (from rows 3H apart: slow, cache-missing copies); 256 × 256 scores
   /// and as many probabilities (2 × 256 KB) still stay in L2 between the two GEMMs.
@@ -572,28 +571,21 @@ final class Workspace: @unchecked Sendable {
   }
 }
 
-/// Result vectors written by several workers, each index by exactly one.
-final class ResultSlots: @unchecked Sendable {
-  // @unchecked: every slot is written by one worker, and read only after all workers finished;
-  // the timings are merged under the lock.
-  private var slots: [[Float]]
-  private var merged = BERTModel.Timings()
-  private let lock = NSLock()
-
-  init(count: Int) { slots = [[Float]](repeating: [], count: count) }
-
-  func set(_ index: Int, _ vector: [Float], worker: Int) {
-    lock.lock(); defer { lock.unlock() }
-    slots[index] = vector
+/// Result vectors written by several workers, each index by exactly one, and their timings.
+final class ResultSlots: Sendable {
+  private struct State {
+    var slots: [[Float]]
+    var merged = BERTModel.Timings()
   }
+  private let state: Locked<State>
 
-  func addTimings(_ timings: BERTModel.Timings) {
-    lock.lock(); defer { lock.unlock() }
-    merged.add(timings)
-  }
+  init(count: Int) { state = Locked(State(slots: [[Float]](repeating: [], count: count))) }
 
-  var vectors: [[Float]] { lock.lock(); defer { lock.unlock() }; return slots }
-  var timings: BERTModel.Timings { lock.lock(); defer { lock.unlock() }; return merged }
+  func set(_ index: Int, _ vector: [Float], worker: Int) { state.withLock { $0.slots[index] = vector } }
+  func addTimings(_ timings: BERTModel.Timings) { state.withLock { $0.merged.add(timings) } }
+
+  var vectors: [[Float]] { state.withLock { $0.slots } }
+  var timings: BERTModel.Timings { state.withLock { $0.merged } }
 }
 
 /// Splits a forward pass into phases when asked to; free when not.

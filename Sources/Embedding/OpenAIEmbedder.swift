@@ -1,6 +1,5 @@
 import Foundation
 import GitRAGCore
-import Synchronization
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -18,7 +17,7 @@ public final class OpenAIEmbedder: Embedder {
   public let configuration: OpenAIEmbedderConfiguration
   private let endpoint: URL
   private let displayURL: String
-  private let sessionSlot = Mutex<URLSession?>(nil)
+  private let sessionSlot = Locked<URLSession?>(nil)
   private let state = OpenAIEmbedderState()
 
   /// The text embedded once to learn the dimension when it is asked for before any `embed`.
