@@ -31,7 +31,7 @@ let package = Package(
     .systemLibrary(name: "CBFloat16"),
 
     // MARK: - Foundation: values, configuration, errors, logging
-    .target(name: "GitRAGCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
+    .target(name: "GitRAGCore", dependencies: ["COpenSSL", .product(name: "Logging", package: "swift-log")]),
 
     // MARK: - Domain modules
     .target(name: "Git", dependencies: ["CLibGit2", "GitRAGCore"]),
@@ -42,7 +42,7 @@ let package = Package(
     .target(name: "Archive", dependencies: ["CArchive", "GitRAGCore"]),
     .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "Archive", "GitRAGCore"]),
     .target(name: "Hooks", dependencies: ["GitRAGCore"]),
-    .target(name: "Runtimes", dependencies: ["GitRAGCore", "COpenSSL"]),
+    .target(name: "Runtimes", dependencies: ["GitRAGCore"]),
 
     // MARK: - Front ends: the shared library, the command line
     .target(name: "GitRAGKit", dependencies: ["GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing"]),

@@ -3,8 +3,9 @@ import Crypto
 import Foundation
 
 // Usage: SHA256Bench CORPUS LARGE_FILE
-// CORPUS is cut into 1,500-byte pieces (the size of a chunk); LARGE_FILE is hashed whole (a
-// model's weights, as `git rag model pull` verifies them).
+// CORPUS is cut into 20,000 pieces of 150 to 1,500 bytes (the sizes of chunks; the corpus is
+// reused when it is shorter); LARGE_FILE is hashed whole (a model's weights, as `git rag model
+// pull` verifies them).
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let corpus = FileManager.default.contents(atPath: arguments[1]),
   let large = FileManager.default.contents(atPath: arguments[2])
@@ -12,8 +13,15 @@ else {
   FileHandle.standardError.write(Data("usage: SHA256Bench CORPUS LARGE_FILE\n".utf8))
   exit(2)
 }
-let pieceSize = 1_500
-let pieces: [[UInt8]] = stride(from: 0, to: corpus.count, by: pieceSize).map { Array(corpus[$0..<min($0 + pieceSize, corpus.count)]) }
+let sizes = [1_500, 800, 300, 1_200, 150, 1_000, 600, 1_400]
+var pieces: [[UInt8]] = []
+var offset = 0
+while pieces.count < 20_000 {
+  let size = sizes[pieces.count % sizes.count]
+  if offset + size > corpus.count { offset = 0 }
+  pieces.append(Array(corpus[offset..<offset + size]))
+  offset += size
+}
 
 func hexString<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
   let digits = Array("0123456789abcdef".utf8)
@@ -23,6 +31,12 @@ func hexString<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
     out.append(digits[Int(byte & 0x0f)])
   }
   return String(decoding: out, as: UTF8.self)
+}
+
+func openSSLOneShotHex(_ bytes: UnsafeRawBufferPointer) -> String {
+  var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+  _ = COpenSSL.SHA256(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &digest)
+  return hexString(digest)
 }
 
 func openSSLHex(_ bytes: UnsafeRawBufferPointer) -> String {
@@ -45,6 +59,9 @@ let implementations = [
     hexData: { hexString(Crypto.SHA256.hash(data: $0)) }),
   Implementation(
     name: "OpenSSL libcrypto (EVP)", hex: { $0.withUnsafeBytes(openSSLHex) }, hexData: { $0.withUnsafeBytes(openSSLHex) }),
+  Implementation(
+    name: "OpenSSL libcrypto (SHA256)", hex: { $0.withUnsafeBytes(openSSLOneShotHex) },
+    hexData: { $0.withUnsafeBytes(openSSLOneShotHex) }),
 ]
 
 /// Best of `runs` wall-clock seconds.
@@ -73,7 +90,7 @@ for implementation in implementations.dropFirst() {
 
 let smallMB = Double(pieces.reduce(0) { $0 + $1.count }) / 1_048_576
 let largeMB = Double(large.count) / 1_048_576
-print("inputs: \(pieces.count) pieces of \(pieceSize) bytes (\(String(format: "%.1f", smallMB)) MiB), one file of \(String(format: "%.1f", largeMB)) MiB")
+print("inputs: \(pieces.count) pieces of 150 to 1,500 bytes (\(String(format: "%.1f", smallMB)) MiB), one file of \(String(format: "%.1f", largeMB)) MiB")
 for implementation in implementations {
   var sink = 0
   let small = best(5) { for piece in pieces { sink &+= implementation.hex(piece).utf8.count } }
