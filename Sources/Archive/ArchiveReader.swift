@@ -63,10 +63,11 @@ public final class ArchiveReader: Sequence, IteratorProtocol {
     lib = try LibArchive.load()
     guard let archive = lib.readNew() else { throw ArchiveReadError.damaged(detail: "out of memory") }
     self.archive = archive
-    for support in [lib.supportFilterGzip, lib.supportFilterBzip2, lib.supportFilterXz, lib.supportFilterLzma,
-                    lib.supportFormatTar, lib.supportFormatGnutar, lib.supportFormatZip] {
-      _ = support(archive)
-    }
+    let formats = [
+      lib.supportFilterGzip, lib.supportFilterBzip2, lib.supportFilterXz, lib.supportFilterLzma,
+      lib.supportFormatTar, lib.supportFormatGnutar, lib.supportFormatZip,
+    ]
+    for support in formats { _ = support(archive) }
     guard lib.readOpenFilename(archive, path, 1 << 16) == ARCHIVE_OK else {
       throw ArchiveReadError.notAnArchive(detail: message)
     }
@@ -102,9 +103,17 @@ public final class ArchiveReader: Sequence, IteratorProtocol {
     let hardLink = lib.entryHardlink(entry).map { String(cString: $0) }
     let type = lib.entryFiletype(entry) & 0o170000
     let kind: ArchiveEntryKind =
-      if type == 0o040000 { .directory } else if hardLink != nil { .hardLink } else if type == 0o120000 { .symlink } else if type == 0o100000 {
+      if type == 0o040000 {
+        .directory
+      } else if hardLink != nil {
+        .hardLink
+      } else if type == 0o120000 {
+        .symlink
+      } else if type == 0o100000 {
         .file
-      } else { .special }
+      } else {
+        .special
+      }
     return .success(
       ArchiveEntry(
         path: name(of: entry), kind: kind, size: lib.entrySizeIsSet(entry) != 0 ? Int(lib.entrySize(entry)) : nil,

@@ -46,7 +46,8 @@ enum LanguageRegistry {
     Language(name: "text", extensions: ["txt"], fileNames: ["go.mod", "Procfile"]),
     // Brace languages (Languages/BraceLanguages.swift)
     Language(name: "swift", extensions: ["swift"], interpreters: ["swift"], structure: .blocks(.swift)),
-    Language(name: "javascript", extensions: ["js", "mjs", "cjs", "jsx"], interpreters: ["node", "deno", "bun"], structure: .blocks(.javaScript)),
+    Language(
+      name: "javascript", extensions: ["js", "mjs", "cjs", "jsx"], interpreters: ["node", "deno", "bun"], structure: .blocks(.javaScript)),
     Language(name: "typescript", extensions: ["ts", "tsx", "mts", "cts"], structure: .blocks(.javaScript)),
     Language(name: "vue", extensions: ["vue"], structure: .blocks(.javaScript)),
     Language(name: "svelte", extensions: ["svelte"], structure: .blocks(.javaScript)),
@@ -71,13 +72,15 @@ enum LanguageRegistry {
       name: "shell", extensions: ["sh", "bash", "zsh", "ksh", "fish"], fileNames: [".bashrc", ".bash_profile", ".zshrc", ".profile"],
       interpreters: ["sh", "bash", "zsh", "ksh", "dash", "ash", "fish"], structure: .blocks(.shell)),
     Language(
-      name: "ruby", extensions: ["rb", "rake", "gemspec"], fileNames: ["Gemfile", "Rakefile", "Podfile", "Vagrantfile", "Brewfile", "Fastfile"],
+      name: "ruby", extensions: ["rb", "rake", "gemspec"],
+      fileNames: ["Gemfile", "Rakefile", "Podfile", "Vagrantfile", "Brewfile", "Fastfile"],
       interpreters: ["ruby"], structure: .blocks(.ruby)),
     Language(name: "perl", extensions: ["pl", "pm"], interpreters: ["perl"], structure: .blocks(.perl)),
     // Configuration and data (Languages/Config.swift)
     Language(name: "yaml", extensions: ["yaml", "yml"], structure: .yaml),
     Language(name: "toml", extensions: ["toml"], fileNames: ["Cargo.lock", "Pipfile"], structure: .tables),
-    Language(name: "ini", extensions: ["ini", "cfg", "conf", "properties"], fileNames: [".editorconfig", ".gitconfig"], structure: .tables),
+    Language(
+      name: "ini", extensions: ["ini", "cfg", "conf", "properties"], fileNames: [".editorconfig", ".gitconfig"], structure: .tables),
     Language(name: "json", extensions: ["json", "jsonc", "json5", "ipynb", "geojson"], structure: .blocks(.json)),
     Language(name: "terraform", extensions: ["tf", "hcl"], structure: .blocks(.terraform)),
     // Cut by lines

@@ -58,7 +58,6 @@ struct HandWrittenSHA256 {
   }
 }
 
-
 extension UInt32 {
   @inline(__always) func rotateRight(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
 }

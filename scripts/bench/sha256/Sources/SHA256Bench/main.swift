@@ -90,7 +90,8 @@ for implementation in implementations.dropFirst() {
 
 let smallMB = Double(pieces.reduce(0) { $0 + $1.count }) / 1_048_576
 let largeMB = Double(large.count) / 1_048_576
-print("inputs: \(pieces.count) pieces of 150 to 1,500 bytes (\(String(format: "%.1f", smallMB)) MiB), one file of \(String(format: "%.1f", largeMB)) MiB")
+let megabytes = (String(format: "%.1f", smallMB), String(format: "%.1f", largeMB))
+print("inputs: \(pieces.count) pieces of 150 to 1,500 bytes (\(megabytes.0) MiB), one file of \(megabytes.1) MiB")
 for implementation in implementations {
   var sink = 0
   let small = best(5) { for piece in pieces { sink &+= implementation.hex(piece).utf8.count } }
