@@ -72,7 +72,7 @@ let package = Package(
     .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGCore", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
-    .testTarget(name: "HooksTests", dependencies: ["Hooks", "GitRAGTestSupport"]),
+    .testTarget(name: "HooksTests", dependencies: ["Hooks", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "RuntimesTests", dependencies: ["Runtimes", "GitRAGTestSupport"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),
     .testTarget(name: "GitRAGKitTests", dependencies: ["GitRAGKit", "GitRAGCore", "Git", "Indexing", "Store", "GitRAGTestSupport"]),
