@@ -32,17 +32,19 @@ let package = Package(
     .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
     // MARK: - Foundation: values, configuration, errors, logging
-    .target(name: "GitRAGCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
+    .target(name: "GitRAGCore", dependencies: ["COpenSSL", .product(name: "Logging", package: "swift-log")]),
 
     // MARK: - Domain modules
-    .target(name: "HTTPTransport", dependencies: ["CCurl"]),
+    .target(name: "HTTPTransport", dependencies: ["CCurl", "GitRAGCore"]),
     .target(name: "Git", dependencies: ["CLibGit2", "GitRAGCore"]),
     .target(name: "Chunking", dependencies: ["GitRAGCore"]),
     .target(name: "BFloat16Kernels", dependencies: ["CBFloat16"], swiftSettings: bfloat16KernelSettings),
     .target(name: "Embedding", dependencies: ["CBLAS", "CBFloat16", "BFloat16Kernels", "GitRAGCore", "HTTPTransport"]),
     .target(name: "Store", dependencies: ["CSQLiteConfig", "GitRAGCore", "HTTPTransport", .product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore"]),
-    .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL", "HTTPTransport"]),
+    .target(name: "Archive", dependencies: ["CArchive", "GitRAGCore"]),
+    .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "Archive", "GitRAGCore"]),
+    .target(name: "Hooks", dependencies: ["GitRAGCore"]),
+    .target(name: "Runtimes", dependencies: ["GitRAGCore", "HTTPTransport"]),
 
     // MARK: - Front ends: the shared library, the command line
     .target(name: "GitRAGKit", dependencies: ["GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing"]),
@@ -57,7 +59,7 @@ let package = Package(
     .target(
       name: "GitRAGCLI",
       dependencies: [
-        "GitRAGCore", "GitRAGKit", "GitRAGMCP", "Git", "Chunking", "Embedding", "Store", "Indexing", "Jobs",
+        "GitRAGCore", "GitRAGKit", "GitRAGMCP", "Git", "Chunking", "Embedding", "Store", "Indexing", "Hooks", "Runtimes",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -70,10 +72,11 @@ let package = Package(
     .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
     .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
-    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "HTTPTransport", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGCore", "HTTPTransport", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
-    .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),
+    .testTarget(name: "HooksTests", dependencies: ["Hooks", "GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(name: "RuntimesTests", dependencies: ["Runtimes", "GitRAGTestSupport"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),
     .testTarget(name: "GitRAGKitTests", dependencies: ["GitRAGKit", "GitRAGCore", "Git", "Indexing", "Store", "GitRAGTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),

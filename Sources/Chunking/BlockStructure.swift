@@ -1,9 +1,10 @@
 /// How a brace-like language writes comments, strings and blocks, roughly: enough to find where
-/// top-level definitions start and end.
+/// top-level definitions start and end. Each language's syntax is a static value in the file of
+/// its family (Languages/).
 struct BlockSyntax {
   enum SingleQuote { case string, character }
 
-  var language: String
+  var language = ""
   var slashComments = true
   var hashComments = false
   var blockComments = true
@@ -28,67 +29,8 @@ struct BlockSyntax {
   var parenthesisNamesNeedBrace = false
   var bindingKeywords = true
 
-  static func `for`(language: String) -> BlockSyntax? {
-    var syntax = BlockSyntax(language: language)
-    switch language {
-    case "swift":
-      syntax.tripleQuoteStrings = true
-    case "javascript", "typescript", "vue", "svelte":
-      syntax.singleQuote = .string
-      syntax.backtickStrings = true
-      syntax.parenthesisNames = true
-      syntax.parenthesisNamesNeedBrace = true
-    case "go":
-      syntax.backtickStrings = true
-    case "rust", "zig":
-      break
-    case "java", "kotlin", "scala", "groovy", "dart":
-      syntax.tripleQuoteStrings = true
-      syntax.parenthesisNames = true
-      syntax.bindingKeywords = language != "java"
-      if language == "groovy" || language == "dart" { syntax.singleQuote = .string }
-    case "c", "cpp", "objective-c", "csharp", "proto":
-      syntax.parenthesisNames = true
-      syntax.bindingKeywords = false
-    case "php", "perl":
-      syntax.hashComments = true
-      syntax.singleQuote = .string
-      syntax.parenthesisNames = language == "php"
-      syntax.bindingKeywords = false
-    case "shell":
-      syntax.slashComments = false
-      syntax.blockComments = false
-      syntax.hashComments = true
-      syntax.singleQuote = .string
-      syntax.bracesOnly = true
-      syntax.parenthesisNames = true
-      syntax.bindingKeywords = false
-      syntax.closingWords = ["fi", "done", "esac", "}"]
-    case "ruby":
-      syntax.slashComments = false
-      syntax.blockComments = false
-      syntax.hashComments = true
-      syntax.singleQuote = .string
-      syntax.rubyKeywords = true
-      syntax.bindingKeywords = false
-      syntax.closingWords = ["end"]
-    case "css", "scss":
-      syntax.slashComments = language == "scss"
-      syntax.singleQuote = .string
-      syntax.bindingKeywords = false
-    case "json":
-      syntax.keyed = true
-      syntax.baseDepth = 1
-      syntax.bindingKeywords = false
-      syntax.closers = [UInt8(ascii: ","), UInt8(ascii: "{"), UInt8(ascii: "[")]
-    case "terraform":
-      syntax.hashComments = true
-      syntax.bindingKeywords = false
-    default:
-      return nil
-    }
-    return syntax
-  }
+  /// The defaults, changed by `configure` (the language is set by the registry).
+  init(_ configure: (inout BlockSyntax) -> Void = { _ in }) { configure(&self) }
 }
 
 /// What the block scanner learnt about one line.

@@ -39,7 +39,7 @@ public enum Chunker {
     let document = SourceDocument(text: text, options: options)
     guard document.hasContent else { return [] }
     let language = LanguageDetector.language(path: path, firstLine: document.lineCount > 0 ? document.line(0) : nil)
-    let structure = StructureCatalog.structure(for: language)
+    let structure = LanguageRegistry.structure(for: language)
     var cutter = ChunkCutter(document: document, structure: structure)
     for section in structure.sections(document) { cutter.fit(section, depth: 0) }
     let pieces = cutter.mergedPieces()

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import GitRAGCore
 
 /// The local model, loaded on first use.
 ///
@@ -15,8 +15,8 @@ public final class LazyLocalEmbedder: Embedder {
   public let tokenLimit: Int?
   private let batchSize: Int
   private let threads: Int?
-  private let tokenizer = Mutex<Result<WordPieceTokenizer, any Error>?>(nil)
-  private let embedder = Mutex<Result<LocalEmbedder, any Error>?>(nil)
+  private let tokenizer = Locked<Result<WordPieceTokenizer, any Error>?>(nil)
+  private let embedder = Locked<Result<LocalEmbedder, any Error>?>(nil)
 
   /// Reads the model folder's configuration; fails like `LocalEmbedder` when no model is there.
   public init(modelDirectory: URL = LocalEmbedder.defaultModelDirectory, batchSize: Int = 32, threads: Int? = nil) throws {

@@ -3,7 +3,7 @@ import Embedding
 import Foundation
 import Git
 import GitRAGCore
-import Jobs
+import Hooks
 
 struct ModelCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -49,7 +49,7 @@ struct HooksCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "hooks",
     abstract: "Install git hooks that keep the index fresh after commits, merges, checkouts and rebases.",
-    subcommands: [Install.self, Uninstall.self, Status.self]
+    subcommands: [Install.self, Uninstall.self, Status.self, Print.self]
   )
 
   /// `core.hooksPath` when set (relative to the work tree), else `<common git dir>/hooks`.
@@ -103,6 +103,20 @@ struct HooksCommand: ParsableCommand {
         print(result.message)
       }
     }
+  }
+
+  struct Print: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "print", abstract: "Print the script git-rag installs as one hook (the repository's hooks/ holds these).")
+    @Argument(help: "The hook: \(HookScripts.all.keys.sorted().joined(separator: ", ")).") var hook: String
+
+    func validate() throws {
+      guard HookScripts.all[hook] != nil else {
+        throw ValidationError("No git-rag hook is named \(hook). Choose one of: \(HookScripts.all.keys.sorted().joined(separator: ", ")).")
+      }
+    }
+
+    func run() { print(HookScripts.all[hook] ?? "", terminator: "") }
   }
 
   struct Status: ParsableCommand {

@@ -4,7 +4,7 @@ import Git
 import GitRAGCore
 import Embedding
 import GitRAGKit
-import Jobs
+import Runtimes
 import Store
 
 /// `--runtime` and friends: run a command as a job on another runtime instead of here.

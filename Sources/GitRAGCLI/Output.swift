@@ -15,18 +15,17 @@ extension Console {
 }
 
 /// A one-line progress bar on a terminal (files, chunks, rate, ETA); silent otherwise.
-final class ProgressPrinter: @unchecked Sendable {
-  // @unchecked: all state is behind `lock`.
-  private let lock = NSLock()
+final class ProgressPrinter: Sendable {
   private let enabled: Bool
   private let start = Date()
-  private var drawn = false
+  /// Whether a bar is on the terminal; held while drawing, so lines never interleave.
+  private let drawn = Locked(false)
 
   init(enabled: Bool) { self.enabled = enabled }
 
   func handle(_ event: SyncEvent) {
     guard enabled, case let .indexed(progress) = event, progress.totalFiles > 0 else { return }
-    lock.withLock {
+    drawn.withLock { drawn in
       let elapsed = Date().timeIntervalSince(start)
       // The rate in bytes of files written: chunks and tokens follow bytes, not file counts.
       let done = progress.totalBytes > 0 ? Double(progress.bytes) / Double(progress.totalBytes) : Double(progress.files) / Double(progress.totalFiles)
@@ -52,7 +51,7 @@ final class ProgressPrinter: @unchecked Sendable {
   }
 
   func finish() {
-    lock.withLock {
+    drawn.withLock { drawn in
       if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
       drawn = false
     }

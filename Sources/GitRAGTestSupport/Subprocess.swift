@@ -1,4 +1,5 @@
 import Foundation
+import GitRAGCore
 
 #if canImport(Glibc)
   import Glibc
@@ -38,17 +39,27 @@ public final class SpawnedProcess: @unchecked Sendable {
   public let stderr: FileHandle
   private let stdin: FileHandle
 
-  /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`.
-  private static let spawnLock = NSLock()
+  /// Keeps another spawn out of the moment between creating a pipe and marking it close-on-exec.
+  private static let spawnLock = Locked(())
 
+  /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`.
   public init(_ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws {
+    let spawned = try Self.spawnLock.withLock { _ in try Self.spawn(executable, arguments, in: directory, environment: environment) }
+    pid = spawned.pid
+    stdout = FileHandle(fileDescriptor: spawned.stdout, closeOnDealloc: true)
+    stderr = FileHandle(fileDescriptor: spawned.stderr, closeOnDealloc: true)
+    stdin = FileHandle(fileDescriptor: spawned.stdin, closeOnDealloc: true)
+  }
+
+  /// Spawns the child; returns its pid and this side's ends of its stdout, stderr and stdin.
+  private static func spawn(
+    _ executable: String, _ arguments: [String], in directory: URL?, environment: [String: String]?
+  ) throws -> (pid: pid_t, stdout: Int32, stderr: Int32, stdin: Int32) {
     var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
     // Close-on-exec: children that tests spawn at the same time must not inherit these ends (a
     // child holding another's stdin write end keeps it from ever seeing end of file). The dup2
-    // onto 0, 1 and 2 below clears the flag for this child's own copies; the lock keeps another
-    // spawn out of the moment between creating a pipe and marking it.
-    Self.spawnLock.lock()
-    defer { Self.spawnLock.unlock() }
+    // onto 0, 1 and 2 below clears the flag for this child's own copies; the caller holds
+    // `spawnLock`.
     guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else {
       throw SpawnError(message: "pipe failed: \(String(cString: strerror(errno)))")
     }
@@ -80,10 +91,7 @@ public final class SpawnedProcess: @unchecked Sendable {
       close(outPipe[0]); close(errPipe[0]); close(inPipe[1])
       throw SpawnError(message: "cannot start \(executable): \(String(cString: strerror(rc)))")
     }
-    pid = child
-    stdout = FileHandle(fileDescriptor: outPipe[0], closeOnDealloc: true)
-    stderr = FileHandle(fileDescriptor: errPipe[0], closeOnDealloc: true)
-    stdin = FileHandle(fileDescriptor: inPipe[1], closeOnDealloc: true)
+    return (child, outPipe[0], errPipe[0], inPipe[1])
   }
 
   /// Writes `data` to the child's stdin and closes it.
@@ -116,11 +124,11 @@ public func runProcess(
 ) throws -> ProcessResult {
   let child = try SpawnedProcess(executable, arguments, in: directory, environment: environment)
   // Read stderr on another thread so a chatty child cannot fill one pipe and block.
-  let errData = ThreadSafeBox<Data>(Data())
+  let errData = Locked<Data>(Data())
   let group = DispatchGroup()
   group.enter()
   DispatchQueue.global().async {
-    errData.value = child.stderr.readDataToEndOfFile()
+    errData.withLock { $0 = child.stderr.readDataToEndOfFile() }
     group.leave()
   }
   child.send(input)
@@ -128,18 +136,7 @@ public func runProcess(
   group.wait()
   let status = child.wait()
   let result = ProcessResult(
-    status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.value, as: UTF8.self))
+    status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self))
   if check && result.status != 0 { throw ProcessFailure(command: [executable] + arguments, result: result) }
   return result
-}
-
-final class ThreadSafeBox<Value>: @unchecked Sendable {
-  // @unchecked: every access goes through `lock`.
-  private let lock = NSLock()
-  private var _value: Value
-  init(_ value: Value) { _value = value }
-  var value: Value {
-    get { lock.withLock { _value } }
-    set { lock.withLock { _value = newValue } }
-  }
 }

@@ -1,34 +1,36 @@
 internal import CCurl
 import Foundation
+import GitRAGCore
 
 /// libcurl's process-wide set-up, done once before the first handle.
 private let curlInitialised: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
 /// Easy handles kept between exchanges: each holds its open connections for reuse.
-final class CurlHandlePool: @unchecked Sendable {
-  // @unchecked: `idle` is only touched under `lock`; a handle taken out belongs to one thread.
-  private let lock = NSLock()
-  private var idle: [UnsafeMutableRawPointer] = []
+final class CurlHandlePool: Sendable {
+  /// An idle easy handle. @unchecked: a handle is used by one thread at a time, the one that
+  /// took it out of the pool.
+  private struct Idle: @unchecked Sendable { let handle: UnsafeMutableRawPointer }
+
+  private let idle = Locked<[Idle]>([])
   private let capacity: Int
 
   init(capacity: Int) { self.capacity = capacity }
 
-  deinit { for handle in idle { curl_easy_cleanup(handle) } }
+  deinit { idle.withLock { for entry in $0 { curl_easy_cleanup(entry.handle) } } }
 
   func take() -> UnsafeMutableRawPointer? {
-    lock.lock()
-    let handle = idle.popLast()
-    lock.unlock()
+    let handle = idle.withLock { $0.popLast()?.handle }
     guard curlInitialised else { return nil }
     return handle ?? curl_easy_init()
   }
 
   func give(_ handle: UnsafeMutableRawPointer?) {
     guard let handle else { return }
-    lock.lock()
-    let keep = idle.count < capacity
-    if keep { idle.append(handle) }
-    lock.unlock()
+    let keep = idle.withLock { idle in
+      guard idle.count < capacity else { return false }
+      idle.append(Idle(handle: handle))
+      return true
+    }
     if !keep { curl_easy_cleanup(handle) }
   }
 }
@@ -36,12 +38,11 @@ final class CurlHandlePool: @unchecked Sendable {
 /// One exchange on one easy handle, and the state libcurl's callbacks fill in.
 final class CurlTransfer: @unchecked Sendable {
   // @unchecked: `run` and the callbacks it drives execute on one thread; `cancel` touches only
-  // `cancelled`, under `lock`.
+  // `cancelled`, which is locked.
   private let request: HTTPRequest
   private let caFile: String?
   private let sink: HTTPBodySink?
-  private let lock = NSLock()
-  private var cancelled = false
+  private let cancelled = Locked(false)
 
   private var heads: [(status: Int, headers: HTTPHeaders)] = []
   private var currentHead: HTTPHeaders?
@@ -57,17 +58,9 @@ final class CurlTransfer: @unchecked Sendable {
     self.sink = sink
   }
 
-  func cancel() {
-    lock.lock()
-    cancelled = true
-    lock.unlock()
-  }
+  func cancel() { cancelled.withLock { $0 = true } }
 
-  var isCancelled: Bool {
-    lock.lock()
-    defer { lock.unlock() }
-    return cancelled
-  }
+  var isCancelled: Bool { cancelled.withLock { $0 } }
 
   func run(on handle: UnsafeMutableRawPointer?) -> Result<HTTPResponse, Error> {
     guard let handle else {

@@ -1,4 +1,4 @@
-internal import CArchive
+import Archive
 import Chunking
 import Foundation
 import Git
@@ -41,93 +41,66 @@ public final class ArchiveSource: ContentSource {
     if isDirectory.boolValue { throw SourceError.isDirectory(path) }
     guard FileManager.default.isReadableFile(atPath: path) else { throw SourceError.unreadable(path) }
 
-    let lib = try LibArchive.load()
-    guard let archive = lib.readNew() else { throw SourceError.archiveDamaged(path: path, detail: "out of memory") }
-    defer { _ = lib.readFree(archive) }
-    for support in [lib.supportFilterGzip, lib.supportFilterBzip2, lib.supportFilterXz, lib.supportFilterLzma,
-                    lib.supportFormatTar, lib.supportFormatGnutar, lib.supportFormatZip] {
-      _ = support(archive)
-    }
-    guard lib.readOpenFilename(archive, path, 1 << 16) == ARCHIVE_OK else {
-      throw SourceError.notAnArchive(path: path, detail: Self.message(archive, lib))
-    }
-
+    let reader: ArchiveReader
+    do { reader = try ArchiveReader(path: path) } catch let error as ArchiveReadError { throw Self.sourceError(error, path) }
     var entries = 0
     var total = 0
-    var entry: OpaquePointer?
     var buffer = [UInt8]()
-    var lastEntryEnd: la_int64_t = 0
-    while true {
-      let rc = lib.readNextHeader(archive, &entry)
-      if rc == ARCHIVE_EOF {
-        // libarchive takes a tar cut at an entry boundary for a complete one. A whole tar ends in
-        // two zero blocks (1024 bytes) after the last entry; without them, refuse it, so that a
-        // truncated download never replaces a collection with part of its files.
-        if lib.format(archive) & 0xFF0000 == 0x30000, lib.filterBytes(archive, 0) - lastEntryEnd < 1024 {
-          throw SourceError.archiveDamaged(path: path, detail: "it ends without tar's end-of-archive marker, so it was cut short; nothing was changed")
-        }
-        break
-      }
-      guard rc >= ARCHIVE_WARN, let entry else {
-        if entries == 0 { throw SourceError.notAnArchive(path: path, detail: Self.message(archive, lib)) }
-        throw SourceError.archiveDamaged(path: path, detail: Self.message(archive, lib))
+    for element in reader {
+      let entry: ArchiveEntry
+      switch element {
+      case .success(let value): entry = value
+      case .failure(let error): throw Self.sourceError(error, path)
       }
       entries += 1
       if entries > limits.maxEntries { throw SourceError.tooManyEntries(path: path, limit: limits.maxEntries) }
 
-      let name = Self.name(of: entry, lib)
-      let type = lib.entryFiletype(entry) & 0o170000
+      let name = entry.path
       var reason: String?
       let normalized = Self.normalize(name)
-      if type == 0o040000 {
+      if entry.kind == .directory {
         reason = ""  // folders need no record
       } else if case .failure(let why) = normalized {
         reason = why.description
       } else {
-        if lib.entryHardlink(entry) != nil {
-          reason = "hard link"
-        } else if type == 0o120000 {
-          reason = "symlink"
-        } else if type != 0o100000 {
-          reason = "device or special file"
-        } else if lib.entrySparseCount(entry) > 0 {
-          reason = "sparse file"
+        switch entry.kind {
+        case .hardLink: reason = "hard link"
+        case .symlink: reason = "symlink"
+        case .special, .directory: reason = "device or special file"
+        case .file: if entry.isSparse { reason = "sparse file" }
         }
       }
 
       // Read every entry's data (even skipped ones) so the size and ratio limits see it all.
       let keep = reason == nil
-      let compressedBefore = lib.filterBytes(archive, -1)
+      let compressedBefore = reader.compressedBytesRead
       var entrySize = 0
       buffer.removeAll(keepingCapacity: true)
       var tooLarge = false
-      while true {
-        var block: UnsafeRawPointer?
-        var size = 0
-        var offset: la_int64_t = 0
-        let dataRC = lib.readDataBlock(archive, &block, &size, &offset)
-        if dataRC == ARCHIVE_EOF { break }
-        guard dataRC >= ARCHIVE_WARN else { throw SourceError.archiveDamaged(path: path, detail: Self.message(archive, lib)) }
-        entrySize += size
-        total += size
-        if total > limits.maxTotalBytes { throw SourceError.tooLargeUncompressed(path: path, limit: limits.maxTotalBytes) }
-        if entrySize > limits.ratioThreshold {
-          let compressed = max(Int(lib.filterBytes(archive, -1) - compressedBefore), 1)
-          let ratio = entrySize / compressed
-          if ratio > limits.maxRatio {
-            throw SourceError.compressionRatio(path: path, entry: (try? normalized.get()) ?? name, ratio: ratio, limit: limits.maxRatio)
+      do {
+        try reader.readData { block in
+          entrySize += block.count
+          total += block.count
+          if total > limits.maxTotalBytes { throw SourceError.tooLargeUncompressed(path: path, limit: limits.maxTotalBytes) }
+          if entrySize > limits.ratioThreshold {
+            let compressed = max(reader.compressedBytesRead - compressedBefore, 1)
+            let ratio = entrySize / compressed
+            if ratio > limits.maxRatio {
+              throw SourceError.compressionRatio(path: path, entry: (try? normalized.get()) ?? name, ratio: ratio, limit: limits.maxRatio)
+            }
+          }
+          if keep, !tooLarge {
+            if entrySize > maxFileSize {
+              tooLarge = true
+              buffer.removeAll()
+            } else {
+              buffer.append(contentsOf: block)
+            }
           }
         }
-        if keep, !tooLarge, let block, size > 0 {
-          if entrySize > maxFileSize {
-            tooLarge = true
-            buffer.removeAll()
-          } else {
-            buffer.append(contentsOf: UnsafeRawBufferPointer(start: block, count: size))
-          }
-        }
+      } catch let error as ArchiveReadError {
+        throw Self.sourceError(error, path)
       }
-      lastEntryEnd = lib.filterBytes(archive, 0)
       guard case .success(let entryPath) = normalized, keep else {
         if let reason, !reason.isEmpty { skipped.append((name, reason)) }
         continue
@@ -142,17 +115,11 @@ public final class ArchiveSource: ContentSource {
     snapshot = contents.map { SourceFile(path: $0.key, hash: GitBlob.id(of: $0.value).hex, kind: .regular) }.sorted { $0.path < $1.path }
   }
 
-  private static func message(_ archive: OpaquePointer, _ lib: LibArchive) -> String {
-    lib.errorString(archive).map { String(cString: $0) } ?? "unknown error"
-  }
-
-  /// The entry's name, decoded lossily when it is not valid UTF-8.
-  private static func name(of entry: OpaquePointer, _ lib: LibArchive) -> String {
-    if let raw = lib.entryPathname(entry) {
-      return String(decoding: UnsafeRawBufferPointer(start: raw, count: strlen(raw)), as: UTF8.self)
+  private static func sourceError(_ error: ArchiveReadError, _ path: String) -> SourceError {
+    switch error {
+    case .notAnArchive(let detail): .notAnArchive(path: path, detail: detail)
+    case .damaged(let detail): .archiveDamaged(path: path, detail: detail)
     }
-    if let utf8 = lib.entryPathnameUTF8(entry) { return String(cString: utf8) }
-    return "?"
   }
 
   /// `./a//b/./c` → `a/b/c`; absolute paths and `..` components are refused with a reason.

@@ -500,19 +500,17 @@ struct CollectionSchema: Sendable, Hashable {
 }
 
 /// What QdrantStore remembers between calls: the server's metadata support and collection layouts.
-final class QdrantCache: @unchecked Sendable {
-  // @unchecked: every access goes through `lock`.
-  private let lock = NSLock()
-  private var _metadataSupport: Bool?
-  private var schemas: [String: CollectionSchema] = [:]
+final class QdrantCache: Sendable {
+  private let metadataSupportState = Locked<Bool?>(nil)
+  private let schemas = Locked<[String: CollectionSchema]>([:])
 
   var metadataSupport: Bool? {
-    get { lock.withLock { _metadataSupport } }
-    set { lock.withLock { _metadataSupport = newValue } }
+    get { metadataSupportState.withLock { $0 } }
+    set { metadataSupportState.withLock { $0 = newValue } }
   }
 
-  func schema(_ collection: String) -> CollectionSchema? { lock.withLock { schemas[collection] } }
-  func setSchema(_ collection: String, _ schema: CollectionSchema?) { lock.withLock { schemas[collection] = schema } }
+  func schema(_ collection: String) -> CollectionSchema? { schemas.withLock { $0[collection] } }
+  func setSchema(_ collection: String, _ schema: CollectionSchema?) { schemas.withLock { $0[collection] = schema } }
 }
 
 // MARK: - Request bodies

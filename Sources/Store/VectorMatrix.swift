@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GitRAGCore
 import GRDB
 
 /// Every vector of one collection in memory, for exact cosine search in two steps.

@@ -1,4 +1,5 @@
 import Embedding
+import GitRAGCore
 import Foundation
 import Testing
 
@@ -11,14 +12,16 @@ struct OpenAIEmbedderBenchmark {
   static func setting(_ name: String, _ fallback: Int) -> Int { environment[name].flatMap(Int.init) ?? fallback }
 
   /// Hands out indexes to the seed's workers.
-  actor Cursor {
-    private var next = 0
+  final class Cursor: Sendable {
+    private let next = Locked(0)
     let end: Int
     init(end: Int) { self.end = end }
     func take() -> Int? {
-      guard next < end else { return nil }
-      defer { next += 1 }
-      return next
+      next.withLock { next in
+        guard next < end else { return nil }
+        defer { next += 1 }
+        return next
+      }
     }
   }
 
@@ -76,7 +79,7 @@ struct OpenAIEmbedderBenchmark {
       try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<5 {
           group.addTask {
-            while let index = await cursor.take() { _ = try await seedEmbedder.embed([texts[index]]) }
+            while let index = cursor.take() { _ = try await seedEmbedder.embed([texts[index]]) }
           }
         }
         try await group.waitForAll()

@@ -3,6 +3,22 @@ import GitRAGTestSupport
 import Testing
 
 @Suite struct HooksEndToEndTests {
+  /// `git rag hooks print NAME` gives each file of the repository's hooks/ byte for byte
+  /// (scripts/generate-hooks writes them that way); an unknown name is a usage error.
+  @Test func hooksPrintGivesTheFilesInHooks() throws {
+    let home = try TemporaryDirectory(prefix: "git-rag-hooks-print")
+    let environment = TemporaryGitRepository.isolatedEnvironment(home: home.path)
+    for name in ["post-checkout", "post-commit", "post-merge", "post-rewrite"] {
+      let printed = try GitRAGBinary.run(["hooks", "print", name], in: TestServer.repositoryRoot, environment: environment)
+      #expect(printed.status == 0, "\(printed.stderr)")
+      let file = try String(contentsOf: TestServer.repositoryRoot.appendingPathComponent("hooks/\(name)"), encoding: .utf8)
+      #expect(printed.stdout == file, "hooks/\(name) differs from `git rag hooks print \(name)`")
+    }
+    let unknown = try GitRAGBinary.run(["hooks", "print", "pre-push"], in: TestServer.repositoryRoot, environment: environment)
+    #expect(unknown.status == 2)
+    #expect(unknown.stderr.contains("No git-rag hook is named pre-push"), "\(unknown.stderr)")
+  }
+
   /// Installed hooks run the real binary in the background; a burst of commits coalesces through
   /// the sync lock and ends with the index at HEAD.
   @Test func twentyCommitsInATightLoopEndWithTheIndexAtHead() throws {

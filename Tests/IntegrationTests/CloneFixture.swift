@@ -135,12 +135,10 @@ struct CloneBench {
   }
 }
 
-final class NoteLog: @unchecked Sendable {
-  // @unchecked: every access goes through `lock`.
-  private let lock = NSLock()
-  private var lines: [String] = []
-  func append(_ line: String) { lock.withLock { lines.append(line) } }
-  var all: [String] { lock.withLock { lines } }
+final class NoteLog: Sendable {
+  private let lines = Locked<[String]>([])
+  func append(_ line: String) { lines.withLock { $0.append(line) } }
+  var all: [String] { lines.withLock { $0 } }
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on.

@@ -112,17 +112,17 @@ import Testing
         GitRAGBinary.url.path, ["sync", "--collection", collection] + (quiet ? ["--quiet"] : []), in: clone, environment: environment)
       let process = self.process
       DispatchQueue.global().async {
-        let errors = ThreadSafe<Data>(Data())
+        let errors = Locked<Data>(Data())
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-          errors.value = process.stderr.readDataToEndOfFile()
+          errors.withLock { $0 = process.stderr.readDataToEndOfFile() }
           group.leave()
         }
         let output = process.stdout.readDataToEndOfFile()
         group.wait()
         let status = process.wait()
-        self.result = ProcessResult(status: status, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors.value, as: UTF8.self))
+        self.result = ProcessResult(status: status, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors.withLock { $0 }, as: UTF8.self))
         self.done.signal()
       }
     }
@@ -209,17 +209,19 @@ import Testing
     var engine = first
     engine.options.leaseSeconds = 1
     let environment = team.environment
-    let events = ThreadSafe<[String]>([])
-    engine.onEvent = { event in if case let .replanning(reason) = event { events.value.append(reason) } }
-    let other = ThreadSafe<ProcessResult?>(nil)
+    let events = Locked<[String]>([])
+    engine.onEvent = { event in if case let .replanning(reason) = event { events.withLock { $0.append(reason) } } }
+    let other = Locked<ProcessResult?>(nil)
     engine.faultInjection = { stage in
-      guard stage == "metadata", other.value == nil else { return }
-      other.value = try GitRAGBinary.run(["sync", "--quiet", "--collection", collection], in: theirs, environment: environment)
+      guard stage == "metadata", other.withLock({ $0 }) == nil else { return }
+      let result = try GitRAGBinary.run(["sync", "--quiet", "--collection", collection], in: theirs, environment: environment)
+      other.withLock { $0 = result }
     }
     let report = try await engine.sync(repository: try Repository(path: mine))
-    #expect(other.value?.status == 0, "\(other.value?.stderr ?? "")")
+    let otherResult = other.withLock { $0 }
+    #expect(otherResult?.status == 0, "\(otherResult?.stderr ?? "")")
     #expect(report.rounds == 2)
-    #expect(events.value.count == 1)
+    #expect(events.withLock { $0.count } == 1)
     let metadata = try #require(try await team.store().metadata(collection))
     #expect(metadata.lastIndexedCommit == (try team.commit(of: "c1")))
     #expect(metadata.pendingTargets.isEmpty)
@@ -324,16 +326,5 @@ import Testing
     try runProcess("git", ["clone", "-q", "--bare", main.path, bare.path], environment: env)
     let status = try GitRAGBinary.run(["status", "--json"], in: bare, environment: env)
     #expect(status.stdout.contains("\"collection\" : \"alpha\""), "\(status.stdout)\(status.stderr)")
-  }
-}
-
-final class ThreadSafe<Value>: @unchecked Sendable {
-  // @unchecked: every access goes through `lock`.
-  private let lock = NSLock()
-  private var _value: Value
-  init(_ value: Value) { _value = value }
-  var value: Value {
-    get { lock.withLock { _value } }
-    set { lock.withLock { _value = newValue } }
   }
 }

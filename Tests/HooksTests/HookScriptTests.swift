@@ -1,6 +1,6 @@
 import Foundation
 import GitRAGTestSupport
-@testable import Jobs
+@testable import Hooks
 import Testing
 
 @Suite struct HookScriptTests {

@@ -1,6 +1,6 @@
 import Foundation
 import GitRAGTestSupport
-import Jobs
+import Hooks
 import Testing
 
 @Suite struct CITemplateIndexRefTests {

@@ -1,4 +1,5 @@
 import Foundation
+import GitRAGCore
 
 /// Finds and runs the external tools runtimes drive (`docker`, `kubectl`, the worker binary).
 struct ToolProcess: Sendable {
@@ -77,26 +78,27 @@ struct ToolProcess: Sendable {
 }
 
 /// A one-shot signal carrying an exit status from `Process.terminationHandler` to an async waiter.
-final class AsyncExit: @unchecked Sendable {
-  // @unchecked: `status` and `waiter` are only touched under `lock`.
-  private let lock = NSLock()
-  private var status: Int32?
-  private var waiter: CheckedContinuation<Int32, Never>?
+final class AsyncExit: Sendable {
+  private struct State {
+    var status: Int32?
+    var waiter: CheckedContinuation<Int32, Never>?
+  }
+  private let state = Locked(State())
 
   func signal(_ value: Int32) {
-    let continuation: CheckedContinuation<Int32, Never>? = lock.withLock {
-      status = value
-      defer { waiter = nil }
-      return waiter
+    let continuation = state.withLock { state in
+      state.status = value
+      defer { state.waiter = nil }
+      return state.waiter
     }
     continuation?.resume(returning: value)
   }
 
   func wait() async -> Int32 {
     await withCheckedContinuation { continuation in
-      let ready: Int32? = lock.withLock {
-        if let status { return status }
-        waiter = continuation
+      let ready: Int32? = state.withLock { state in
+        if let status = state.status { return status }
+        state.waiter = continuation
         return nil
       }
       if let ready { continuation.resume(returning: ready) }

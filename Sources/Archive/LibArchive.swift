@@ -42,6 +42,8 @@ struct LibArchive: Sendable {
   let entrySparseCount: @convention(c) (Entry?) -> Int32
   let entryPathname: @convention(c) (Entry?) -> UnsafePointer<CChar>?
   let entryPathnameUTF8: @convention(c) (Entry?) -> UnsafePointer<CChar>?
+  let entrySize: @convention(c) (Entry?) -> la_int64_t
+  let entrySizeIsSet: @convention(c) (Entry?) -> Int32
 
   /// The library, loaded once; a clear error when it is missing.
   static func load() throws -> LibArchive { try shared.get() }
@@ -85,7 +87,9 @@ struct LibArchive: Sendable {
       entryHardlink: function("archive_entry_hardlink", as: (@convention(c) (Entry?) -> UnsafePointer<CChar>?).self),
       entrySparseCount: function("archive_entry_sparse_count", as: (@convention(c) (Entry?) -> Int32).self),
       entryPathname: function("archive_entry_pathname", as: (@convention(c) (Entry?) -> UnsafePointer<CChar>?).self),
-      entryPathnameUTF8: function("archive_entry_pathname_utf8", as: (@convention(c) (Entry?) -> UnsafePointer<CChar>?).self))
+      entryPathnameUTF8: function("archive_entry_pathname_utf8", as: (@convention(c) (Entry?) -> UnsafePointer<CChar>?).self),
+      entrySize: function("archive_entry_size", as: (@convention(c) (Entry?) -> la_int64_t).self),
+      entrySizeIsSet: function("archive_entry_size_is_set", as: (@convention(c) (Entry?) -> Int32).self))
     if !missing.isEmpty {
       return .failure(LibArchiveError(reason: "it lacks \(missing.joined(separator: ", ")) (libarchive 3.4 or newer is needed)"))
     }
@@ -93,9 +97,10 @@ struct LibArchive: Sendable {
   }()
 }
 
-struct LibArchiveError: UserFacingError {
-  let reason: String
-  var errorDescription: String? {
+/// libarchive could not be loaded (not installed, or too old).
+public struct LibArchiveError: UserFacingError {
+  public let reason: String
+  public var errorDescription: String? {
     "Cannot load libarchive, which reading archives needs: \(reason). Install it with `apt-get install libarchive13` (scripts/bootstrap does)."
   }
 }

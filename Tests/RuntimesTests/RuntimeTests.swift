@@ -1,6 +1,6 @@
 import Foundation
 import GitRAGTestSupport
-@testable import Jobs
+@testable import Runtimes
 import Testing
 
 /// A job touching every feature: secret and plain variables, resources, an SSH URL.

@@ -1,21 +1,20 @@
 import Foundation
 import GitRAGCore
-import GitRAGTestSupport
 
 /// A folder of fake programs (`git-rag`, `docker`, `kubectl`) that record how they were called.
-final class FakeTools: @unchecked Sendable {
+public final class FakeTools: @unchecked Sendable {
   // @unchecked: the folders are immutable after init.
-  let bin: TemporaryDirectory
-  let records: TemporaryDirectory
+  public let bin: TemporaryDirectory
+  public let records: TemporaryDirectory
 
-  init() throws {
+  public init() throws {
     bin = try TemporaryDirectory(prefix: "git-rag-fake-bin")
     records = try TemporaryDirectory(prefix: "git-rag-fake-records")
   }
 
   /// Writes an executable `name` running `body` (bash) after recording argv (one argument a line,
   /// in `<records>/<name>.argv`, calls separated by `--`), stdin and the environment.
-  func add(_ name: String, body: String = "exit 0") throws {
+  public func add(_ name: String, body: String = "exit 0") throws {
     let script = """
       #!/bin/bash
       rec="\(records.path)/\(name)"
@@ -29,7 +28,7 @@ final class FakeTools: @unchecked Sendable {
   }
 
   /// Every call's argv, in order.
-  func calls(_ name: String) -> [[String]] {
+  public func calls(_ name: String) -> [[String]] {
     guard let text = try? String(contentsOfFile: records.path + "/\(name).argv", encoding: .utf8) else { return [] }
     var calls: [[String]] = [], current: [String] = []
     for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
@@ -39,8 +38,8 @@ final class FakeTools: @unchecked Sendable {
   }
 
   /// The environments and stdins the calls saw (any order).
-  func environments(_ name: String) -> [String] { files(prefix: "\(name).env.") }
-  func stdins(_ name: String) -> [String] { files(prefix: "\(name).stdin.") }
+  public func environments(_ name: String) -> [String] { files(prefix: "\(name).env.") }
+  public func stdins(_ name: String) -> [String] { files(prefix: "\(name).stdin.") }
 
   private func files(prefix: String) -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: records.path)) ?? []
@@ -50,7 +49,7 @@ final class FakeTools: @unchecked Sendable {
   }
 
   /// An environment whose PATH starts with the fakes (and, unless `systemPath` is false, then the system's).
-  func environment(_ extra: [String: String] = [:], home: String? = nil, systemPath: Bool = true) -> [String: String] {
+  public func environment(_ extra: [String: String] = [:], home: String? = nil, systemPath: Bool = true) -> [String: String] {
     var env = TemporaryGitRepository.isolatedEnvironment(home: home ?? records.path)
     env["PATH"] = systemPath ? bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin") : bin.path
     for (key, value) in extra { env[key] = value }
@@ -58,8 +57,8 @@ final class FakeTools: @unchecked Sendable {
   }
 }
 
-/// Polls `condition` every 20 ms for up to `timeout` seconds.
-func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
+/// Polls `condition` every 20 ms for up to `timeout` seconds (for what a background process leaves behind).
+public func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
   let deadline = Date().addingTimeInterval(timeout)
   while Date() < deadline {
     if condition() { return true }
@@ -70,12 +69,14 @@ func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
 
 /// Runs a Python snippet with arguments and returns stdout; fails the test on a non-zero exit.
 @discardableResult
-func python(_ code: String, _ arguments: [String] = [], input: Data? = nil) throws -> String {
+public func python(_ code: String, _ arguments: [String] = [], input: Data? = nil) throws -> String {
   try runProcess("python3", ["-c", code] + arguments, input: input).stdout
 }
 
-let repositoryRoot = TestServer.repositoryRoot
+/// The repository's own root folder (for files such as `hooks/`, `Dockerfile`, `ci-templates/`).
+public let repositoryRoot = TestServer.repositoryRoot
 
-func readRepositoryFile(_ path: String) throws -> Data {
+/// The bytes of a file of the repository itself.
+public func readRepositoryFile(_ path: String) throws -> Data {
   try Data(contentsOf: repositoryRoot.appendingPathComponent(path))
 }

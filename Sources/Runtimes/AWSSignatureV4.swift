@@ -1,4 +1,3 @@
-internal import COpenSSL
 import Foundation
 import GitRAGCore
 
@@ -191,28 +190,11 @@ public struct AWSSignatureV4: Sendable {
   }
 }
 
-/// SHA-256 and HMAC-SHA256 through OpenSSL's libcrypto.
+/// SHA-256 and HMAC-SHA256 (GitRAGCore's, over OpenSSL's libcrypto).
 enum Crypto {
-  static func sha256(_ data: Data) -> Data {
-    var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-    data.withUnsafeBytes { bytes in
-      _ = SHA256(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &digest)
-    }
-    return Data(digest)
-  }
+  static func sha256(_ data: Data) -> Data { Data(SHA256Digest.bytes(data)) }
 
-  static func hmac(key: Data, _ data: Data) -> Data {
-    var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-    var length: UInt32 = 0
-    key.withUnsafeBytes { keyBytes in
-      data.withUnsafeBytes { dataBytes in
-        _ = HMAC(
-          EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count),
-          dataBytes.bindMemory(to: UInt8.self).baseAddress, dataBytes.count, &digest, &length)
-      }
-    }
-    return Data(digest.prefix(Int(length)))
-  }
+  static func hmac(key: Data, _ data: Data) -> Data { Data(HMACSHA256.bytes(key: key, data)) }
 
   static func hex(_ data: Data) -> String {
     data.map { String(format: "%02x", $0) }.joined()

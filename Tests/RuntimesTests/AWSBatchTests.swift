@@ -1,6 +1,6 @@
 import Foundation
 import GitRAGTestSupport
-@testable import Jobs
+@testable import Runtimes
 import Testing
 
 /// AWS's Signature Version 4 test suite: the documented example credentials, date, region and service.

@@ -1,6 +1,6 @@
 import Foundation
 import GitRAGTestSupport
-@testable import Jobs
+@testable import Hooks
 import Testing
 
 /// Loads a YAML file with PyYAML and prints it as JSON (`on:` parses as the boolean key `true`).

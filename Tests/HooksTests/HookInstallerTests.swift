@@ -1,7 +1,7 @@
 import Foundation
 import GitRAGCore
 import GitRAGTestSupport
-@testable import Jobs
+@testable import Hooks
 import Testing
 
 @Suite struct HookInstallerTests {
