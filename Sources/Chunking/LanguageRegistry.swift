@@ -1,4 +1,5 @@
-/// A language the chunker knows: how its files are recognised and what cuts them.
+/// A language the chunker knows: how its files are recognised and what cuts them. Adding a
+/// language: docs/architecture.md, "Where to add things".
 struct Language: Sendable {
   let name: String
   var extensions: [String] = []

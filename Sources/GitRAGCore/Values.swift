@@ -22,7 +22,7 @@ public struct Chunk: Sendable, Hashable, Codable {
   }
 }
 
-/// The payload of one indexed point, identical in every store (DESIGN.md, "The index and its metadata").
+/// The payload of one indexed point, identical in every store (docs/architecture.md, "The index and its metadata").
 public struct ChunkPayload: Sendable, Hashable, Codable {
   public var filePath: String
   public var content: String
@@ -89,7 +89,7 @@ public enum PointID {
   }
 }
 
-/// Collection metadata (DESIGN.md): kept by the store beside the points.
+/// Collection metadata (docs/architecture.md, "The index and its metadata"): kept by the store beside the points.
 public struct IndexMetadata: Sendable, Hashable, Codable {
   public static let currentSchemaVersion = 1
 

@@ -61,6 +61,8 @@ actor ToolHandler {
     }
   }
 
+  /// The tools the server offers; each handler calls `IndexSession`, as the CLI does (adding a
+  /// tool: docs/architecture.md, "Where to add things").
   static let tools: [Tool] = [
     Tool(
       name: "search",

@@ -110,7 +110,7 @@ public struct IndexProgress: Sendable {
   public var totalBytes = 0
 }
 
-/// Runs the sync algorithm of DESIGN.md against one store and one embedder.
+/// Runs the sync of docs/architecture.md ("A sync") against one store and one embedder.
 public struct SyncEngine: Sendable {
   public let store: any VectorStore
   public let embedder: any Embedder

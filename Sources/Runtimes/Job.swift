@@ -152,7 +152,8 @@ public struct JobOutcome: Sendable, Hashable {
   }
 }
 
-/// Somewhere a `Job` can run: this machine, Docker, Kubernetes or AWS Batch.
+/// Somewhere a `Job` can run: this machine, Docker, Kubernetes or AWS Batch. Adding a runtime:
+/// docs/architecture.md, "Where to add things".
 public protocol JobRuntime: Sendable {
   /// What `submit` would hand to the runtime (argv, manifest or request), for `--print`.
   func plan(_ job: Job) throws -> JobSubmission

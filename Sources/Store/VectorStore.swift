@@ -4,6 +4,7 @@ import GitRAGCore
 /// `QdrantStore` both conform; one contract test suite runs against both.
 ///
 /// A store instance is bound to one place (a SQLite folder, a Qdrant URL); collections are named.
+/// Adding a store: docs/architecture.md, "Where to add things".
 public protocol VectorStore: Sendable {
   /// Short human name of where the data lives (`sqlite:/path/.git/rag`, `qdrant:http://host:6333`).
   var location: String { get }

@@ -7,7 +7,7 @@ import Indexing
 import Store
 import Testing
 
-/// The sync invariant (DESIGN.md) as a property: after any sequence of commits, renames,
+/// The sync invariant (docs/architecture.md, "A sync") as a property: after any sequence of commits, renames,
 /// deletions, branch switches, rebases and interrupted syncs, an incremental sync leaves the
 /// store with exactly the chunks a fresh full index of HEAD produces.
 @Suite(.serialized) struct SyncInvariantTests {

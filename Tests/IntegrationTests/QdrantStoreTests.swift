@@ -224,7 +224,7 @@ struct QdrantStoreTests {
     #expect(try await store.metadata(name) == nil)
   }
 
-  /// The official Python client reads what git-rag wrote: the DESIGN.md payload with its types.
+  /// The official Python client reads what git-rag wrote: the payload of docs/architecture.md with its types.
   @Test func officialPythonClientReadsThePayload() async throws {
     let name = QdrantFixture.collectionName("python")
     try await store.createCollection(name, metadata: QdrantSamples.metadata(dimension: 8))
