@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
 // The local model's bfloat16 matrix kernels are compiled for AVX-512 with AVX512_BF16 (optimised
@@ -39,7 +39,10 @@ let package = Package(
     .target(name: "BFloat16Kernels", dependencies: ["CBFloat16"], swiftSettings: bfloat16KernelSettings),
     .target(name: "Embedding", dependencies: ["CBLAS", "CBFloat16", "BFloat16Kernels", "GitRAGCore"]),
     .target(name: "Store", dependencies: ["CSQLiteConfig", "GitRAGCore", .product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore"]),
+    .target(
+      name: "Indexing",
+      dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore", .product(name: "Logging", package: "swift-log")]
+    ),
     .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL"]),
 
     // MARK: - Front ends: the shared library, the command line
@@ -60,20 +63,33 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
-    .executableTarget(name: "git-rag", dependencies: ["GitRAGCLI"]),
+    .executableTarget(name: "git-rag", dependencies: ["GitRAGCLI", "GitRAGCore"]),
 
     // MARK: - Tests
     .target(name: "GitRAGTestSupport", dependencies: ["GitRAGCore", "Store", "Git", "Embedding", "Indexing"], path: "Sources/GitRAGTestSupport"),
     .testTarget(name: "GitRAGCoreTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
-    .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
-    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(
+      name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGCore", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-    .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
-    .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGTestSupport"]),
-    .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),
+    .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Git", "Chunking", "Embedding", "Store", "GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "Git", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "GitRAGKitTests", dependencies: ["GitRAGKit", "GitRAGCore", "Git", "Indexing", "Store", "GitRAGTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(
+      name: "GitRAGCLITests",
+      dependencies: [
+        "GitRAGCLI", "GitRAGKit", "GitRAGCore", "Embedding", "Indexing", "Store", "GitRAGTestSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
   ],
   swiftLanguageModes: [.v6]
 )
+
+// Warnings are errors in every Swift target of this package (dependencies keep their own settings).
+for target in package.targets where target.type != .system {
+  target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+}
