@@ -29,21 +29,23 @@ let package = Package(
     .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "CBFloat16"),
+    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
     // MARK: - Foundation: values, configuration, errors, logging
     .target(name: "GitRAGCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
     // MARK: - Domain modules
+    .target(name: "HTTPTransport", dependencies: ["CCurl"]),
     .target(name: "Git", dependencies: ["CLibGit2", "GitRAGCore"]),
     .target(name: "Chunking", dependencies: ["GitRAGCore"]),
     .target(name: "BFloat16Kernels", dependencies: ["CBFloat16"], swiftSettings: bfloat16KernelSettings),
-    .target(name: "Embedding", dependencies: ["CBLAS", "CBFloat16", "BFloat16Kernels", "GitRAGCore"]),
-    .target(name: "Store", dependencies: ["CSQLiteConfig", "GitRAGCore", .product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "Embedding", dependencies: ["CBLAS", "CBFloat16", "BFloat16Kernels", "GitRAGCore", "HTTPTransport"]),
+    .target(name: "Store", dependencies: ["CSQLiteConfig", "GitRAGCore", "HTTPTransport", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "Indexing",
       dependencies: ["Git", "Chunking", "Embedding", "Store", "CArchive", "GitRAGCore", .product(name: "Logging", package: "swift-log")]
     ),
-    .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL"]),
+    .target(name: "Jobs", dependencies: ["GitRAGCore", "COpenSSL", "HTTPTransport"]),
 
     // MARK: - Front ends: the shared library, the command line
     .target(name: "GitRAGKit", dependencies: ["GitRAGCore", "Git", "Chunking", "Embedding", "Store", "Indexing"]),
@@ -68,10 +70,12 @@ let package = Package(
     // MARK: - Tests
     .target(name: "GitRAGTestSupport", dependencies: ["GitRAGCore", "Store", "Git", "Embedding", "Indexing"], path: "Sources/GitRAGTestSupport"),
     .testTarget(name: "GitRAGCoreTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
     .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(
-      name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGCore", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
+      name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "HTTPTransport", "GitRAGCore", "GitRAGTestSupport"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Git", "Chunking", "Embedding", "Store", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "GitRAGCore", "GitRAGTestSupport"]),

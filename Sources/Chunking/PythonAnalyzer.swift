@@ -211,7 +211,9 @@ public struct PythonImport: Sendable, Hashable {
     self.names = names
   }
 
-  static func parse(_ code: String) -> [PythonImport] {
+  /// The imports of one logical line of code (`import a, b`, `from .x import (y, z)`); none
+  /// for any other line.
+  public static func parse(_ code: String) -> [PythonImport] {
     let words = code.split(whereSeparator: { $0 == " " || $0 == "\t" })
     guard let first = words.first else { return [] }
     if first == "import" {

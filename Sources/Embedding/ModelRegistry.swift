@@ -1,9 +1,6 @@
 import Foundation
 import GitRAGCore
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
+import HTTPTransport
 
 /// Why `git rag model pull` failed.
 public enum ModelDownloadError: UserFacingError, Equatable {
@@ -168,9 +165,9 @@ public struct ModelRegistry: Sendable {
 }
 
 /// One HTTP GET streamed into a `.partial` file, continuing at `offset` with a Range request.
-private final class RangeDownload: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-  // @unchecked: the mutable state below is touched only from the session's serial delegate queue
-  // (one task per session), and the continuation is resumed exactly once, from there.
+private final class RangeDownload: HTTPBodySink, @unchecked Sendable {
+  // @unchecked: `begin` and `write` run one after the other on the transfer's thread, and `run`
+  // reads the state only after the transfer ended.
   struct Outcome: Sendable {
     var status: Int
     /// The whole file's length, when the server said (Content-Length or Content-Range).
@@ -179,12 +176,13 @@ private final class RangeDownload: NSObject, URLSessionDataDelegate, @unchecked 
     var advertisedDigest: String?
   }
 
+  private struct WriteFailure: Error { let error: Error }
+
+  private static let client = HTTPClient()
   private let partial: URL
-  private var offset: Int64
+  private let offset: Int64
   private var outcome = Outcome(status: 0)
   private var handle: FileHandle?
-  private var writeError: Error?
-  private var continuation: CheckedContinuation<Outcome, Error>?
 
   private init(partial: URL, offset: Int64) {
     self.partial = partial
@@ -197,58 +195,48 @@ private final class RangeDownload: NSObject, URLSessionDataDelegate, @unchecked 
   }
 
   static func run(url: URL, partial: URL, offset: Int64) async throws -> Outcome {
-    let delegate = RangeDownload(partial: partial, offset: offset)
-    let queue = OperationQueue()
-    queue.maxConcurrentOperationCount = 1
-    let configuration = URLSessionConfiguration.ephemeral
-    // Linux's URLSession takes the session's timeout over the request's.
-    configuration.timeoutIntervalForRequest = idleDeadline
-    let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
-    defer { session.finishTasksAndInvalidate() }
-    let request = {
-      // URLSession's request timeout is an idle deadline: it restarts with every byte received.
-      var request = URLRequest(url: url, timeoutInterval: idleDeadline)
-      if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
-      return request
-    }()
-    return try await withCheckedThrowingContinuation { continuation in
-      queue.addOperation {
-        delegate.continuation = continuation
-        session.dataTask(with: request).resume()
-      }
+    let download = RangeDownload(partial: partial, offset: offset)
+    // No overall timeout (a model is large): an idle deadline, which restarts with every byte.
+    var request = HTTPRequest(url: url, timeout: nil, idleTimeout: idleDeadline, followRedirects: true)
+    if offset > 0 { request.setHeader("Range", "bytes=\(offset)-") }
+    let response: HTTPResponse
+    do {
+      defer { download.close() }
+      response = try await client.perform(request, sink: download)
+    } catch let failure as HTTPFailure {
+      let reason =
+        failure.kind == .timedOut
+        ? "nothing received for \(Int(idleDeadline)) s, the idle deadline; GIT_RAG_IDLE_TIMEOUT raises it"
+        : failure.reason
+      throw ModelDownloadError.unreachable(url: url.absoluteString, reason: reason)
+    } catch let failure as WriteFailure {
+      throw ModelDownloadError.unreachable(
+        url: url.absoluteString, reason: "writing \(partial.path): \(failure.error.localizedDescription)")
     }
+    var outcome = download.outcome
+    outcome.status = response.status
+    // The Hub puts the LFS digest on the redirect to its CDN.
+    for headers in response.redirects + [response.headers] {
+      if let digest = digest(in: headers) { outcome.advertisedDigest = digest }
+    }
+    return outcome
   }
 
-  private static func digest(in response: HTTPURLResponse) -> String? {
+  private static func digest(in headers: HTTPHeaders) -> String? {
     for field in ["X-Linked-Etag", "ETag"] {
-      guard var value = response.value(forHTTPHeaderField: field) else { continue }
+      guard var value = headers[field] else { continue }
       value = value.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
       if value.count == 64, value.allSatisfy(\.isHexDigit) { return value.lowercased() }
     }
     return nil
   }
 
-  func urlSession(
-    _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-  ) {
-    // The Hub puts the LFS digest on the redirect to its CDN.
-    if let digest = Self.digest(in: response) { outcome.advertisedDigest = digest }
-    completionHandler(request)
-  }
-
-  func urlSession(
-    _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-  ) {
-    guard let http = response as? HTTPURLResponse else { completionHandler(.cancel); return }
-    outcome.status = http.statusCode
-    if let digest = Self.digest(in: http) { outcome.advertisedDigest = digest }
-    let length = http.value(forHTTPHeaderField: "Content-Length").flatMap { Int64($0) }
+  func begin(status: Int, headers: HTTPHeaders) throws -> Bool {
+    let length = headers["Content-Length"].flatMap { Int64($0) }
     do {
-      switch http.statusCode {
+      switch status {
       case 206:
-        if let range = http.value(forHTTPHeaderField: "Content-Range"), let total = range.split(separator: "/").last.flatMap({ Int64($0) }) {
+        if let range = headers["Content-Range"], let total = range.split(separator: "/").last.flatMap({ Int64($0) }) {
           outcome.totalLength = total
         } else if let length {
           outcome.totalLength = offset + length
@@ -264,42 +252,20 @@ private final class RangeDownload: NSObject, URLSessionDataDelegate, @unchecked 
         handle = try FileHandle(forWritingTo: partial)
         try handle?.truncate(atOffset: 0)
       default:
-        completionHandler(.cancel)
-        return
+        return false
       }
     } catch {
-      writeError = error
-      completionHandler(.cancel)
-      return
+      throw WriteFailure(error: error)
     }
-    completionHandler(.allow)
+    return true
   }
 
-  func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-    guard writeError == nil else { return }
-    do { try handle?.write(contentsOf: data) } catch {
-      writeError = error
-      dataTask.cancel()
-    }
+  func write(_ bytes: UnsafeRawBufferPointer) throws {
+    do { try handle?.write(contentsOf: Data(bytes)) } catch { throw WriteFailure(error: error) }
   }
 
-  func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+  private func close() {
     try? handle?.close()
     handle = nil
-    guard let continuation else { return }
-    self.continuation = nil
-    let url = task.originalRequest?.url?.absoluteString ?? "?"
-    if let writeError {
-      continuation.resume(throwing: ModelDownloadError.unreachable(url: url, reason: "writing \(partial.path): \(writeError.localizedDescription)"))
-    } else if outcome.status != 0, outcome.status != 200, outcome.status != 206 {
-      continuation.resume(returning: outcome)
-    } else if let error {
-      let reason = (error as? URLError)?.code == .timedOut
-        ? "nothing received for \(Int(Self.idleDeadline)) s, the idle deadline; GIT_RAG_IDLE_TIMEOUT raises it"
-        : error.localizedDescription
-      continuation.resume(throwing: ModelDownloadError.unreachable(url: url, reason: reason))
-    } else {
-      continuation.resume(returning: outcome)
-    }
   }
 }

@@ -1,10 +1,6 @@
 import Foundation
 import GitRAGCore
-import Synchronization
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
+import HTTPTransport
 
 /// An ``Embedder`` backed by any OpenAI-compatible `POST /v1/embeddings` (OpenAI, Ollama, vLLM,
 /// Text Embeddings Inference, LM Studio, ...).
@@ -18,7 +14,7 @@ public final class OpenAIEmbedder: Embedder {
   public let configuration: OpenAIEmbedderConfiguration
   private let endpoint: URL
   private let displayURL: String
-  private let sessionSlot = Mutex<URLSession?>(nil)
+  private let client: HTTPClient
   private let state = OpenAIEmbedderState()
 
   /// The text embedded once to learn the dimension when it is asked for before any `embed`.
@@ -28,30 +24,12 @@ public final class OpenAIEmbedder: Embedder {
     self.configuration = configuration
     endpoint = configuration.endpoint
     displayURL = endpoint.redactedForDisplay
+    client = HTTPClient(caFile: configuration.caFile, maxIdleConnections: max(1, configuration.maxConcurrentRequests))
   }
 
-  deinit { sessionSlot.withLock { $0?.finishTasksAndInvalidate() } }
-
-  /// Creates the HTTP session on another thread, so that its set-up (libcurl's and TLS's
-  /// initialisation, a few milliseconds) overlaps whatever the caller does before the first request.
+  /// Sets up the HTTP stack (libcurl and TLS initialisation, about 0.5 ms) before the first request.
   public func warmUp() {
-    Thread.detachNewThread { [self] in _ = session }
-  }
-
-  /// Made on the first request, or by `warmUp()`: a process that never embeds (a search with the
-  /// keyword index, a status) does not set up the HTTP stack.
-  private var session: URLSession {
-    sessionSlot.withLock { slot in
-      if let session = slot { return session }
-      let sessionConfiguration = URLSessionConfiguration.ephemeral
-      sessionConfiguration.httpMaximumConnectionsPerHost = max(1, configuration.maxConcurrentRequests)
-      sessionConfiguration.timeoutIntervalForRequest = configuration.timeout.rounded(.up) + 1
-      sessionConfiguration.requestCachePolicy = .reloadIgnoringLocalCacheData
-      sessionConfiguration.urlCache = nil
-      let session = URLSession(configuration: sessionConfiguration)
-      slot = session
-      return session
-    }
+    client.warmUp()
   }
 
   /// `openai:<model>:<dimension>`; learning the dimension may cost one probe request.
@@ -127,157 +105,62 @@ public final class OpenAIEmbedder: Embedder {
 
   // MARK: - One request, with retries
 
-  private enum Attempt {
-    case vectors([[Float]])
-    case retry(after: TimeInterval?, failure: RetryableFailure)
-  }
-
-  private enum RetryableFailure {
-    case status(Int, String)
-    case timeout
-    case connection(String)
-  }
-
   private func send(_ texts: [String]) async throws -> [[Float]] {
-    let body = try JSONEncoder().encode(EmbeddingRequest(model: configuration.model, input: texts))
-    var attempts = 0
-    while true {
-      try Task.checkCancellation()
-      attempts += 1
-      let outcome = try await attempt(body: body, count: texts.count)
-      switch outcome {
-      case let .vectors(vectors):
-        return vectors
-      case let .retry(after, failure):
-        guard attempts <= configuration.maxRetries else { throw finalError(failure, attempts: attempts) }
-        try await Task.sleep(nanoseconds: UInt64(backoff(attempt: attempts, retryAfter: after) * 1e9))
-      }
-    }
-  }
+    var request = HTTPRequest(
+      method: "POST", url: endpoint, body: try JSONEncoder().encode(EmbeddingRequest(model: configuration.model, input: texts)),
+      timeout: configuration.timeout)
+    request.setHeader("Content-Type", "application/json")
+    request.setHeader("Accept", "application/json")
+    request.setHeader("User-Agent", "git-rag/\(GitRAGVersion.current)")
+    if let token = configuration.apiToken { request.setHeader("Authorization", "Bearer \(token)") }
+    let policy = RetryPolicy(
+      maxRetries: configuration.maxRetries, initialBackoff: configuration.initialBackoff, maxBackoff: 30)
 
-  private func attempt(body: Data, count: Int) async throws -> Attempt {
-    // Our own deadline enforces `timeout`: on Linux a sub-second URLRequest timeout fired at once
-    // in our tests, so URLSession's (rounded up, plus one second) is only a backstop.
-    var request = URLRequest(
-      url: endpoint, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: configuration.timeout.rounded(.up) + 1)
-    request.httpMethod = "POST"
-    request.httpBody = body
-    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    request.setValue("application/json", forHTTPHeaderField: "Accept")
-    request.setValue("git-rag/\(GitRAGVersion.current)", forHTTPHeaderField: "User-Agent")
-    if let token = configuration.apiToken { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-
-    let data: Data
-    let response: URLResponse
+    let exchange: HTTPClient.Exchange
     do {
-      (data, response) = try await withDeadline(request)
-    } catch let error as URLError {
-      return try await classify(error)
+      exchange = try await client.send(request, retry: policy) { [self] outcome, _ in try await shouldRetry(outcome) }
+    } catch let failure as HTTPFailure {
+      throw failure.kind == .timedOut
+        ? OpenAIEmbedderError.timedOut(url: displayURL, seconds: configuration.timeout, attempts: failure.attempts)
+        : OpenAIEmbedderError.unreachable(url: displayURL, reason: failure.reason)
     }
-    guard let http = response as? HTTPURLResponse else {
-      throw OpenAIEmbedderError.malformedResponse(url: displayURL, detail: "not an HTTP response")
-    }
-    switch http.statusCode {
+    let response = exchange.response
+    switch response.status {
     case 200..<300:
       await state.markReachable()
-      return .vectors(try await decode(data, count: count))
+      return try await decode(response.body, count: texts.count)
     case 401, 403:
       throw OpenAIEmbedderError.rejectedToken(
-        status: http.statusCode, url: displayURL, tokenWasSet: configuration.apiToken != nil)
-    case 408, 429, 500, 502..<600:
-      await state.markReachable()
-      let after = Self.retryAfter(http.value(forHTTPHeaderField: "Retry-After"), now: Date())
-      return .retry(after: after, failure: .status(http.statusCode, serverMessage(data)))
-    default:
-      throw OpenAIEmbedderError.requestFailed(url: displayURL, status: http.statusCode, message: serverMessage(data))
-    }
-  }
-
-  /// `session.data(for:)`, cancelled with `URLError(.timedOut)` when `timeout` passes first.
-  private func withDeadline(_ request: URLRequest) async throws -> (Data, URLResponse) {
-    let nanoseconds = UInt64(max(0, configuration.timeout) * 1e9)
-    return try await withThrowingTaskGroup(of: (Data, URLResponse)?.self) { group in
-      group.addTask { [session] in try await session.data(for: request) }
-      group.addTask {
-        try await Task.sleep(nanoseconds: nanoseconds)
-        return nil
-      }
-      defer { group.cancelAll() }
-      guard let result = try await group.next() ?? nil else { throw URLError(.timedOut) }
-      return result
-    }
-  }
-
-  private func classify(_ error: URLError) async throws -> Attempt {
-    switch error.code {
-    case .cancelled:
-      throw CancellationError()
-    case .timedOut:
-      return .retry(after: nil, failure: .timeout)
-    case .cannotConnectToHost:
-      // Refused before the server ever answered: it is not running (or the URL is wrong), and
-      // waiting through every backoff would only delay that news. Later refusals are restarts.
-      guard await state.reachable else {
-        throw OpenAIEmbedderError.unreachable(url: displayURL, reason: Self.reason(error))
-      }
-      return .retry(after: nil, failure: .connection(Self.reason(error)))
-    case .networkConnectionLost, .notConnectedToInternet, .badServerResponse,
-      .cannotParseResponse, .resourceUnavailable, .zeroByteResource:
-      return .retry(after: nil, failure: .connection(Self.reason(error)))
-    case .cannotFindHost, .dnsLookupFailed, .secureConnectionFailed, .serverCertificateUntrusted,
-      .serverCertificateHasBadDate, .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid,
-      .unsupportedURL, .badURL:
-      throw OpenAIEmbedderError.unreachable(url: displayURL, reason: Self.reason(error))
-    default:
-      return .retry(after: nil, failure: .connection(Self.reason(error)))
-    }
-  }
-
-  private func finalError(_ failure: RetryableFailure, attempts: Int) -> OpenAIEmbedderError {
-    switch failure {
-    case .timeout:
-      return .timedOut(url: displayURL, seconds: configuration.timeout, attempts: attempts)
-    case let .connection(reason):
-      return .unreachable(url: displayURL, reason: reason)
-    case let .status(status, message):
+        status: response.status, url: displayURL, tokenWasSet: configuration.apiToken != nil)
+    case let status where RetryPolicy.isRetryable(status: status):
+      let message = serverMessage(response.body)
       let detail = "HTTP \(status)\(message.isEmpty ? "" : ": \(message)")"
-      return .gaveUp(url: displayURL, lastFailure: detail, attempts: attempts)
+      throw OpenAIEmbedderError.gaveUp(url: displayURL, lastFailure: detail, attempts: exchange.attempts)
+    default:
+      throw OpenAIEmbedderError.requestFailed(url: displayURL, status: response.status, message: serverMessage(response.body))
     }
   }
 
-  /// Seconds to wait before retry number `attempt` (1-based): `Retry-After` when the server sent
-  /// one (capped at two minutes), else `initialBackoff * 2^(attempt-1)` with ±25% jitter, capped at 30 s.
-  private func backoff(attempt: Int, retryAfter: TimeInterval?) -> TimeInterval {
-    if let retryAfter { return min(max(0, retryAfter), 120) }
-    let base = configuration.initialBackoff * pow(2, Double(attempt - 1))
-    return min(base * Double.random(in: 0.75...1.25), 30)
-  }
-
-  /// Parses `Retry-After`: delta-seconds or an HTTP date (RFC 9110), as seconds from `now`.
-  static func retryAfter(_ value: String?, now: Date) -> TimeInterval? {
-    guard let text = value?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-    if let seconds = Double(text), seconds.isFinite { return max(0, seconds) }
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "GMT")
-    for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
-      formatter.dateFormat = format
-      if let date = formatter.date(from: text) { return max(0, date.timeIntervalSince(now)) }
-    }
-    return nil
-  }
-
-  private static func reason(_ error: URLError) -> String {
-    switch error.code {
-    case .cannotConnectToHost: "connection refused"
-    case .cannotFindHost, .dnsLookupFailed: "unknown host"
-    case .timedOut: "timed out"
-    case .networkConnectionLost: "connection lost"
-    case .notConnectedToInternet: "no network"
-    case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-      .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid:
-      "TLS failure"
-    default: "network error \(error.code.rawValue)"
+  /// Whether to try again after `outcome`: retryable statuses, timeouts and lost connections.
+  /// A refusal before the server ever answered means it is not running (or the URL is wrong),
+  /// and waiting through every backoff would only delay that news: it ends the request at once,
+  /// as do an unknown host and a TLS failure. Later refusals are restarts, and are retried.
+  private func shouldRetry(_ outcome: HTTPClient.Outcome) async throws -> Bool {
+    switch outcome {
+    case let .response(response):
+      guard RetryPolicy.isRetryable(status: response.status) else { return false }
+      await state.markReachable()
+      return true
+    case let .failure(failure):
+      switch failure.kind {
+      case .connectionRefused:
+        guard await state.reachable else { throw OpenAIEmbedderError.unreachable(url: displayURL, reason: failure.reason) }
+        return true
+      case .timedOut, .connectionLost, .other:
+        return true
+      case .hostNotFound, .tls, .invalidRequest:
+        throw OpenAIEmbedderError.unreachable(url: displayURL, reason: failure.reason)
+      }
     }
   }
 
@@ -329,9 +212,7 @@ public final class OpenAIEmbedder: Embedder {
       message = String(decoding: data.prefix(300), as: UTF8.self)
     }
     message = message.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
-    if let token = configuration.apiToken, !token.isEmpty {
-      message = message.replacingOccurrences(of: token, with: "<redacted>")
-    }
+    message = Redaction.redact(message, secrets: configuration.apiToken.map { [$0] } ?? [])
     return message.count > 300 ? String(message.prefix(300)) + "…" : message
   }
 

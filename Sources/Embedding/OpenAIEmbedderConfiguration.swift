@@ -25,11 +25,13 @@ public struct OpenAIEmbedderConfiguration: Sendable {
   public var maxRetries: Int
   /// First backoff in seconds; doubles on every retry, with jitter, unless `Retry-After` says otherwise.
   public var initialBackoff: TimeInterval
+  /// A PEM file of CA certificates to trust instead of the system's (a private CA).
+  public var caFile: String?
 
   public init(
     baseURL: URL, model: String, apiToken: String? = nil, maxTextsPerRequest: Int = 64,
     maxTokensPerRequest: Int = 8000, maxConcurrentRequests: Int = 5, timeout: TimeInterval = 60,
-    maxRetries: Int = 5, initialBackoff: TimeInterval = 0.5
+    maxRetries: Int = 5, initialBackoff: TimeInterval = 0.5, caFile: String? = nil
   ) {
     self.baseURL = baseURL
     self.model = model
@@ -40,6 +42,7 @@ public struct OpenAIEmbedderConfiguration: Sendable {
     self.timeout = timeout
     self.maxRetries = maxRetries
     self.initialBackoff = initialBackoff
+    self.caFile = caFile
   }
 
   /// The API root used when neither a flag, the environment nor git config names one.
@@ -51,6 +54,7 @@ public struct OpenAIEmbedderConfiguration: Sendable {
   ///   then ``defaultBaseURL``.
   /// - Model: `model flag`, then `MODEL_NAME`, then git config `rag.model`; required.
   /// - Token: `API_TOKEN`, then `OPENAI_API_KEY` (never from argv or git config).
+  /// - CA file: `GIT_RAG_EMBEDDING_CA_FILE`, then git config `rag.embeddingCaFile`.
   ///
   /// Empty values count as unset. Throws ``OpenAIEmbedderError`` for a missing model or a URL
   /// that is not http(s), has no host, or carries credentials.
@@ -78,7 +82,11 @@ public struct OpenAIEmbedderConfiguration: Sendable {
       throw OpenAIEmbedderError.missingModel
     }
     let token = nonEmpty(env["API_TOKEN"]) ?? nonEmpty(env["OPENAI_API_KEY"])
-    return OpenAIEmbedderConfiguration(baseURL: baseURL, model: model, apiToken: token)
+    let caFile = nonEmpty(env["GIT_RAG_EMBEDDING_CA_FILE"]) ?? nonEmpty(gitConfig("rag.embeddingCaFile"))
+    if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+      throw OpenAIEmbedderError.unreadableCAFile(path: caFile)
+    }
+    return OpenAIEmbedderConfiguration(baseURL: baseURL, model: model, apiToken: token, caFile: caFile)
   }
 
   static func parseBaseURL(_ text: String, source: String) throws -> URL {
@@ -110,7 +118,7 @@ extension OpenAIEmbedderConfiguration: CustomStringConvertible, CustomDebugStrin
     "OpenAIEmbedderConfiguration(baseURL: \(baseURL.redactedForDisplay), model: \(model), "
       + "apiToken: \(apiToken == nil ? "none" : "set"), maxTextsPerRequest: \(maxTextsPerRequest), "
       + "maxTokensPerRequest: \(maxTokensPerRequest), maxConcurrentRequests: \(maxConcurrentRequests), "
-      + "timeout: \(timeout), maxRetries: \(maxRetries), initialBackoff: \(initialBackoff))"
+      + "timeout: \(timeout), maxRetries: \(maxRetries), initialBackoff: \(initialBackoff), caFile: \(caFile ?? "none"))"
   }
   public var debugDescription: String { description }
   public var customMirror: Mirror {
@@ -120,7 +128,7 @@ extension OpenAIEmbedderConfiguration: CustomStringConvertible, CustomDebugStrin
         "baseURL": baseURL.redactedForDisplay, "model": model, "apiToken": apiToken == nil ? "none" : "set",
         "maxTextsPerRequest": maxTextsPerRequest, "maxTokensPerRequest": maxTokensPerRequest,
         "maxConcurrentRequests": maxConcurrentRequests, "timeout": timeout, "maxRetries": maxRetries,
-        "initialBackoff": initialBackoff,
+        "initialBackoff": initialBackoff, "caFile": caFile ?? "none",
       ], displayStyle: .struct)
   }
 }

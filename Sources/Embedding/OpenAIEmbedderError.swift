@@ -10,9 +10,12 @@ public enum OpenAIEmbedderError: UserFacingError, Equatable, CustomStringConvert
   case invalidURL(value: String, source: String)
   /// A base URL with `user:password@`; secrets belong in `API_TOKEN`.
   case credentialsInURL(source: String)
+  /// The configured CA file cannot be read.
+  case unreadableCAFile(path: String)
   /// HTTP 401/403.
   case rejectedToken(status: Int, url: String, tokenWasSet: Bool)
-  /// The server could not be reached at all (connection refused, unknown host, TLS failure).
+  /// The server could not be reached at all (connection refused, unknown host, TLS failure:
+  /// a private CA is trusted with GIT_RAG_EMBEDDING_CA_FILE).
   case unreachable(url: String, reason: String)
   /// No answer within the timeout, on every attempt.
   case timedOut(url: String, seconds: TimeInterval, attempts: Int)
@@ -27,7 +30,7 @@ public enum OpenAIEmbedderError: UserFacingError, Equatable, CustomStringConvert
 
   public var exitCode: Int32 {
     switch self {
-    case .missingModel, .invalidURL, .credentialsInURL: ExitStatus.usage
+    case .missingModel, .invalidURL, .credentialsInURL, .unreadableCAFile: ExitStatus.usage
     default: ExitStatus.failure
     }
   }
@@ -43,10 +46,15 @@ public enum OpenAIEmbedderError: UserFacingError, Equatable, CustomStringConvert
       "Invalid embedding API URL '\(value)' (from \(source)). Use an http(s) URL such as http://127.0.0.1:8080/v1."
     case let .credentialsInURL(source):
       "The embedding API URL from \(source) contains credentials. Remove them from the URL and set API_TOKEN instead."
+    case let .unreadableCAFile(path):
+      "The embedding API's CA file \(path) cannot be read. Set GIT_RAG_EMBEDDING_CA_FILE (or rag.embeddingCaFile) to a PEM file of CA certificates."
     case let .rejectedToken(status, url, tokenWasSet):
       tokenWasSet
         ? "Embedding API rejected the token (HTTP \(status)) at \(url). Check API_TOKEN."
         : "Embedding API requires a token (HTTP \(status)) at \(url). Set API_TOKEN."
+    case let .unreachable(url, reason) where reason.hasPrefix("TLS"):
+      "Cannot reach the embedding API at \(url) (\(reason)). Check the server's certificate; "
+        + "for a private CA set GIT_RAG_EMBEDDING_CA_FILE to its PEM file."
     case let .unreachable(url, reason):
       "Cannot reach the embedding API at \(url) (\(reason)). Is the server running? "
         + "Set EMBEDDING_API_URL or use --embedder local."

@@ -61,6 +61,9 @@ extension Setting {
   public static let model = Setting(
     flag: "model", environment: ["MODEL_NAME"], gitKey: "rag.model", defaultValue: nil,
     help: "Model name for the openai embedder (default: MODEL_NAME or rag.model).")
+  public static let embeddingCaFile = Setting(
+    flag: nil, environment: ["GIT_RAG_EMBEDDING_CA_FILE"], gitKey: "rag.embeddingCaFile", defaultValue: nil,
+    help: "PEM file of the certificate authority that signed the embeddings API's TLS certificate.")
   public static let apiToken = Setting(
     flag: nil, environment: ["API_TOKEN", "OPENAI_API_KEY"], gitKey: nil, defaultValue: nil,
     help: "Token of the embeddings API (environment only: a secret).")
@@ -101,7 +104,7 @@ extension Setting {
   /// Every setting, in the order the documentation lists them.
   public static let all: [Setting] = [
     collection, store, storePath, qdrantURL, qdrantAPIKey, qdrantBatchSize, qdrantTimeout, qdrantCaFile,
-    embedder, embeddingURL, model, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency, embedRetries, remote, pull,
+    embedder, embeddingURL, model, embeddingCaFile, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency, embedRetries, remote, pull,
     image, jobQueue, jobDefinition, allowSecretRules,
   ]
 

@@ -1,3 +1,4 @@
+import Chunking
 import Foundation
 import GitRAGCore
 
@@ -19,6 +20,9 @@ public struct QueryAnalysis: Sendable, Hashable {
   public var paths: [String] = []
   /// Dotted names (`xr.combine_by_coords`, `requests.sessions`, `Session.resolve_redirects`).
   public var dottedNames: [String] = []
+  /// Names the report's code imports, as dotted names (`from sympy import pycode` gives
+  /// `sympy.pycode`; `import astropy.units` gives `astropy.units`).
+  public var importedNames: [String] = []
   /// Identifiers the title names (the whole query's, when it is one line): what the report is about.
   public var namedInTitle: [String] = []
   /// Code identifiers: snake_case, camelCase, names in backticks, called names, exception types.
@@ -50,9 +54,16 @@ public enum QueryAnalyzer {
     // The code a title (or a one-line query) names is what the report is about.
     var titlePaths = OrderedSet(), titleDotted = OrderedSet(), titleNames = OrderedSet()
     collectCode(in: analysis.title ?? (nonEmpty.count == 1 ? nonEmpty[0] : ""), paths: &titlePaths, dotted: &titleDotted, identifiers: &titleNames)
+    // A title word the body's code calls (`Rational calc value error` over `Rational(0.5, 100)`)
+    // is code too, though it reads as a word.
+    if let title = analysis.title, titleCallsCount {
+      let titleWords = Set(title.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init))
+      for name in calledNames(in: body) where titleWords.contains(name) { titleNames.insert(name) }
+    }
     analysis.namedInTitle = titleNames.items
     for constant in languageConstants { identifiers.remove(constant) }
     analysis.paths = paths.items
+    analysis.importedNames = importedNames(in: body)
     analysis.dottedNames = dotted.items
     analysis.identifiers = identifiers.items
     // Reports often cite the docs in passing; only a title about them makes docs the target.
@@ -60,6 +71,54 @@ public enum QueryAnalyzer {
     analysis.mentionsDocsOrTests = !titleWords.isDisjoint(with: ["doc", "docs", "documentation", "docstring", "typo", "readme", "changelog", "test", "tests"])
     return analysis
   }
+
+  /// Dotted names of what the Python import lines of `text` import (interpreter prompts such as
+  /// `>>> ` and `In [3]: ` are skipped; relative and star imports name nothing outside).
+  static func importedNames(in text: String) -> [String] {
+    var names = OrderedSet()
+    for line in text.split(whereSeparator: \.isNewline) {
+      var code = line.trimmingCharacters(in: .whitespaces)
+      for prompt in [">>>", "..."] where code.hasPrefix(prompt) { code = code.dropFirst(prompt.count).trimmingCharacters(in: .whitespaces) }
+      if code.hasPrefix("In ["), let close = code.range(of: "]:") { code = code[close.upperBound...].trimmingCharacters(in: .whitespaces) }
+      guard code.hasPrefix("from ") || code.hasPrefix("import ") else { continue }
+      for reference in code.split(separator: ";").flatMap({ PythonImport.parse($0.trimmingCharacters(in: .whitespaces)) })
+      where reference.level == 0 && isModuleName(reference.module) {
+        if reference.names.isEmpty { names.insert(reference.module) }
+        for name in reference.names where name != "*" && isModuleName(name) { names.insert(reference.module + "." + name) }
+      }
+    }
+    return names.items
+  }
+
+  private static func isModuleName(_ name: String) -> Bool {
+    !name.isEmpty && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+      part.first.map { $0.isLetter || $0 == "_" } == true && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+    }
+  }
+
+  /// Names written as calls (`name(`) of three or more characters, in order; definitions
+  /// (`def name(`, also as a traceback quotes them: `2096 def chunks(self)`) and traceback frames
+  /// (`…/dataset.py:2110, in Dataset.chunks(self)`) call nothing.
+  static func calledNames(in text: String) -> [String] {
+    var names = OrderedSet()
+    var current = ""
+    let code = text.split(whereSeparator: \.isNewline).filter { line in
+      let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+      return !trimmed.contains("def ") && !trimmed.contains(", in ") && !trimmed.hasPrefix("File ")
+    }.joined(separator: "\n")
+    for character in code {
+      if character.isLetter || character.isNumber || character == "_" {
+        current.append(character)
+        continue
+      }
+      if character == "(", current.count >= 3, let first = current.first, first.isLetter || first == "_" { names.insert(current) }
+      current = ""
+    }
+    return names.items
+  }
+
+  // A benchmark-only switch (GIT_RAG_RANK_TUNING, see SearchEngine) to measure this rule.
+  static let titleCallsCount = ProcessInfo.processInfo.environment["GIT_RAG_RANK_TUNING"]?.contains("titleCalls=0") != true
 
   /// Constants and receivers of common languages: code, but they name nothing in particular.
   static let languageConstants = ["True", "False", "None", "true", "false", "null", "nil", "self", "this", "undefined", "NULL"]

@@ -33,6 +33,15 @@ public struct QueryPlan: Sendable {
   public var mentionedPaths: [String]
   /// Dotted names that may be module paths (`requests.sessions`, `xarray.core.dataset.Dataset`).
   public var mentionedModules: [String]
+  /// Dotted names to look up as Python modules, imported names first (`sympy.pycode`,
+  /// `astropy.units.Quantity`, `printing.pretty`): `ModuleMentions` carries each to the file
+  /// that implements it.
+  public var moduleMentions: [String]
+  /// Files that implement a module or name the query mentions (path → the mention), filled in by
+  /// the search from the index (`ModuleMentions`); they get the module boost.
+  public var implementingFiles: [String: String] = [:]
+  /// How many mentions `moduleMentions` keeps.
+  public static let moduleMentionLimit = 12
   /// Names whose definitions the query may be after, most telling first: what the title names,
   /// the traceback's functions from the innermost frame out, then the code the rest names (or
   /// the words of a short query, which may be a bare name such as `frobnicate`).
@@ -62,6 +71,7 @@ public struct QueryPlan: Sendable {
       embeddingText = query
       mentionedPaths = []
       mentionedModules = []
+      moduleMentions = []
       definitionTargets = []
       definitionLookups = []
       return
@@ -70,6 +80,14 @@ public struct QueryPlan: Sendable {
     self.analysis = analysis
     mentionedPaths = analysis.paths
     mentionedModules = analysis.dottedNames
+    var seenMentions: Set<String> = []
+    // A bare file name may be a dotted module name too (`format="ascii.rst"` names `ascii/rst.py`);
+    // a Python file's name (`core.py`) is not.
+    let bareNames = analysis.paths.filter { name in
+      !name.contains("/") && !name.contains("\\") && !name.hasSuffix(".py") && !name.hasSuffix(".pyi") && QueryAnalyzer.isDottedName(name)
+    }
+    moduleMentions = (analysis.importedNames + analysis.dottedNames + bareNames).filter { seenMentions.insert($0).inserted }
+      .prefix(Self.moduleMentionLimit).map { $0 }
     definitionTargets = Self.definitionTargets(query: query, analysis: analysis)
     let strong = Set((analysis.namedInTitle + analysis.frames.compactMap(\.function)).map { $0.lowercased() })
     let shortQuery = analysis.title == nil && query.split(whereSeparator: \.isWhitespace).count <= 3

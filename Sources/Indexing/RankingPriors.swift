@@ -152,6 +152,8 @@ public struct RankingPriors: Sendable {
       boosts.append(Boost(reason: "traceback frame (\(frames[frame].path))", factor: factor))
     } else if mentionedPathFactor != 1, let mention = plan.mentionedPaths.first(where: { Self.pathMatches(path, mentioned: $0) }) {
       boosts.append(Boost(reason: "path mentioned (\(mention))", factor: mentionedPathFactor))
+    } else if mentionedModuleFactor != 1, let mention = plan.implementingFiles[path] {
+      boosts.append(Boost(reason: "implements \(mention), named in the query", factor: mentionedModuleFactor))
     } else if mentionedModuleFactor != 1, let module = plan.mentionedModules.first(where: { Self.moduleMatches(path, dotted: $0) }) {
       boosts.append(Boost(reason: "module named (\(module))", factor: mentionedModuleFactor))
     }

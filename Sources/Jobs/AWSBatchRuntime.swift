@@ -1,9 +1,6 @@
 import Foundation
 import GitRAGCore
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
+import HTTPTransport
 
 /// Runs a job on AWS Batch: `SubmitJob` over HTTPS, signed with Signature Version 4.
 ///
@@ -123,23 +120,22 @@ public struct AWSBatchRuntime: JobRuntime {
     }
     let signer = AWSSignatureV4(credentials: try AWSCredentials.resolve(environment: environment), region: try region(), service: "batch")
     let signed = signer.sign(.init(method: "POST", url: url, headers: ["Content-Type": "application/json"], body: body))
-    var request = URLRequest(url: url)
-    request.httpMethod = "POST"
-    request.httpBody = body
-    request.timeoutInterval = 60
-    for (name, value) in signed.headers { request.setValue(value, forHTTPHeaderField: name) }
+    var request = HTTPRequest(method: "POST", url: url, body: body, timeout: 60)
+    for (name, value) in signed.headers { request.setHeader(name, value) }
 
-    let data: Data
-    let response: URLResponse
+    let response: HTTPResponse
     do {
-      (data, response) = try await URLSession.shared.data(for: request)
-    } catch {
-      throw JobError.requestFailed("Cannot reach AWS Batch at \(base) (\(error.localizedDescription)). Check AWS_REGION, AWS_ENDPOINT_URL and your network.")
+      // One attempt: a SubmitJob whose answer was lost may have been accepted, and a retry would submit twice.
+      response = try await HTTPClient().perform(request)
+    } catch let failure as HTTPFailure {
+      throw JobError.requestFailed(
+        "Cannot reach AWS Batch at \(base) (\(failure.reason)). Check AWS_REGION, AWS_ENDPOINT_URL and your network.")
     }
-    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+    let (status, data) = (response.status, response.body)
     let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     guard (200..<300).contains(status) else {
-      let message = object["message"] as? String ?? object["Message"] as? String ?? String(decoding: data.prefix(300), as: UTF8.self)
+      let reply = object["message"] as? String ?? object["Message"] as? String ?? String(decoding: data.prefix(300), as: UTF8.self)
+      let message = Redaction.redact(reply, secrets: request.secrets)
       let hint =
         status == 403 || status == 401
         ? " Check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) and the IAM policy (batch:SubmitJob, batch:DescribeJobs)."

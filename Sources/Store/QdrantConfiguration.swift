@@ -13,9 +13,7 @@ public struct QdrantConfiguration: Sendable, Hashable {
   public var timeout: TimeInterval
   /// Retries after the first attempt, for connection errors, timeouts, 5xx and 429.
   public var maxRetries: Int
-  /// A PEM file of extra CA certificates to trust. URLSession cannot take one (see
-  /// docs/qdrant-test-server.md): `QdrantStore.init` refuses it with a message saying how to
-  /// trust the CA system-wide instead, rather than pretending to honour it.
+  /// A PEM file of CA certificates to trust instead of the system's (a private CA).
   public var caFile: String?
 
   public init(

@@ -9,8 +9,9 @@ public enum QdrantError: UserFacingError, Equatable {
   case timedOut(url: String, seconds: Int)
   /// HTTP 401/403: the API key is missing, wrong or read-only.
   case unauthorized(url: String, status: Int, keyConfigured: Bool)
-  /// TLS failed: the certificate is not trusted or the handshake broke.
-  case tls(url: String, reason: String)
+  /// TLS failed: the certificate is not trusted or the handshake broke; `caFile` is the CA file
+  /// that was configured, if any.
+  case tls(url: String, reason: String, caFile: String?)
   case collectionExists(collection: String, location: String)
   case collectionNotFound(collection: String, location: String)
   /// The collection's dense vectors have another dimension than the embedder's.
@@ -34,8 +35,10 @@ public enum QdrantError: UserFacingError, Equatable {
       keyConfigured
         ? "Qdrant at \(url) rejected the API key (HTTP \(status)). Set QDRANT_API_KEY."
         : "Qdrant at \(url) requires an API key (HTTP \(status)). Set QDRANT_API_KEY."
-    case let .tls(url, reason):
-      "TLS connection to Qdrant at \(url) failed (\(reason)). Check the certificate; a private CA must be in the system trust store."
+    case let .tls(url, reason, caFile?):
+      "TLS connection to Qdrant at \(url) failed (\(reason)). Check that \(caFile) (GIT_RAG_QDRANT_CA_FILE) holds the CA that signed the server's certificate."
+    case let .tls(url, reason, nil):
+      "TLS connection to Qdrant at \(url) failed (\(reason)). Check the certificate; for a private CA set GIT_RAG_QDRANT_CA_FILE to its PEM file."
     case let .collectionExists(collection, location):
       "Collection \(collection) already exists in \(location). Use another name or `git rag collection delete \(collection) --store qdrant`."
     case let .collectionNotFound(collection, location):

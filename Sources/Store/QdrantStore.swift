@@ -1,10 +1,6 @@
 import Foundation
 import GitRAGCore
 
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
-
 /// A `VectorStore` on a Qdrant server over its REST API: the shared index for teams and CI.
 ///
 /// A collection holds a named dense vector `dense` (cosine; absent for keyword-only collections)
@@ -39,20 +35,15 @@ public final class QdrantStore: VectorStore {
     "last_indexed_at", "source", "root_commits", "sync_target", "claim_id",
   ]
 
-  /// Throws `QdrantError.invalidConfiguration` for a batch size below 1 or a `caFile`, which
-  /// URLSession cannot honour (see `QdrantConfiguration.caFile`).
+  /// Throws `QdrantError.invalidConfiguration` for a batch size below 1 or a `caFile` that
+  /// cannot be read.
   public init(configuration: QdrantConfiguration, scrollPageSize: Int = 1000) throws {
     guard configuration.batchSize > 0, scrollPageSize > 0 else {
       throw QdrantError.invalidConfiguration("Qdrant batch and page sizes must be positive (batch size \(configuration.batchSize)).")
     }
-    if let caFile = configuration.caFile {
-      #if canImport(FoundationNetworking)
-        let advice = "copy it to /usr/local/share/ca-certificates/ (as .crt) and run update-ca-certificates"
-      #else
-        let advice = "add it to the system keychain as a trusted root"
-      #endif
+    if let caFile = configuration.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
       throw QdrantError.invalidConfiguration(
-        "A custom CA file (\(caFile)) cannot be used: URLSession verifies Qdrant's certificate against the system trust store only. Trust the CA system-wide instead (\(advice)) and unset the CA file option.")
+        "The Qdrant CA file \(caFile) cannot be read. Set GIT_RAG_QDRANT_CA_FILE (or rag.qdrantCaFile) to a PEM file of CA certificates.")
     }
     self.configuration = configuration
     self.scrollPageSize = scrollPageSize

@@ -1,25 +1,19 @@
 import Foundation
 import GitRAGCore
+import HTTPTransport
 
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
-
-/// One HTTP exchange with Qdrant: the envelope, the API key header, retries with backoff and
-/// the translation of failures into `QdrantError`.
+/// One HTTP exchange with Qdrant: the envelope and the API key header over the shared
+/// `HTTPClient` (retries, backoff, `Retry-After`, the CA file), and the translation of its
+/// failures into `QdrantError`.
 struct QdrantTransport: Sendable {
   let configuration: QdrantConfiguration
-  let session: URLSession
+  let client: HTTPClient
+  /// Backoff 0.25 s, 0.5 s, 1 s, … capped at 8 s, with jitter.
+  var retry: RetryPolicy { RetryPolicy(maxRetries: configuration.maxRetries, initialBackoff: 0.25, maxBackoff: 8) }
 
   init(configuration: QdrantConfiguration) {
     self.configuration = configuration
-    let sessionConfiguration = URLSessionConfiguration.ephemeral
-    sessionConfiguration.timeoutIntervalForRequest = configuration.timeout
-    sessionConfiguration.timeoutIntervalForResource = configuration.timeout * 2
-    sessionConfiguration.httpMaximumConnectionsPerHost = 8
-    sessionConfiguration.requestCachePolicy = .reloadIgnoringLocalCacheData
-    sessionConfiguration.urlCache = nil
-    session = URLSession(configuration: sessionConfiguration)
+    client = HTTPClient(caFile: configuration.caFile, maxIdleConnections: 8)
   }
 
   /// Sends `method path` with a JSON `body` and returns the envelope's `result`.
@@ -30,15 +24,13 @@ struct QdrantTransport: Sendable {
     _ method: String, _ path: String, body: (some Encodable)? = Optional<QdrantJSON>.none, collection: String? = nil,
     as type: Result.Type = Result.self
   ) async throws -> Result {
-    var request = URLRequest(url: try url(path))
-    request.httpMethod = method
-    request.setValue("application/json", forHTTPHeaderField: "Accept")
-    if let apiKey = configuration.apiKey { request.setValue(apiKey, forHTTPHeaderField: "api-key") }
+    var request = try self.request(method, path)
+    request.setHeader("Accept", "application/json")
     if let body {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.withoutEscapingSlashes]
-      request.httpBody = try encoder.encode(body)
-      request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+      request.body = try encoder.encode(body)
+      request.setHeader("Content-Type", "application/json")
     }
     let data = try await exchange(request, collection: collection)
     do {
@@ -50,10 +42,7 @@ struct QdrantTransport: Sendable {
 
   /// `GET /` is the one reply without an envelope.
   func version() async throws -> QdrantVersionInfo {
-    var request = URLRequest(url: try url("/"))
-    request.httpMethod = "GET"
-    if let apiKey = configuration.apiKey { request.setValue(apiKey, forHTTPHeaderField: "api-key") }
-    let data = try await exchange(request, collection: nil)
+    let data = try await exchange(try request("GET", "/"), collection: nil)
     do {
       return try JSONDecoder().decode(QdrantVersionInfo.self, from: data)
     } catch {
@@ -61,11 +50,13 @@ struct QdrantTransport: Sendable {
     }
   }
 
-  private func url(_ path: String) throws -> URL {
+  private func request(_ method: String, _ path: String) throws -> HTTPRequest {
     guard let url = URL(string: configuration.displayURL + path) else {
       throw QdrantError.invalidConfiguration("Cannot build a Qdrant URL from \(configuration.displayURL) and \(path).")
     }
-    return url
+    var request = HTTPRequest(method: method, url: url, timeout: configuration.timeout)
+    if let apiKey = configuration.apiKey { request.setHeader("api-key", apiKey) }
+    return request
   }
 
   /// Path segment for a collection name (names may hold characters URLs reserve).
@@ -75,57 +66,24 @@ struct QdrantTransport: Sendable {
     return name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name
   }
 
-  private func exchange(_ request: URLRequest, collection: String?) async throws -> Data {
-    var attempt = 0
-    while true {
-      let delay: TimeInterval
-      do {
-        let (data, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else {
-          throw QdrantError.malformedReply(url: configuration.displayURL, detail: "not an HTTP response")
-        }
-        let status = http.statusCode
-        if (200..<300).contains(status) { return data }
-        let retryable = status == 429 || status == 502 || status == 503 || status == 504 || status == 500
-        guard retryable, attempt < configuration.maxRetries else {
-          throw failure(status: status, data: data, collection: collection)
-        }
-        delay = Self.retryAfter(http.value(forHTTPHeaderField: "Retry-After")) ?? backoff(attempt)
-      } catch let error as URLError {
-        let transient: Set<URLError.Code> = [
-          .cannotConnectToHost, .networkConnectionLost, .timedOut, .notConnectedToInternet, .cannotFindHost,
-          .dnsLookupFailed, .badServerResponse, .resourceUnavailable, .zeroByteResource,
-        ]
-        guard transient.contains(error.code), attempt < configuration.maxRetries else {
-          throw translate(error)
-        }
-        delay = backoff(attempt)
-      }
-      attempt += 1
-      try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+  private func exchange(_ request: HTTPRequest, collection: String?) async throws -> Data {
+    let response: HTTPResponse
+    do {
+      response = try await client.send(request, retry: retry).response
+    } catch let failure as HTTPFailure {
+      throw translate(failure)
     }
+    guard response.isSuccess else { throw self.failure(status: response.status, data: response.body, collection: collection) }
+    return response.body
   }
 
-  /// Exponential backoff with jitter: 0.25 s, 0.5 s, 1 s, … capped at 8 s.
-  private func backoff(_ attempt: Int) -> TimeInterval {
-    min(8, 0.25 * pow(2, Double(attempt))) * Double.random(in: 0.8...1.2)
-  }
-
-  /// Seconds from a `Retry-After` header (delta-seconds or an HTTP date), capped at one minute.
-  static func retryAfter(_ header: String?) -> TimeInterval? {
-    guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else { return nil }
-    if let seconds = TimeInterval(header) { return min(60, max(0, seconds)) }
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "GMT")
-    formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-    guard let date = formatter.date(from: header) else { return nil }
-    return min(60, max(0, date.timeIntervalSinceNow))
-  }
+  /// Seconds from a `Retry-After` header, capped as every HTTP exchange of git-rag caps it.
+  static func retryAfter(_ header: String?) -> TimeInterval? { RetryPolicy.retryAfter(header) }
 
   private func failure(status: Int, data: Data, collection: String?) -> QdrantError {
-    let text = (try? JSONDecoder().decode(QdrantErrorEnvelope.self, from: data))?.status?.error
+    let reply = (try? JSONDecoder().decode(QdrantErrorEnvelope.self, from: data))?.status?.error
       ?? String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let text = Redaction.redact(reply, secrets: configuration.apiKey.map { [$0] } ?? [])
     let location = "qdrant:\(configuration.displayURL)"
     switch (status, collection) {
     case (401, _), (403, _):
@@ -153,32 +111,14 @@ struct QdrantTransport: Sendable {
     return (expected, got)
   }
 
-  private func translate(_ error: URLError) -> QdrantError {
-    switch error.code {
+  private func translate(_ failure: HTTPFailure) -> QdrantError {
+    switch failure.kind {
     case .timedOut:
-      return .timedOut(url: configuration.displayURL, seconds: Int(configuration.timeout.rounded(.up)))
-    case .serverCertificateUntrusted, .serverCertificateHasUnknownRoot, .serverCertificateHasBadDate,
-      .serverCertificateNotYetValid, .clientCertificateRejected, .clientCertificateRequired, .secureConnectionFailed:
-      return .tls(url: configuration.displayURL, reason: Self.reason(error))
-    // FoundationNetworking reports libcurl's TLS failures as `unknown` with curl's message.
-    case _ where error.localizedDescription.contains("SSL") || error.localizedDescription.contains("certificate"):
-      return .tls(url: configuration.displayURL, reason: error.localizedDescription)
+      .timedOut(url: configuration.displayURL, seconds: Int(configuration.timeout.rounded(.up)))
+    case .tls:
+      .tls(url: configuration.displayURL, reason: failure.detail, caFile: configuration.caFile)
     default:
-      return .unreachable(address: configuration.address, reason: Self.reason(error))
-    }
-  }
-
-  static func reason(_ error: URLError) -> String {
-    switch error.code {
-    case .cannotConnectToHost: "connection refused"
-    case .cannotFindHost, .dnsLookupFailed: "unknown host"
-    case .networkConnectionLost: "connection lost"
-    case .notConnectedToInternet: "network down"
-    case .timedOut: "timed out"
-    case .serverCertificateUntrusted, .serverCertificateHasUnknownRoot: "certificate not trusted"
-    case .serverCertificateHasBadDate, .serverCertificateNotYetValid: "certificate expired or not yet valid"
-    case .secureConnectionFailed: "TLS handshake failed"
-    default: "URL error \(error.code.rawValue): \(error.localizedDescription)"
+      .unreachable(address: configuration.address, reason: failure.reason)
     }
   }
 

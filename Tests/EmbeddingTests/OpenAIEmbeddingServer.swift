@@ -3,31 +3,38 @@ import Foundation
 import GitRAGCore
 import GitRAGTestSupport
 
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
+import HTTPTransport
 
 /// `scripts/testservers/embedding_server.py` on a free loopback port, with its control and stats API.
 final class OpenAIEmbeddingServer: Sendable {
   let server: TestServer
   let dimension: Int
+  let scheme: String
+  /// Talks to the control API (trusting the test's CA when the server speaks HTTPS).
+  let client: HTTPClient
 
   /// Starts a server. `TestServer` waits for the port by polling with `Thread.sleep`, so this
   /// runs it on a dispatch queue: blocking the few cooperative threads would stall every other
   /// test running in parallel.
-  static func start(dimension: Int = 16, latencyMilliseconds: Int = 0, apiKey: String? = nil) async throws
-    -> OpenAIEmbeddingServer
-  {
+  /// With `tls`, the server speaks HTTPS with a certificate that authority signed.
+  static func start(
+    dimension: Int = 16, latencyMilliseconds: Int = 0, apiKey: String? = nil, tls: TestCertificateAuthority? = nil
+  ) async throws -> OpenAIEmbeddingServer {
     try await withCheckedThrowingContinuation { continuation in
       DispatchQueue.global().async {
         continuation.resume(
-          with: Result { try OpenAIEmbeddingServer(dimension: dimension, latencyMilliseconds: latencyMilliseconds, apiKey: apiKey) })
+          with: Result {
+            try OpenAIEmbeddingServer(dimension: dimension, latencyMilliseconds: latencyMilliseconds, apiKey: apiKey, tls: tls)
+          })
       }
     }
   }
 
-  private init(dimension: Int, latencyMilliseconds: Int, apiKey: String?) throws {
+  private init(dimension: Int, latencyMilliseconds: Int, apiKey: String?, tls: TestCertificateAuthority?) throws {
     var arguments = ["--dimension", String(dimension), "--latency-ms", String(latencyMilliseconds)]
+    if let tls { arguments += ["--tls-cert", tls.certificateFile, "--tls-key", tls.keyFile] }
+    scheme = tls == nil ? "http" : "https"
+    client = HTTPClient(caFile: tls?.caFile)
     var environment: [String: String] = [:]
     if let apiKey {
       arguments += ["--api-key-env", "EMBEDDING_TEST_SERVER_KEY"]
@@ -43,7 +50,7 @@ final class OpenAIEmbeddingServer: Sendable {
     DispatchQueue.global().async { server.stop() }
   }
 
-  var baseURL: URL { URL(string: "\(server.baseURL)/v1")! }
+  var baseURL: URL { URL(string: "\(scheme)://127.0.0.1:\(server.port)/v1")! }
 
   /// A configuration for this server with fast retries, so fault tests stay quick.
   func configuration(
@@ -75,7 +82,7 @@ final class OpenAIEmbeddingServer: Sendable {
   }
 
   func stats() async throws -> Stats {
-    let (data, _) = try await URLSession.shared.data(from: URL(string: "\(server.baseURL)/stats")!)
+    let data = try await client.perform(HTTPRequest(url: URL(string: "\(scheme)://127.0.0.1:\(server.port)/stats")!)).body
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
     return try decoder.decode(Stats.self, from: data)
@@ -84,15 +91,13 @@ final class OpenAIEmbeddingServer: Sendable {
   func resetStats() async throws { _ = try await post("/stats/reset", body: Data("{}".utf8)) }
 
   private func post(_ path: String, body: Data) async throws -> Data {
-    var request = URLRequest(url: URL(string: "\(server.baseURL)\(path)")!)
-    request.httpMethod = "POST"
-    request.httpBody = body
-    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    let (data, response) = try await URLSession.shared.data(for: request)
-    guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-      throw ControlFailure(path: path, answer: String(decoding: data, as: UTF8.self))
+    var request = HTTPRequest(method: "POST", url: URL(string: "\(scheme)://127.0.0.1:\(server.port)\(path)")!, body: body)
+    request.setHeader("Content-Type", "application/json")
+    let response = try await client.perform(request)
+    guard response.status == 200 else {
+      throw ControlFailure(path: path, answer: String(decoding: response.body, as: UTF8.self))
     }
-    return data
+    return response.body
   }
 
   /// The vector the server computes for `text`: block k is sha256("k:text") read as big-endian

@@ -468,3 +468,219 @@ extension SearchRankingTests {
     #expect(QueryPlan(query: bugReport).definitionLookups == ["prepare_body", "request"])
   }
 }
+
+/// A package whose public names are re-exported up to the top (`from pkg import render`), and
+/// modules whose words match a report about rendering fractions better than the one that renders.
+private let packageCorpus: [String: String] = [
+  "pkg/__init__.py": """
+    from .core import Fraction, simplify
+    from .printing import (render,
+        render_plain)
+    """,
+  "pkg/core/__init__.py": """
+    from .fraction import Fraction
+    from .simplify import simplify
+    """,
+  "pkg/core/fraction.py": """
+    class Fraction:
+        \"\"\"A fraction: numerator over denominator. The output of a fraction, its numerator and
+        denominator, is wrong when the denominator is negative; output of fractions.\"\"\"
+        def __init__(self, numerator, denominator):
+            self.numerator = numerator
+            self.denominator = denominator
+    """,
+  "pkg/core/simplify.py": """
+    def simplify(fraction):
+        \"\"\"Simplify a fraction: the output fraction has a positive denominator. Wrong output of
+        fractions with a negative numerator or denominator is simplified.\"\"\"
+        return fraction
+    """,
+  "pkg/printing/__init__.py": """
+    from .latex import render, render_plain
+    """,
+  "pkg/printing/latex.py": """
+    def render(expr):
+        return "\\\\frac{%s}{%s}" % (expr.numerator, expr.denominator)
+
+    def render_plain(expr):
+        return "%s/%s" % (expr.numerator, expr.denominator)
+    """,
+  "pkg/units/__init__.py": """
+    from .quantity import *
+    from .unit import *
+    """,
+  "pkg/units/quantity.py": """
+    class Quantity:
+        def __init__(self, value, unit):
+            self.value = value
+    """,
+  "pkg/units/unit.py": """
+    class Unit:
+        pass
+    """,
+]
+
+@Suite struct ModuleMentionTests {
+  @Test func readsTheNamesAReportImports() {
+    let report = """
+      render gives the wrong fraction
+      ```
+      >>> from pkg import render, Fraction as F
+      >>> from pkg.units import *
+      In [3]: import pkg.core.simplify, os
+      from .local import thing
+      ```
+      """
+    #expect(QueryAnalyzer.analyze(report).importedNames == ["pkg.render", "pkg.Fraction", "pkg.core.simplify", "os"])
+    let plan = QueryPlan(query: report + "\nSee pkg.units.Quantity too.")
+    #expect(plan.moduleMentions.prefix(4) == ["pkg.render", "pkg.Fraction", "pkg.core.simplify", "os"])
+    #expect(plan.moduleMentions.contains("pkg.units.Quantity"))
+  }
+
+  private func index(_ files: [String: String]) async throws -> (engine: SearchEngine, keep: (TemporaryGitRepository, TemporaryDirectory)) {
+    let repo = try TemporaryGitRepository()
+    try repo.commit(files)
+    let folder = try TemporaryDirectory()
+    let store = SQLiteStore(directory: folder.url)
+    var options = SyncOptions(collection: "modules")
+    options.chunking.maxCharacters = 120
+    let sync = SyncEngine(store: store, embedder: NoEmbedder(), cache: nil, options: options)
+    _ = try await sync.sync(repository: try Repository(path: repo.url))
+    return (SearchEngine(store: store, embedder: nil, collection: "modules"), (repo, folder))
+  }
+
+  @Test func followsReExportsToTheDefiningModule() async throws {
+    let indexed = try await index(packageCorpus)
+    let store = indexed.engine.store
+    let paths = try await store.inventory("modules").keys
+    let mentions = ModuleMentions(store: store, collection: "modules", paths: paths)
+    // Two hops of explicit re-exports (one split over two lines), then a module named outright.
+    #expect(try await mentions.implementation(of: "pkg.render_plain") == ["pkg/printing/latex.py"])
+    #expect(try await mentions.implementation(of: "pkg.core.fraction") == ["pkg/core/fraction.py"])
+    #expect(try await mentions.implementation(of: "pkg.core.fraction.Fraction") == ["pkg/core/fraction.py"])
+    // Through a star import; a sub-module named through its package.
+    #expect(try await mentions.implementation(of: "pkg.units.Quantity") == ["pkg/units/quantity.py"])
+    #expect(try await mentions.implementation(of: "units.Unit") == ["pkg/units/unit.py"])
+    // A package named alone stands for the module it imports from, when there are one or two.
+    #expect(try await mentions.implementation(of: "pkg.printing") == ["pkg/printing/latex.py"])
+    #expect(try await mentions.implementation(of: "printing") == [])
+    // Named in prose (not imported), a package's public name is how users call it: not followed.
+    #expect(try await mentions.implementation(of: "pkg.render", followingReExports: false) == [])
+    #expect(try await mentions.implementation(of: "pkg.core.fraction.Fraction", followingReExports: false) == ["pkg/core/fraction.py"])
+    // A re-export that cannot be followed, a variable's attribute, something outside: nothing.
+    #expect(try await mentions.implementation(of: "pkg.missing") == [])
+    #expect(try await mentions.implementation(of: "fraction.numerator") == [])
+    #expect(try await mentions.implementation(of: "numpy.float64") == [])
+    withExtendedLifetime(indexed.keep) {}
+  }
+
+  @Test func aReportImportingANameRanksTheModuleDefiningItFirst() async throws {
+    let indexed = try await index(packageCorpus)
+    let report = """
+      Wrong output of fractions with a negative denominator
+      The output of a fraction is wrong when the denominator is negative:
+      ```
+      >>> from pkg import render
+      >>> render(half)
+      ```
+      The numerator and denominator of the output fraction should be simplified.
+      """
+    var request = SearchRequest(query: report)
+    request.limit = 5
+    let files = try await indexed.engine.files(request)
+    #expect(files.first?.filePath == "pkg/printing/latex.py", "ranked: \(files.map(\.filePath))")
+    #expect(files.first?.boosts.contains { $0.reason == "implements pkg.render, named in the query" } == true)
+    let chunks = try await indexed.engine.rankedChunks(request)
+    #expect(chunks.first?.hit.payload.filePath == "pkg/printing/latex.py", "ranked: \(chunks.map(\.hit.payload.filePath))")
+
+    // Control: without the lever, the prose puts the fraction modules first.
+    var without = indexed.engine
+    without.moduleWeight = 0
+    without.priors.mentionedModuleFactor = 1
+    let plain = try await without.files(request).map(\.filePath)
+    #expect(plain.first != "pkg/printing/latex.py", "ranked: \(plain)")
+    withExtendedLifetime(indexed.keep) {}
+  }
+
+  @Test func aPathFilterKeepsTheModulesItExcludesOut() async throws {
+    let indexed = try await index(packageCorpus)
+    var request = SearchRequest(query: "Wrong output of fractions\n>>> from pkg import render\n>>> render(x)")
+    request.filter = SearchFilter(pathGlob: "pkg/core/**")
+    let files = try await indexed.engine.files(request)
+    #expect(files.allSatisfy { $0.filePath.hasPrefix("pkg/core/") }, "ranked: \(files.map(\.filePath))")
+    withExtendedLifetime(indexed.keep) {}
+  }
+}
+
+@Suite struct ReportShapeTests {
+  @Test func aTitleWordTheCodeCallsIsNamedInTheTitle() {
+    let report = """
+      Rational calc value error
+      python 3.11: Rational('0.5', '100') gives 1/100100, but Rational(0.5, 100) gives 1/200, the true value.
+      """
+    #expect(QueryAnalyzer.analyze(report).namedInTitle == ["Rational"])
+    #expect(QueryPlan(query: report).definitionLookups == ["Rational"])
+    // A definition or a traceback frame quoted in the report calls nothing.
+    let traceback = """
+      Accessing chunks loads the array
+      File ~/xarray/core/dataset.py:2110, in Dataset.chunks(self)
+         2096 def chunks(self) -> Mapping:
+      """
+    #expect(QueryAnalyzer.calledNames(in: traceback).isEmpty)
+    #expect(!QueryAnalyzer.analyze(traceback).namedInTitle.contains("chunks"))
+  }
+}
+
+extension SearchRankingTests {
+  @Test func aReportWhoseTitleNamesACalledClassRanksItsDefinitionFirst() async throws {
+    let indexed = try await index([
+      "numbers/rational.py": """
+        class Rational:
+            def __new__(cls, p, q=1):
+                return object.__new__(cls)
+        """,
+      "numbers/calc.py": """
+        def calc_value(value):
+            \"\"\"Calc a value: the value error of a calc is the true value minus the value.\"\"\"
+            return value
+        """,
+      "docs/values.md": "# Values\n\nA calc value error is the true value minus the computed value; calc the value again.\n",
+    ])
+    let report = "Rational calc value error\nRational('0.5', '100') gives the wrong value, Rational(0.5, 100) the true value."
+    var request = SearchRequest(query: report)
+    request.limit = 3
+    let files = try await indexed.engine.files(request)
+    #expect(files.first?.filePath == "numbers/rational.py", "ranked: \(files.map(\.filePath))")
+    #expect(files.first?.boosts.contains { $0.reason == "defines Rational, named in the title" } == true)
+    withExtendedLifetime(indexed) {}
+  }
+}
+
+extension ModuleMentionTests {
+  @Test func aBareFileNameThatIsADottedNameIsAModuleMention() async throws {
+    // `format="units.quantity"` reads as a file name, and names `pkg/units/quantity.py` as a module.
+    let plan = QueryPlan(query: "Writing fails\n>>> table.write(out, format=\"units.quantity\")\nsee core.py")
+    #expect(plan.moduleMentions.contains("units.quantity"))
+    #expect(!plan.moduleMentions.contains("core.py"))
+    let indexed = try await index(packageCorpus)
+    let paths = try await indexed.engine.store.inventory("modules").keys
+    let mentions = ModuleMentions(store: indexed.engine.store, collection: "modules", paths: paths)
+    #expect(try await mentions.implementation(of: "units.quantity") == ["pkg/units/quantity.py"])
+    withExtendedLifetime(indexed.keep) {}
+  }
+}
+
+extension ModuleMentionTests {
+  @Test(arguments: ["pkg.render_plain", "render_plain", "pkg.printing.latex.render", "from pkg import render"])
+  func aQueryNamingADefinitionPutsItFirstAndTheSummaryBelow(query: String) async throws {
+    let indexed = try await index(packageCorpus)
+    var request = SearchRequest(query: query)
+    request.limit = 10
+    let paths = try await indexed.engine.files(request).map(\.filePath)
+    #expect(paths.first == "pkg/printing/latex.py", "ranked: \(paths)")
+    #expect(paths.contains(".rag_metadata/analysis.txt") == false || paths.firstIndex(of: ".rag_metadata/analysis.txt")! > 0)
+    let chunks = try await indexed.engine.rankedChunks(request)
+    #expect(chunks.first?.hit.payload.filePath == "pkg/printing/latex.py", "ranked: \(chunks.map(\.hit.payload.filePath))")
+    withExtendedLifetime(indexed.keep) {}
+  }
+}

@@ -166,28 +166,31 @@ struct QdrantServerBehaviourTests {
     }
   }
 
-  @Test func tlsCertificatesAreVerified() async throws {
+  @Test func tlsCertificatesAreVerifiedAndACustomCAFileIsHonoured() async throws {
     let dir = try TemporaryDirectory(prefix: "qdrant-tls")
-    let cert = dir.url.appendingPathComponent("cert.pem").path, key = dir.url.appendingPathComponent("key.pem").path
-    _ = try await offCooperativePool {
-      try runProcess("openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-      ])
-    }
-    let fixture = try await QdrantFixture.start(arguments: ["--tls-cert", cert, "--tls-key", key], ownServer: true)
+    let authority = try await offCooperativePool { try TestCertificateAuthority(in: dir.url) }
+    let fixture = try await QdrantFixture.start(
+      arguments: ["--tls-cert", authority.certificateFile, "--tls-key", authority.keyFile], ownServer: true)
     let https = URL(string: fixture.url.absoluteString.replacingOccurrences(of: "http://", with: "https://"))!
     let store = try QdrantStore(configuration: QdrantConfiguration(url: https, maxRetries: 0))
     do {
       _ = try await store.listCollections()
-      Issue.record("a self-signed certificate was trusted")
+      Issue.record("a certificate from an unknown CA was trusted")
     } catch let error as QdrantError {
       guard case .tls = error else { Issue.record("expected a TLS error, got \(error)"); return }
-      #expect(error.localizedDescription.contains("TLS connection to Qdrant at \(https.absoluteString)"))
+      let message = try #require(error.errorDescription)
+      #expect(message.hasPrefix("TLS connection to Qdrant at \(https.absoluteString.trimmingSuffix("/")) failed (SSL certificate problem"))
+      #expect(message.hasSuffix("for a private CA set GIT_RAG_QDRANT_CA_FILE to its PEM file."))
+      #expect(!message.contains("\n"))
     }
-    // A custom CA file cannot be honoured by URLSession: refused up front, not ignored.
-    #expect(throws: QdrantError.self) {
-      try QdrantStore(configuration: QdrantConfiguration(url: https, caFile: cert))
+    // With the CA file the same server is trusted.
+    let trusting = try QdrantStore(configuration: QdrantConfiguration(url: https, caFile: authority.caFile))
+    #expect(try await trusting.listCollections() == [])
+    // A CA file that is not there is refused up front.
+    let missing = dir.url.appendingPathComponent("missing.pem").path
+    #expect(throws: QdrantError.invalidConfiguration(
+      "The Qdrant CA file \(missing) cannot be read. Set GIT_RAG_QDRANT_CA_FILE (or rag.qdrantCaFile) to a PEM file of CA certificates.")) {
+      try QdrantStore(configuration: QdrantConfiguration(url: https, caFile: missing))
     }
   }
 }

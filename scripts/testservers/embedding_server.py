@@ -22,6 +22,8 @@ GET  /stats       {"texts_embedded", "requests", "succeeded_requests", "max_in_f
                    "batch_sizes": [...], "texts": [...last 2000 embedded texts]}
 POST /stats/reset
 
+With --tls-cert/--tls-key it speaks HTTPS.
+
 Prints "LISTENING <port>" on stdout once bound.
 """
 
@@ -292,6 +294,8 @@ def main():
     parser.add_argument("--ms-per-text", type=float, default=0,
                         help="more time per text embedded, like a model server's compute")
     parser.add_argument("--api-key-env", help="environment variable holding the expected API key")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate chain")
+    parser.add_argument("--tls-key", help="private key of --tls-cert")
     args = parser.parse_args()
 
     api_key = None
@@ -302,6 +306,11 @@ def main():
 
     server = EmbeddingServer((args.host, args.port), Handler)
     server.state = State(args.dimension, args.latency_ms, api_key, args.ms_per_text)
+    if args.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     # Swift's Process can start us with SIGTERM blocked (an inherited signal mask), which would
     # leave TestServer.stop waiting for its SIGKILL fallback: unblock it and exit at once.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
