@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
 // The local model's bfloat16 matrix kernels are compiled for AVX-512 with AVX512_BF16 (optimised
@@ -42,7 +42,10 @@ let package = Package(
     .target(name: "Embedding", dependencies: ["CBLAS", "CBFloat16", "BFloat16Kernels", "GitRAGCore", "HTTPTransport"]),
     .target(name: "Store", dependencies: ["CSQLiteConfig", "GitRAGCore", "HTTPTransport", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "Archive", dependencies: ["CArchive", "GitRAGCore"]),
-    .target(name: "Indexing", dependencies: ["Git", "Chunking", "Embedding", "Store", "Archive", "GitRAGCore"]),
+    .target(
+      name: "Indexing",
+      dependencies: ["Git", "Chunking", "Embedding", "Store", "Archive", "GitRAGCore", .product(name: "Logging", package: "swift-log")]
+    ),
     .target(name: "Hooks", dependencies: ["GitRAGCore"]),
     .target(name: "Runtimes", dependencies: ["GitRAGCore", "HTTPTransport"]),
 
@@ -64,22 +67,36 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
-    .executableTarget(name: "git-rag", dependencies: ["GitRAGCLI"]),
+    .executableTarget(name: "git-rag", dependencies: ["GitRAGCLI", "GitRAGCore"]),
 
     // MARK: - Tests
     .target(name: "GitRAGTestSupport", dependencies: ["GitRAGCore", "Store", "Git", "Embedding", "Indexing"], path: "Sources/GitRAGTestSupport"),
     .testTarget(name: "GitRAGCoreTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
-    .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGTestSupport"]),
-    .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "GitRAGCore", "HTTPTransport", "GitRAGTestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "ChunkingTests", dependencies: ["Chunking", "GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(
+      name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "HTTPTransport", "GitRAGCore", "GitRAGTestSupport"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-    .testTarget(name: "IndexingTests", dependencies: ["Indexing", "GitRAGTestSupport"]),
+    .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Git", "Chunking", "Embedding", "Store", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "HooksTests", dependencies: ["Hooks", "GitRAGCore", "GitRAGTestSupport"]),
-    .testTarget(name: "RuntimesTests", dependencies: ["Runtimes", "GitRAGTestSupport"]),
-    .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "GitRAGTestSupport"]),
+    .testTarget(name: "RuntimesTests", dependencies: ["Runtimes", "GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "Git", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "GitRAGKitTests", dependencies: ["GitRAGKit", "GitRAGCore", "Git", "Indexing", "Store", "GitRAGTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(
+      name: "GitRAGCLITests",
+      dependencies: [
+        "GitRAGCLI", "GitRAGKit", "GitRAGCore", "Embedding", "Indexing", "Store", "GitRAGTestSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
   ],
   swiftLanguageModes: [.v6]
 )
+
+// Warnings are errors in every Swift target of this package (dependencies keep their own settings).
+for target in package.targets where target.type != .system {
+  target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+}

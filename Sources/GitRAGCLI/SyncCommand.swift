@@ -99,7 +99,7 @@ struct SyncCommand: AsyncParsableCommand {
     options.dryRun = dryRun
     options.reindex = reindex
     // Only a model that runs here is timed; a dry run sends nothing to an API.
-    options.timeSample = dryRun && !(embedder is OpenAIEmbedder)
+    options.timeSample = dryRun && embedder.capabilities.contains(.runsLocally)
     let published = IndexRef(repository: repository, name: collection, transfer: CloneOptions(home: UserPaths.home, environment: environment))
     await context.prime(embedder, metadata: recorded ?? published.localManifest()?.asMetadata)
     Trace.mark("store opened, embedder primed")

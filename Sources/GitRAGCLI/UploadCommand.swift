@@ -116,7 +116,7 @@ struct UploadArchiveCommand: AsyncParsableCommand {
       for (entry, reason) in source.skipped { Console.info("Skipped \(entry.debugDescription): \(reason)") }
     }
     let report = try await UploadRun(context: context, collection: collection).run { engine in
-      try await engine.sync(source: source) { _ in nil }
+      try await engine.sync(source: source)
     }
     UploadRun.print(report, json: json, quiet: global.quiet)
   }
@@ -246,7 +246,7 @@ enum DirectorySync {
     let report = try await UploadRun(context: context, collection: collection).run { engine in
       var engine = engine
       engine.options.dryRun = dryRun
-      return try await engine.sync(source: source) { _ in nil }
+      return try await engine.sync(source: source)
     }
     UploadRun.print(report, json: json, quiet: global.quiet)
   }

@@ -135,17 +135,11 @@ public final class CommandContext {
     }
   }
 
-  /// Tells a remote embedder the dimension a collection it filled before records (from its
-  /// `metadata`, nil for a missing collection), sparing the probe request a cold process would
-  /// otherwise make to learn it, and starts setting up its HTTP session.
+  /// Gets `embedder` ready (a remote one starts setting up its HTTP session) and tells it the
+  /// dimension a collection it filled before records (from its `metadata`, nil for a missing
+  /// collection), sparing the probe request a cold process would otherwise make to learn it.
   public func prime(_ embedder: any Embedder, metadata: IndexMetadata?) async {
-    guard let remote = embedder as? OpenAIEmbedder else { return }
-    remote.warmUp()
-    guard let stored = metadata?.embedder else { return }
-    let prefix = "openai:\(remote.configuration.model):"
-    if stored.hasPrefix(prefix), let dimension = Int(stored.dropFirst(prefix.count)) {
-      await remote.assumeDimension(dimension)
-    }
+    await embedder.prime(recordedFingerprint: metadata?.embedder)
   }
 
   /// The persistent embedding cache, unless `GIT_RAG_NO_CACHE=1`.

@@ -57,16 +57,6 @@ public final class FakeTools: @unchecked Sendable {
   }
 }
 
-/// Polls `condition` every 20 ms for up to `timeout` seconds (for what a background process leaves behind).
-public func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
-  let deadline = Date().addingTimeInterval(timeout)
-  while Date() < deadline {
-    if condition() { return true }
-    Thread.sleep(forTimeInterval: 0.02)
-  }
-  return condition()
-}
-
 /// Runs a Python snippet with arguments and returns stdout; fails the test on a non-zero exit.
 @discardableResult
 public func python(_ code: String, _ arguments: [String] = [], input: Data? = nil) throws -> String {

@@ -1,5 +1,6 @@
 import Chunking
 import Foundation
+import Git
 import GitRAGCore
 
 /// A source whose content has been through the gate: every read is filtered and redacted.
@@ -37,6 +38,7 @@ final class ContentGate: GatedSource {
   var identity: String { source.identity }
   var repositoryIdentity: RepositoryIdentity? { source.repositoryIdentity }
   func files() throws -> [SourceFile] { try source.files() }
+  func changes(since base: String) throws -> [FileChange]? { try source.changes(since: base) }
   func size(of file: SourceFile) throws -> Int { try source.size(of: file) }
   func ragAttribute(_ path: String) -> RagAttribute { source.ragAttribute(path) }
   func secretAllowance(_ path: String) -> SecretAllowance { allowance.union(source.secretAllowance(path)) }

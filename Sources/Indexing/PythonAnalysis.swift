@@ -4,7 +4,8 @@ import Git
 import GitRAGCore
 import Store
 
-/// A snapshot plus the Python project analysis, `.rag_metadata/analysis.txt`, as one more file.
+/// A snapshot plus the Python project analysis, `.rag_metadata/analysis.txt`, as one more file
+/// (with its own changes, `changes(since:)`).
 ///
 /// The analysis is part of the snapshot (its hash is the blob id of the summary text), so the
 /// sync invariant holds for it like for any file: a full index adds it when there is Python, an
@@ -68,10 +69,10 @@ final class PythonAnalysisSource: GatedSource {
     path == Self.path ? .forceInclude : inner.ragAttribute(path)
   }
 
-  /// `diff` plus the analysis' own change when a Python path changed or the collection lacks it,
-  /// and the summary differs from the stored one.
-  func amend(_ diff: [FileChange]?) throws -> [FileChange]? {
-    guard let diff else { return nil }
+  /// The snapshot's changes plus the analysis' own change, when a Python path changed or the
+  /// collection lacks it, and the summary differs from the stored one.
+  func changes(since base: String) throws -> [FileChange]? {
+    guard let diff = try inner.changes(since: base) else { return nil }
     var changes = diff.filter { $0.oldPath != Self.path && $0.newPath != Self.path }
     let touchesPython = changes.contains { change in
       [change.oldPath, change.newPath].contains { $0.map(Self.isPython) ?? false }

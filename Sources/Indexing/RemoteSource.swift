@@ -44,12 +44,6 @@ public struct RemoteRepositoryUpload {
       }
       return id
     } ?? repository.head()
-    let source = GitCommitSource(repository: repository, commit: head)
-    let reconcileOnly = depth != nil
-    return try await engine.sync(source: source) { base in
-      guard !reconcileOnly, let base, let baseID = ObjectID(hex: base), repository.commitExists(baseID) else { return nil }
-      if baseID == head { return [] }
-      return try repository.diff(from: baseID, to: head)
-    }
+    return try await engine.sync(source: GitCommitSource(repository: repository, commit: head, diffsHistory: depth == nil))
   }
 }

@@ -37,10 +37,17 @@ public protocol ContentSource: AnyObject {
   func secretAllowance(_ path: String) -> SecretAllowance
   /// The repository the snapshot comes from; nil outside git.
   var repositoryIdentity: RepositoryIdentity? { get }
+  /// What changed from the commit `base` to this snapshot, when the source can say so and the
+  /// answer can be trusted (a tree-to-tree diff); nil to have the sync compare every file with
+  /// the store's inventory instead. A source that adds files of its own (the Python summary)
+  /// adds their changes too.
+  func changes(since base: String) throws -> [FileChange]?
 }
 
 extension ContentSource {
   public var repositoryIdentity: RepositoryIdentity? { nil }
+  /// No diff: the sync reconciles with the store's inventory.
+  public func changes(since base: String) throws -> [FileChange]? { nil }
 }
 
 extension FileKind {
@@ -61,10 +68,14 @@ public final class GitCommitSource: ContentSource {
   public var revision: String? { commit.hex }
   public let identity: String
   public let repositoryIdentity: RepositoryIdentity?
+  /// Whether `changes(since:)` diffs from an earlier commit; when false the sync always
+  /// reconciles with the store's inventory (as for a shallow clone).
+  public let diffsHistory: Bool
 
-  public init(repository: Repository, commit: ObjectID) {
+  public init(repository: Repository, commit: ObjectID, diffsHistory: Bool = true) {
     self.repository = repository
     self.commit = commit
+    self.diffsHistory = diffsHistory
     let owner = RepositoryIdentity(repository: repository, head: commit)
     self.identity = owner.display
     self.repositoryIdentity = owner
@@ -72,6 +83,13 @@ public final class GitCommitSource: ContentSource {
 
   public func files() throws -> [SourceFile] {
     try repository.treeEntries(commit: commit).map { SourceFile(path: $0.path, hash: $0.id.hex, kind: FileKind($0.mode)) }
+  }
+
+  /// The tree diff (with renames) from `base`, when this repository has that commit.
+  public func changes(since base: String) throws -> [FileChange]? {
+    guard diffsHistory, let baseID = ObjectID(hex: base), repository.commitExists(baseID) else { return nil }
+    if baseID == commit { return [] }
+    return try repository.diff(from: baseID, to: commit)
   }
 
   public func size(of file: SourceFile) throws -> Int {

@@ -85,6 +85,18 @@ public struct SyncReport: Sendable, Codable {
     public var path: String
     public var reason: String
   }
+
+  init(collection: String, plan: SyncPlan, dryRun: Bool) {
+    self.collection = collection
+    mode = plan.mode
+    base = plan.base
+    target = plan.target
+    self.dryRun = dryRun
+    filesAdded = plan.added
+    filesModified = plan.modified
+    filesDeleted = plan.deleted
+    filesRenamed = plan.renamed
+  }
 }
 
 /// Progress events for a progress bar or plain log lines.
@@ -147,18 +159,12 @@ public struct SyncEngine: Sendable {
 
   /// Syncs a git repository's HEAD (or `commit`) into the collection.
   public func sync(repository: Repository, commit: ObjectID? = nil) async throws -> SyncReport {
-    let target = try commit ?? repository.head()
-    let source = GitCommitSource(repository: repository, commit: target)
-    return try await sync(source: source) { base in
-      guard let base, let baseID = ObjectID(hex: base), repository.commitExists(baseID) else { return nil }
-      if baseID == target { return [] }
-      return try repository.diff(from: baseID, to: target)
-    }
+    try await sync(source: GitCommitSource(repository: repository, commit: try commit ?? repository.head()))
   }
 
-  /// Syncs any source. `changes(base)` returns the tree diff from `base` when it can be trusted,
-  /// or nil to reconcile against the store's inventory.
-  public func sync(source: ContentSource, changes: (String?) throws -> [FileChange]?) async throws -> SyncReport {
+  /// Syncs any source: incrementally from the changes it declares since the last indexed commit
+  /// (`ContentSource.changes(since:)`), or by reconciling its files with the store's inventory.
+  public func sync(source: ContentSource) async throws -> SyncReport {
     // A rebuild killed before its swap left its staging collection; the caller holds the
     // collection's lock, so no rebuild is writing it now.
     let staging = StagingCollection.name(for: options.collection)
@@ -170,14 +176,14 @@ public struct SyncEngine: Sendable {
     if options.reindex, !options.dryRun, !options.partial, let replacing = store as? any CollectionReplacing,
       try await store.collectionExists(options.collection)
     {
-      return try await reindexAside(replacing, source: source, changes: changes)
+      return try await reindexAside(replacing, source: source)
     }
     let clock = ContinuousClock.now
     let session = WriterSession()
     var round = 1
     while true {
       do {
-        var report = try await syncOnce(source: source, changes: changes, session: session)
+        var report = try await syncOnce(source: source, session: session)
         await release(session)
         report.rounds = round
         report.seconds = (ContinuousClock.now - clock).seconds
@@ -206,9 +212,7 @@ public struct SyncEngine: Sendable {
   /// `--reindex` on a store that can swap collections: a full index into `<collection>.reindex`,
   /// swapped in only once it is complete. Until then the old index answers searches, and a
   /// failure leaves it as it was.
-  private func reindexAside(
-    _ store: any CollectionReplacing, source: ContentSource, changes: (String?) throws -> [FileChange]?
-  ) async throws -> SyncReport {
+  private func reindexAside(_ store: any CollectionReplacing, source: ContentSource) async throws -> SyncReport {
     // A collection too damaged to read its metadata is what a rebuild is for: nothing to check.
     if let stored = try? await self.store.metadata(options.collection) { try checkOwnership(stored, source: source) }
     let staging = StagingCollection.name(for: options.collection)
@@ -216,7 +220,7 @@ public struct SyncEngine: Sendable {
     engine.options.collection = staging
     engine.options.reindex = false
     do {
-      var report = try await engine.sync(source: source, changes: changes)
+      var report = try await engine.sync(source: source)
       try await store.replaceCollection(options.collection, with: staging)
       report.collection = options.collection
       return report
@@ -231,192 +235,179 @@ public struct SyncEngine: Sendable {
   public func upsertFiles(source: ContentSource) async throws -> SyncReport {
     var engine = self
     engine.options.partial = true
-    return try await engine.sync(source: source) { _ in nil }
+    return try await engine.sync(source: source)
   }
 
-  func syncOnce(
-    source snapshot: ContentSource, changes treeChanges: (String?) throws -> [FileChange]?, session: WriterSession
-  ) async throws -> SyncReport {
-    let collection = options.collection
+  /// One round of a sync: plan, then pure renames, then indexing (chunk, embed, write, remove old
+  /// versions), then the claim of the commit. Throws `CollectionMoved` when another writer changed
+  /// the collection meanwhile.
+  func syncOnce(source snapshot: ContentSource, session: WriterSession) async throws -> SyncReport {
     let fingerprint = try await embedder.fingerprint
     let dimension = try await embedder.dimension
     let prepared = try await prepareCollection(fingerprint: fingerprint, dimension: dimension, source: snapshot)
-    var metadata = prepared.metadata
-    // A shared collection: wait for the lease, then plan from what the collection holds by then
-    // (unless it already holds this commit: nothing to write, no lease needed).
-    let upToDate = metadata.map {
-      $0.pendingTargets.isEmpty && $0.lastIndexedCommit != nil && $0.lastIndexedCommit == snapshot.revision
-        && $0.chunkerVersion == chunkerVersion
-    } ?? false
-    if metadata != nil, !upToDate, !options.dryRun, !options.partial, let leasing = store as? any SyncLeasing {
-      try await takeLease(leasing, target: snapshot.revision ?? "", session: session)
-      metadata = try await store.metadata(collection) ?? metadata
-    }
+    let metadata = try await leaseIfShared(prepared.metadata, target: snapshot.revision, session: session)
     // Every read of content below goes through the gate (filters, secrets redacted or skipped);
-    // the snapshot plus the Python project summary, which a diff amends with its own change.
+    // the snapshot plus the Python project summary, which declares its own changes.
     let gate = ContentGate(snapshot, filter: FileFilter(maxFileSize: options.maxFileSize), allowance: options.secretAllowance)
     let source = try await withPythonAnalysis(gate, collectionExisted: prepared.existed)
-    func changes(_ base: String?) throws -> [FileChange]? {
-      let diff = try treeChanges(base)
-      return try (source as? PythonAnalysisSource)?.amend(diff) ?? diff
-    }
 
-    let planner = SyncPlanner(filter: FileFilter(maxFileSize: options.maxFileSize))
-    var plan: SyncPlan
-    let base = metadata?.lastIndexedCommit
-    let rechunk = metadata.map { Self.chunkingPart($0.chunkerVersion) != Self.chunkingPart(chunkerVersion) } ?? false
-    // Other settings (size limit, built-in filters, secret rules) decide which files belong.
-    let refilter = metadata.map { $0.chunkerVersion != chunkerVersion } ?? false
-    // Files whose stored version is the current one but whose chunks are written again (after a
-    // chunker change): what their old chunking had beyond the new one goes afterwards.
-    var rechunked: Set<String> = []
-    // Unfinished syncs (killed, or running elsewhere) wrote towards these commits: besides what
-    // changed since `base`, whatever differs between them and the target may be half-written
-    // (see `IndexMetadata.pendingTargets`).
-    let pending = metadata?.pendingTargets ?? [:]
-    let interrupted = Set(pending.values).sorted()
-    var staleSweep: [String: String]?
-    if !refilter, pending.isEmpty, let base, base == source.revision {
-      plan = SyncPlan(mode: .upToDate, base: base, target: source.revision)
-    } else if !refilter, let diff = try recoveringChanges(changes, base: base, interrupted: interrupted), let base,
-      let incremental = planner.planIncremental(changes: diff, base: base, target: source.revision ?? "", source: source)
-    {
-      plan = incremental
-    } else {
-      var inventory = metadata == nil ? [:] : try await store.inventory(collection)
-      let files = try source.files()
-      // After a chunker or filter change every file is re-chunked: pretend no stored hash matches.
-      // So after a `.gitattributes` change, which may change what the gate lets through for
-      // unchanged blobs. Files the gate now keeps out lose their points (see `removals`).
-      // (The diffs from unfinished syncs' targets count too: one may have written under other rules.)
-      let attributesChanged = (try? recoveringChanges(changes, base: base, interrupted: interrupted))??
-        .contains(where: { $0.touchesAttributes }) == true
-      if refilter || attributesChanged {
-        if rechunk { rechunked = Set(files.filter { inventory[$0.path] == $0.hash }.map(\.path)) }
-        inventory = inventory.mapValues { _ in "" }
-      }
-      if options.partial {
-        let paths = Set(files.map(\.path))
-        inventory = inventory.filter { paths.contains($0.key) }
-      }
-      plan = planner.planReconcile(files: files, inventory: inventory, base: base, target: source.revision, source: source)
-      // The inventory shows one version per path; an interrupted sync may have left two.
-      if !pending.isEmpty { staleSweep = Dictionary(files.map { ($0.path, $0.hash) }, uniquingKeysWith: { a, _ in a }) }
-    }
+    let plan = try await plan(source: source, metadata: metadata)
     onEvent?(.planned(plan))
     Trace.mark("planned: \(plan.mode)")
-
-    var report = SyncReport(collection: collection, mode: plan.mode, base: plan.base, target: plan.target, dryRun: options.dryRun)
-    report.filesAdded = plan.added
-    report.filesModified = plan.modified
-    report.filesDeleted = plan.deleted
-    report.filesRenamed = plan.renamed
-
-    var removals = plan.removals
-    var toIndex = plan.index
-
-    // 1. Pure renames: the chunks move to the new path with their vectors.
-    var moved: [Point] = []
-    if !plan.moves.isEmpty && metadata != nil {
-      let existing = try await store.points(collection, filePaths: plan.moves.map(\.from))
-      let byPath = Dictionary(grouping: existing, by: \.payload.filePath)
-      for move in plan.moves {
-        // A new name may be a secret's, or allow other secret rules: then the content is gated again.
-        if gate.precheck(move.to.path, kind: move.to.kind) != nil || gate.secretAllowance(move.from) != gate.secretAllowance(move.to.path) {
-          if gate.precheck(move.to.path, kind: move.to.kind) == nil { toIndex.append(move.to) }
-          removals.append(move.from)
-          continue
-        }
-        guard let points = byPath[move.from], points.allSatisfy({ $0.payload.fileHash == move.to.hash }), !points.isEmpty else {
-          toIndex.append(move.to)
-          removals.append(move.from)
-          continue
-        }
-        for point in points {
-          var payload = point.payload
-          payload.filePath = move.to.path
-          payload.commit = source.revision ?? ""
-          payload.timestamp = Timestamp.now()
-          moved.append(Point(payload: payload, vector: point.vector))
-        }
-        removals.append(move.from)
-      }
-    } else {
-      toIndex.append(contentsOf: plan.moves.map(\.to))
-    }
-
+    var report = SyncReport(collection: options.collection, plan: plan, dryRun: options.dryRun)
+    var writes = try await resolveMoves(plan, source: source, gate: gate, collectionExists: metadata != nil)
     if options.dryRun {
-      try await estimate(files: toIndex, source: source, fingerprint: fingerprint, report: &report)
+      try await estimate(files: writes.index, source: source, fingerprint: fingerprint, report: &report)
       return report
     }
-    // Nothing to write, not even the commit (an empty diff to a new commit still records it).
-    if plan.mode == .upToDate, pending.isEmpty, base == source.revision, !refilter { return report }
+    if plan.writesNothing { return report }
 
-    // From here the store changes: record where this sync is going (under its own key, which no
-    // other writer overwrites), so that if it dies, or another sync claims a commit meanwhile,
-    // the next one also revisits what it may have half-written, wherever HEAD has moved by then.
-    if metadata != nil, !options.partial {
-      try await renewLease(session)
-      try await store.updateMetadata(
-        collection, set: [IndexMetadata.pendingTargetKey(session.id): source.revision ?? ""], remove: [])
+    try await markPending(metadata, target: source.revision, session: session)
+    try await index(&writes, plan: plan, source: source, fingerprint: fingerprint, session: session, report: &report)
+    try await claim(metadata, source: source, session: session)
+    return report
+  }
+
+  // MARK: - Plan
+
+  /// Reads what the plan needs (the source's changes, or its files and the store's inventory),
+  /// then plans.
+  private func plan(source: ContentSource, metadata: IndexMetadata?) async throws -> SyncPlan {
+    var inputs = PlanInputs(metadata: metadata, chunkerVersion: chunkerVersion, target: source.revision, partial: options.partial)
+    if inputs.needsChanges, let base = inputs.base, let changes = try source.changes(since: base) {
+      inputs.changes = changes
+      for commit in inputs.interrupted where !commit.isEmpty {
+        guard let changed = try source.changes(since: commit) else { break }
+        inputs.interruptedChanges[commit] = changed
+      }
     }
+    if inputs.needsSnapshot {
+      inputs.files = try source.files()
+      inputs.inventory = metadata == nil ? [:] : try await store.inventory(options.collection)
+    }
+    return SyncPlanner.plan(inputs)
+  }
 
-    if !moved.isEmpty {
+  // MARK: - Moves
+
+  /// What the write steps do once the plan's moves are resolved against the stored points.
+  struct Writes {
+    /// Points of pure renames, at their new paths with their vectors.
+    var moved: [Point] = []
+    /// Files to read, chunk and embed.
+    var index: [SourceFile]
+    /// Paths whose points all go, after the new versions are in.
+    var removals: [String]
+  }
+
+  /// Pure renames: the chunks move to the new path with their vectors. A move whose new name the
+  /// gate treats differently, or whose stored points are not all of its blob, is indexed instead.
+  private func resolveMoves(_ plan: SyncPlan, source: ContentSource, gate: ContentGate, collectionExists: Bool) async throws -> Writes {
+    var writes = Writes(index: plan.index, removals: plan.removals)
+    guard !plan.moves.isEmpty, collectionExists else {
+      writes.index.append(contentsOf: plan.moves.map(\.to))
+      return writes
+    }
+    let existing = try await store.points(options.collection, filePaths: plan.moves.map(\.from))
+    let byPath = Dictionary(grouping: existing, by: \.payload.filePath)
+    for move in plan.moves {
+      // A new name may be a secret's, or allow other secret rules: then the content is gated again.
+      if gate.precheck(move.to.path, kind: move.to.kind) != nil || gate.secretAllowance(move.from) != gate.secretAllowance(move.to.path) {
+        if gate.precheck(move.to.path, kind: move.to.kind) == nil { writes.index.append(move.to) }
+        writes.removals.append(move.from)
+        continue
+      }
+      guard let points = byPath[move.from], points.allSatisfy({ $0.payload.fileHash == move.to.hash }), !points.isEmpty else {
+        writes.index.append(move.to)
+        writes.removals.append(move.from)
+        continue
+      }
+      for point in points {
+        var payload = point.payload
+        payload.filePath = move.to.path
+        payload.commit = source.revision ?? ""
+        payload.timestamp = Timestamp.now()
+        writes.moved.append(Point(payload: payload, vector: point.vector))
+      }
+      writes.removals.append(move.from)
+    }
+    return writes
+  }
+
+  // MARK: - Index
+
+  /// From here the store changes: records where this sync is going (under its own key, which no
+  /// other writer overwrites), so that if it dies, or another sync claims a commit meanwhile, the
+  /// next one also revisits what it may have half-written, wherever HEAD has moved by then.
+  private func markPending(_ metadata: IndexMetadata?, target: String?, session: WriterSession) async throws {
+    guard metadata != nil, !options.partial else { return }
+    try await renewLease(session)
+    try await store.updateMetadata(options.collection, set: [IndexMetadata.pendingTargetKey(session.id): target ?? ""], remove: [])
+  }
+
+  /// Writes the moved points; chunks, reuses or embeds and upserts the files to index (embedding
+  /// of one slab overlaps with reading and chunking the next); then removes old versions and
+  /// deleted files, only after the new ones are in.
+  private func index(
+    _ writes: inout Writes, plan: SyncPlan, source: GatedSource, fingerprint: String, session: WriterSession,
+    report: inout SyncReport
+  ) async throws {
+    let collection = options.collection
+    if !writes.moved.isEmpty {
       try faultInjection?("moves")
-      for batch in moved.chunked(options.upsertBatch) { try await store.upsert(collection, points: Array(batch)) }
-      report.chunksWritten += moved.count
-      report.chunksReused += moved.count
+      for batch in writes.moved.chunked(options.upsertBatch) { try await store.upsert(collection, points: Array(batch)) }
+      report.chunksWritten += writes.moved.count
+      report.chunksReused += writes.moved.count
     }
 
-    // 2. Added and modified files: chunk, reuse or embed, upsert; embedding of one slab overlaps
-    // with reading and chunking the next.
     var chunkCounts: [String: Int] = [:]
-    try await indexFiles(toIndex, source: source, fingerprint: fingerprint, session: session, report: &report, chunkCounts: &chunkCounts)
-    Trace.mark("indexed \(toIndex.count) files")
+    try await indexFiles(writes.index, source: source, fingerprint: fingerprint, session: session, report: &report, chunkCounts: &chunkCounts)
+    Trace.mark("indexed \(writes.index.count) files")
     // A file the gate keeps out has no points, whatever an earlier index under other rules stored.
-    removals.append(contentsOf: report.skipped.map(\.path))
+    writes.removals.append(contentsOf: report.skipped.map(\.path))
 
-    // 3. Old versions and deleted files go only after the new ones are in.
     try faultInjection?("delete")
     try await renewLease(session)
     if !plan.replacements.isEmpty { try await store.deleteStale(collection, keeping: plan.replacements) }
-    if !removals.isEmpty {
-      for batch in removals.chunked(500) { try await store.deleteFiles(collection, paths: Array(batch)) }
-    }
-    if let staleSweep { try await store.deleteStale(collection, keeping: staleSweep) }
-    for batch in Array(rechunked).sorted().chunked(200) {
+    for batch in writes.removals.chunked(500) { try await store.deleteFiles(collection, paths: Array(batch)) }
+    if let staleSweep = plan.staleSweep { try await store.deleteStale(collection, keeping: staleSweep) }
+    for batch in plan.rechunked.sorted().chunked(200) {
       let stale = try await store.points(collection, filePaths: Array(batch))
         .filter { $0.payload.chunkIndex >= chunkCounts[$0.payload.filePath, default: 0] }
         .map(\.id)
       if !stale.isEmpty { try await store.deletePoints(collection, ids: stale) }
     }
-
     Trace.mark("removed old versions")
-    // 4. Only now does the index claim the new commit, and only if the store is whole: damage
-    // in pages this sync never touched would otherwise hide behind an up-to-date commit.
+  }
+
+  // MARK: - Commit
+
+  /// Only now does the index claim the new commit, and only if the store is whole: damage in
+  /// pages this sync never touched would otherwise hide behind an up-to-date commit. `planned` is
+  /// the metadata the plan was made from (nil: the collection was created by this sync).
+  private func claim(_ planned: IndexMetadata?, source: ContentSource, session: WriterSession) async throws {
+    let collection = options.collection
     try faultInjection?("metadata")
     try await store.checkIntegrity(collection, thorough: false)
-    if let planned = metadata, !options.partial {
-      // Claim only what this sync made true: if another writer claimed a commit or started
-      // writing since this one planned, its plan no longer covers the collection.
-      let fresh = try await store.metadata(collection)
-      if let reason = movedReason(planned: planned, fresh: fresh, session: session) { throw CollectionMoved(reason: reason) }
-      try await renewLease(session, force: true)
-      var set = [
-        "last_indexed_at": Timestamp.now(), "chunker_version": chunkerVersion, "source": source.identity,
-        "claim_id": UUID().uuidString.lowercased(),
-      ]
-      var remove = Set(planned.pendingTargets.keys.map(IndexMetadata.pendingTargetKey))
-      remove.insert(IndexMetadata.pendingTargetKey(session.id))
-      if let revision = source.revision { set["last_indexed_commit"] = revision } else { remove.insert("last_indexed_commit") }
-      // Recorded once (walking the history costs time on every sync otherwise); a collection made
-      // before identities were recorded, or from a shallow clone, gets them from a full one.
-      if planned.rootCommits.isEmpty, let roots = try snapshot.repositoryIdentity?.rootCommits() {
-        set["root_commits"] = roots.joined(separator: ",")
-      }
-      try await store.updateMetadata(collection, set: set, remove: remove.sorted())
+    guard let planned, !options.partial else { return }
+    // Claim only what this sync made true: if another writer claimed a commit or started
+    // writing since this one planned, its plan no longer covers the collection.
+    let fresh = try await store.metadata(collection)
+    if let reason = movedReason(planned: planned, fresh: fresh, session: session) { throw CollectionMoved(reason: reason) }
+    try await renewLease(session, force: true)
+    var set = [
+      "last_indexed_at": Timestamp.now(), "chunker_version": chunkerVersion, "source": source.identity,
+      "claim_id": UUID().uuidString.lowercased(),
+    ]
+    var remove = Set(planned.pendingTargets.keys.map(IndexMetadata.pendingTargetKey))
+    remove.insert(IndexMetadata.pendingTargetKey(session.id))
+    if let revision = source.revision { set["last_indexed_commit"] = revision } else { remove.insert("last_indexed_commit") }
+    // Recorded once (walking the history costs time on every sync otherwise); a collection made
+    // before identities were recorded, or from a shallow clone, gets them from a full one.
+    if planned.rootCommits.isEmpty, let roots = try source.repositoryIdentity?.rootCommits() {
+      set["root_commits"] = roots.joined(separator: ",")
     }
-    return report
+    try await store.updateMetadata(collection, set: set, remove: remove.sorted())
   }
 
   /// Why the collection no longer is as this sync planned from, or nil when it is.
@@ -435,6 +426,17 @@ public struct SyncEngine: Sendable {
   }
 
   // MARK: - Lease (shared collections)
+
+  /// On a shared collection, waits for the lease, then returns what the collection holds by then
+  /// (unless it already holds `target`: nothing to write, no lease needed).
+  private func leaseIfShared(_ metadata: IndexMetadata?, target: String?, session: WriterSession) async throws -> IndexMetadata? {
+    guard let metadata, !options.dryRun, !options.partial, let leasing = store as? any SyncLeasing else { return metadata }
+    let upToDate = metadata.pendingTargets.isEmpty && metadata.lastIndexedCommit != nil && metadata.lastIndexedCommit == target
+      && metadata.chunkerVersion == chunkerVersion
+    if upToDate { return metadata }
+    try await takeLease(leasing, target: target ?? "", session: session)
+    return try await store.metadata(options.collection) ?? metadata
+  }
 
   /// Takes the collection's lease, waiting while another live sync holds it; a lease whose holder
   /// is gone (lapsed, or a dead process on this host) is taken over.
@@ -480,36 +482,6 @@ public struct SyncEngine: Sendable {
     }
     session.lease = lease
     session.renewed = .now
-  }
-
-  /// The changes from `base` to the target, or nil to reconcile. After syncs towards
-  /// `interrupted` died (or ran elsewhere), also the changes from those commits, and every change
-  /// becomes "make this path equal the target": a path the target has is re-indexed over whatever
-  /// versions are stored (their vectors are reused), any other path is deleted. A commit this
-  /// repository lacks (another clone's) means reconciling.
-  private func recoveringChanges(
-    _ changes: (String?) throws -> [FileChange]?, base: String?, interrupted: [String]
-  ) throws -> [FileChange]? {
-    guard let diff = try changes(base) else { return nil }
-    if interrupted.isEmpty { return diff }
-    var extra: [FileChange] = []
-    for commit in interrupted {
-      guard !commit.isEmpty, let changed = try changes(commit) else { return nil }
-      extra += changed
-    }
-    var byPath: [String: FileChange] = [:]
-    for change in diff + extra {
-      if let old = change.oldPath, old != change.newPath, byPath[old] == nil {
-        byPath[old] = FileChange(kind: .deleted, oldPath: old, newPath: nil, oldID: change.oldID, newID: nil,
-                                 oldMode: change.oldMode, newMode: nil, similarity: 0)
-      }
-      // Both diffs end at the target, so a new side is the target's version of that path.
-      if let new = change.newPath, let id = change.newID {
-        byPath[new] = FileChange(kind: .modified, oldPath: new, newPath: new, oldID: nil, newID: id,
-                                 oldMode: change.newMode, newMode: change.newMode, similarity: 0)
-      }
-    }
-    return byPath.keys.sorted().map { byPath[$0]! }
   }
 
   /// Creates the collection when missing; refuses a collection of another repository, or one
@@ -682,7 +654,7 @@ public struct SyncEngine: Sendable {
 
   /// Vectors for the payloads' chunk hashes: from the local cache, then the store, then the embedder.
   private func resolveVectors(_ payloads: [ChunkPayload], fingerprint: String, result: inout SlabResult) async throws -> [String: [Float]] {
-    guard fingerprint != NoEmbedder().fingerprint else { return [:] }
+    guard embedder.capabilities.contains(.producesVectors) else { return [:] }
     var unique: [String: String] = [:]
     for payload in payloads { unique[payload.chunkHash] = payload.content }
     var found = try cache?.vectors(fingerprint: fingerprint, chunkHashes: Array(unique.keys)) ?? [:]
@@ -722,7 +694,8 @@ public struct SyncEngine: Sendable {
       report.chunksWritten += payloads.count
     }
     var known = Set<String>()
-    if fingerprint != NoEmbedder().fingerprint {
+    let producesVectors = embedder.capabilities.contains(.producesVectors)
+    if producesVectors {
       known = Set((try cache?.vectors(fingerprint: fingerprint, chunkHashes: Array(texts.keys)) ?? [:]).keys)
       if try await store.collectionExists(options.collection) {
         let rest = texts.keys.filter { !known.contains($0) }
@@ -732,7 +705,7 @@ public struct SyncEngine: Sendable {
     let counter = options.chunking.tokenCounter
     func tokens(_ text: String) -> Int { counter?(text) ?? (text.utf8.count + 3) / 4 }
     var tokensOf: [String: Int] = [:]
-    if fingerprint != NoEmbedder().fingerprint {
+    if producesVectors {
       for (hash, text) in texts where !known.contains(hash) { tokensOf[hash] = tokens(text) }
     }
 

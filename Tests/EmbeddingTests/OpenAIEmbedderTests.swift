@@ -1,5 +1,6 @@
 import Embedding
 import Foundation
+import GitRAGTestSupport
 import Testing
 
 @Suite struct OpenAIEmbedderTests {
@@ -231,7 +232,8 @@ import Testing
     try await server.control(["hang_next": 10, "hang_seconds": 10])
     let embedder = OpenAIEmbedder(configuration: server.configuration(timeout: 30))
     let task = Task { try await embedder.embed(["a", "b"]) }
-    try await Task.sleep(nanoseconds: 300_000_000)
+    // Cancelled once the request hangs at the server.
+    #expect(try await eventually(within: .seconds(5)) { try await server.stats().requests >= 1 })
     let seconds = await OpenAIEmbeddingServer.seconds {
       task.cancel()
       _ = await task.result

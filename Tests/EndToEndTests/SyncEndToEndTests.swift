@@ -151,8 +151,10 @@ import Testing
     var env = e2e.environment
     env["GIT_RAG_EMBED_BATCH"] = "1"
     env["GIT_RAG_EMBED_CONCURRENCY"] = "1"
+    let embedded = try e2e.textsEmbedded()
     let process = try SpawnedProcess(GitRAGBinary.url.path, ["sync", "--quiet"], in: e2e.repo.url, environment: env)
-    Thread.sleep(forTimeInterval: 1.5)
+    // Killed once it has embedded a few of the 40 files (one request of 150 ms each).
+    #expect(try eventually(timeout: 60) { try e2e.textsEmbedded() >= embedded + 3 })
     process.signal(SIGKILL)
     _ = process.wait()
 
@@ -176,7 +178,8 @@ import Testing
     env["GIT_RAG_EMBED_BATCH"] = "1"
     env["GIT_RAG_EMBED_CONCURRENCY"] = "1"
     let process = try SpawnedProcess(GitRAGBinary.url.path, ["sync", "--json"], in: e2e.repo.url, environment: env)
-    Thread.sleep(forTimeInterval: 0.8)
+    // It holds the lock once it is embedding (one file per request of 100 ms).
+    #expect(try eventually(timeout: 60) { try e2e.textsEmbedded() >= 2 })
     try e2e.repo.commit(["late.txt": "committed while the first sync ran\n"])
     let second = try e2e.gitRAG("sync")
     #expect(second.status == 0)

@@ -15,12 +15,12 @@ import Testing
     // Another process holds the lock (flock(1) takes it, then runs cat until its stdin closes).
     try FileManager.default.createDirectory(at: lock.lockURL.deletingLastPathComponent(), withIntermediateDirectories: true)
     let holder = try SpawnedProcess("/usr/bin/flock", [lock.lockURL.path, "/bin/cat"])
-    while lock.holder() == nil { try await Task.sleep(for: .milliseconds(10)) }
+    #expect(try await eventually(within: .seconds(30)) { lock.holder() != nil })
     #expect(try await session.status(pending: false).syncRunning)
 
     let sync = Task { try await session.syncWaiting() }
     // The signal that it found the lock held: its request for one more round.
-    while !FileManager.default.fileExists(atPath: lock.requestURL.path) { try await Task.sleep(for: .milliseconds(10)) }
+    #expect(try await eventually(within: .seconds(30)) { FileManager.default.fileExists(atPath: lock.requestURL.path) })
     #expect(try await f.session().status(pending: false).lastIndexedCommit == nil)
 
     holder.send(nil)

@@ -95,7 +95,9 @@ import Testing
     noBinary["PATH"] = "/usr/bin:/bin"
     let (_, stderr) = try hooked.git("commit", "-q", "--allow-empty", "-m", "no binary", environment: noBinary)
     #expect(stderr.contains("git-rag: not found on PATH; install it or remove this hook (git rag hooks uninstall)"))
-    Thread.sleep(forTimeInterval: 0.3)
+    // The hook opens its log before it starts a sync, and both hooks returned before git did: no
+    // log means no sync was started.
+    #expect(!FileManager.default.fileExists(atPath: hooked.repo.url.appendingPathComponent(".git/rag/hook.log").path))
     #expect(hooked.syncCalls.isEmpty)
     #expect(try hooked.repo.git("rev-list", "--count", "HEAD") == "2")
   }
@@ -113,8 +115,11 @@ import Testing
     #expect(eventually { hooked.syncCalls.count == 3 })
 
     try hooked.repo.write("a.txt", "changed")
+    let log = hooked.repo.url.appendingPathComponent(".git/rag/hook.log")
+    try FileManager.default.removeItem(at: log)
     try hooked.git("checkout", "--", "a.txt")  // file checkout: no sync
-    Thread.sleep(forTimeInterval: 0.3)
+    // The hook opens its log before it starts a sync, and returned before git did.
+    #expect(!FileManager.default.fileExists(atPath: log.path))
     #expect(hooked.syncCalls.count == 3)
 
     try hooked.git("commit", "-q", "--amend", "--allow-empty", "-m", "amended")  // post-commit + post-rewrite: 5

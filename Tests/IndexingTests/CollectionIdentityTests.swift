@@ -43,7 +43,7 @@ import Testing
       _ = try await reindex.sync(repository: try Repository(path: beta))
     }
     await expectUserError(["indexes another repository"]) {
-      _ = try await engine.sync(source: try DirectorySource(root: beta)) { _ in nil }
+      _ = try await engine.sync(source: try DirectorySource(root: beta))
     }
     #expect(try await store.metadata("app") == before)
     #expect(try await StoreSnapshot.rows(store, "app") == rows)

@@ -49,7 +49,7 @@ private final class ReadRecorder: ContentSource {
     let engine = SyncEngine.forTests(store: store, embedder: NoEmbedder(), cache: try EmbeddingCache(url: cacheURL), collection: "gate")
     let repository = try Repository(path: repo.url)
     let recorder = ReadRecorder(GitCommitSource(repository: repository, commit: try repository.head()))
-    let report = try await engine.sync(source: recorder) { _ in nil }
+    let report = try await engine.sync(source: recorder)
 
     #expect(!recorder.reads.contains("prod.env"), "a file skipped by name is never read")
     #expect(Set(report.skipped.map(\.path)) == ["app/keys.py", "prod.env"])

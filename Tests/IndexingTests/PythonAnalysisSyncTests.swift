@@ -27,7 +27,8 @@ import Testing
       engine = SyncEngine.forTests(store: store, embedder: NoEmbedder(), cache: cache, collection: "inc")
     }
 
-    /// The analysis source a sync of HEAD would use, and its amendment of the diff since `base`.
+    /// The analysis source a sync of HEAD would use, and the changes it declares since `base`
+    /// (the tree diff plus the summary's own change).
     func analysed(since base: String, cache: EmbeddingCache?) async throws -> (PythonAnalysisSource, [FileChange]) {
       let repository = try Repository(path: repo.url)
       var engine = engine
@@ -35,8 +36,7 @@ import Testing
       let existed = try await store.collectionExists(engine.options.collection)
       let snapshot = GitCommitSource(repository: repository, commit: try repository.head())
       let source = try #require(try await engine.withPythonAnalysis(ContentGate(snapshot, filter: FileFilter(), allowance: .none), collectionExisted: existed) as? PythonAnalysisSource)
-      let diff = try repository.diff(from: try #require(ObjectID(hex: base)), to: try repository.head())
-      return (source, try #require(try source.amend(diff)))
+      return (source, try #require(try source.changes(since: base)))
     }
 
     func sync() async throws -> SyncReport { try await engine.sync(repository: try Repository(path: repo.url)) }

@@ -89,7 +89,7 @@ private struct Bench {
     try dir.write(".git/config", "[core]\n")
 
     let engine = bench.engine("dir")
-    let first = try await engine.sync(source: try DirectorySource(root: dir.url)) { _ in nil }
+    let first = try await engine.sync(source: try DirectorySource(root: dir.url))
     #expect(first.mode == .full)
     let paths = Set(try await bench.inventory("dir").keys)
     #expect(paths == [".gitignore", "README.md", "src/app.py", "src/util.py", "notes/todo.txt", "important.log", ".rag_metadata/analysis.txt"])
@@ -100,24 +100,24 @@ private struct Bench {
     try FileManager.default.removeItem(at: dir.url.appendingPathComponent("notes/todo.txt"))
     try dir.write("docs/guide.md", "# Guide\n\nSteps.\n")
     try FileManager.default.moveItem(at: dir.url.appendingPathComponent("src/util.py"), to: dir.url.appendingPathComponent("src/helpers.py"))
-    let second = try await engine.sync(source: try DirectorySource(root: dir.url)) { _ in nil }
+    let second = try await engine.sync(source: try DirectorySource(root: dir.url))
     #expect(second.mode == .reconcile)
     #expect(second.filesRenamed == 1)
     #expect(second.filesDeleted == 1)
     #expect(second.filesModified >= 1)
 
-    let fresh = try await bench.engine("fresh").sync(source: try DirectorySource(root: dir.url)) { _ in nil }
+    let fresh = try await bench.engine("fresh").sync(source: try DirectorySource(root: dir.url))
     #expect(fresh.mode == .full)
     #expect(try await bench.rows("dir") == (try await bench.rows("fresh")))
     let analysis = try await bench.store.points("dir", filePaths: [".rag_metadata/analysis.txt"])
     #expect(analysis.contains { $0.payload.content.contains("helpers") })
 
-    let third = try await engine.sync(source: try DirectorySource(root: dir.url)) { _ in nil }
+    let third = try await engine.sync(source: try DirectorySource(root: dir.url))
     #expect(third.mode == .upToDate)
 
     // No Python left: the analysis goes too.
     try FileManager.default.removeItem(at: dir.url.appendingPathComponent("src"))
-    _ = try await engine.sync(source: try DirectorySource(root: dir.url)) { _ in nil }
+    _ = try await engine.sync(source: try DirectorySource(root: dir.url))
     #expect(try await bench.inventory("dir")[".rag_metadata/analysis.txt"] == nil)
   }
 
@@ -194,7 +194,7 @@ private struct Bench {
     ])
     let source = try ArchiveSource(url: archive)
     #expect(try source.files().map(\.path) == ["README.md", "src/main.py"])
-    _ = try await bench.engine("arc").sync(source: source) { _ in nil }
+    _ = try await bench.engine("arc").sync(source: source)
     let inventory = try await bench.inventory("arc")
     #expect(inventory["README.md"] == GitBlob.id(of: Data("# Readme\n\nHello.\n".utf8)).hex)
     #expect(inventory["src/main.py"] != nil)
@@ -208,8 +208,8 @@ private struct Bench {
     try ArchiveMaker.make(first, format: "tgz", entries: [.init(name: "a.md", text: "# A\n"), .init(name: "b.md", text: "# B\n")])
     try ArchiveMaker.make(second, format: "tgz", entries: [.init(name: "a.md", text: "# A2\n"), .init(name: "c/b.md", text: "# B\n")])
     let engine = bench.engine("arc")
-    _ = try await engine.sync(source: try ArchiveSource(url: first)) { _ in nil }
-    let report = try await engine.sync(source: try ArchiveSource(url: second)) { _ in nil }
+    _ = try await engine.sync(source: try ArchiveSource(url: first))
+    let report = try await engine.sync(source: try ArchiveSource(url: second))
     #expect(report.filesRenamed == 1)
     #expect(report.filesModified == 1)
     #expect(Set(try await bench.inventory("arc").keys) == ["a.md", "c/b.md"])
