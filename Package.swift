@@ -13,7 +13,7 @@ let package = Package(
   name: "git-rag",
   platforms: [.macOS(.v14)],
   products: [
-    .executable(name: "git-rag", targets: ["git-rag"]),
+    .executable(name: "git-rag", targets: ["git-rag"])
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -70,7 +70,8 @@ let package = Package(
     .executableTarget(name: "git-rag", dependencies: ["GitRAGCLI", "GitRAGCore"]),
 
     // MARK: - Tests
-    .target(name: "GitRAGTestSupport", dependencies: ["GitRAGCore", "Store", "Git", "Embedding", "Indexing"], path: "Sources/GitRAGTestSupport"),
+    .target(
+      name: "GitRAGTestSupport", dependencies: ["GitRAGCore", "Store", "Git", "Embedding", "Indexing"], path: "Sources/GitRAGTestSupport"),
     .testTarget(name: "GitRAGCoreTests", dependencies: ["GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "GitRAGTestSupport"]),
     .testTarget(name: "GitTests", dependencies: ["Git", "GitRAGTestSupport"]),
@@ -78,8 +79,10 @@ let package = Package(
     .testTarget(
       name: "EmbeddingTests", dependencies: ["Embedding", "BFloat16Kernels", "HTTPTransport", "GitRAGCore", "GitRAGTestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-    .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Git", "Chunking", "Embedding", "Store", "GitRAGCore", "GitRAGTestSupport"]),
+    .testTarget(
+      name: "StoreTests", dependencies: ["Store", "GitRAGCore", "GitRAGTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+    .testTarget(
+      name: "IndexingTests", dependencies: ["Indexing", "Git", "Chunking", "Embedding", "Store", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "HooksTests", dependencies: ["Hooks", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "RuntimesTests", dependencies: ["Runtimes", "GitRAGCore", "GitRAGTestSupport"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Indexing", "Store", "Embedding", "Git", "GitRAGCore", "GitRAGTestSupport"]),

@@ -29,9 +29,10 @@ struct LibArchive: Sendable {
   let readOpenFilename: @convention(c) (Archive?, UnsafePointer<CChar>?, Int) -> Int32
   let readNextHeader: @convention(c) (Archive?, UnsafeMutablePointer<Entry?>?) -> Int32
   /// (archive, &block, &size, &offset)
-  let readDataBlock: @convention(c) (
-    Archive?, UnsafeMutablePointer<UnsafeRawPointer?>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<la_int64_t>?
-  ) -> Int32
+  let readDataBlock:
+    @convention(c) (
+      Archive?, UnsafeMutablePointer<UnsafeRawPointer?>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<la_int64_t>?
+    ) -> Int32
   /// (archive, filter index; -1 is the raw input)
   let filterBytes: @convention(c) (Archive?, Int32) -> la_int64_t
   let errorString: @convention(c) (Archive?) -> UnsafePointer<CChar>?

@@ -66,7 +66,8 @@
 
     /// The packing of `init(packing:outputs:inputs:outputStride:inputStride:into:)`.
     static func pack(
-      _ source: UnsafePointer<Float>, outputs: Int, inputs: Int, outputStride: Int, inputStride: Int, into storage: UnsafeMutablePointer<UInt32>
+      _ source: UnsafePointer<Float>, outputs: Int, inputs: Int, outputStride: Int, inputStride: Int,
+      into storage: UnsafeMutablePointer<UInt32>
     ) {
       let width = Self.width, pairs = (inputs + 1) / 2
       for block in 0..<((outputs + width - 1) / width) {

@@ -97,7 +97,8 @@ final class BlockStructure: Structure {
     // Closing lines end the block before them; continuation lines go on with it.
     if let word = fact.firstWord, Self.continuationWords.contains(word) || syntax.closingWords.contains(word) { return false }
     switch fact.firstCode {
-    case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "."), UInt8(ascii: "?"), UInt8(ascii: ":"),
+    case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "."), UInt8(ascii: "?"),
+      UInt8(ascii: ":"),
       UInt8(ascii: "&"), UInt8(ascii: "|"), UInt8(ascii: "+"), UInt8(ascii: "="):
       if !syntax.keyed { return false }
     default: break
@@ -248,7 +249,9 @@ struct BlockScanner {
               let word = String(decoding: bytes[index..<wordEnd], as: UTF8.self)
               if word == "end" {
                 depth = max(0, depth - 1)
-              } else if word == "do" || (Self.rubyOpeners.contains(word) && (isFirst || previousCode == UInt8(ascii: "=") || previousCode == UInt8(ascii: "("))) {
+              } else if word == "do"
+                || (Self.rubyOpeners.contains(word) && (isFirst || previousCode == UInt8(ascii: "=") || previousCode == UInt8(ascii: "(")))
+              {
                 depth += 1
               }
             }
@@ -309,14 +312,17 @@ enum DefinitionName {
   ]
 
   static func find(in body: ArraySlice<UInt8>, syntax: BlockSyntax, lastCode: UInt8, bindings allowBindings: Bool) -> String? {
-    if syntax.parenthesisNames, ["c", "cpp", "objective-c"].contains(syntax.language), let name = nameBeforeParenthesis(body, lastCode: lastCode, syntax: syntax) {
+    if syntax.parenthesisNames, ["c", "cpp", "objective-c"].contains(syntax.language),
+      let name = nameBeforeParenthesis(body, lastCode: lastCode, syntax: syntax)
+    {
       return name
     }
     let tokens = words(body)
     if let first = tokens.first?.text, headerWords.contains(first) { return nil }
     for (position, token) in tokens.enumerated() {
       let word = token.text
-      if namedKeywords.contains(word), position == tokens.count - 1 || body[token.end...].first(where: { $0 != 0x20 }) == UInt8(ascii: "(") {
+      if namedKeywords.contains(word), position == tokens.count - 1 || body[token.end...].first(where: { $0 != 0x20 }) == UInt8(ascii: "(")
+      {
         return word
       }
       let isBinding = allowBindings && syntax.bindingKeywords && bindings.contains(word)
@@ -326,7 +332,9 @@ enum DefinitionName {
       }
       var rest = tokens[(position + 1)...]
       if word == "impl", let forIndex = rest.firstIndex(where: { $0.text == "for" }) { rest = rest[(forIndex + 1)...] }
-      while let first = rest.first, first.text == "self" || first.text == "static" || first.text == "class" && word != "class" { rest = rest.dropFirst() }
+      while let first = rest.first, first.text == "self" || first.text == "static" || first.text == "class" && word != "class" {
+        rest = rest.dropFirst()
+      }
       guard let next = rest.first else { return nil }
       if bindings.contains(word), !next.text.first!.isLetter && next.text.first != "_" && next.text.first != "$" { return nil }
       return next.text
@@ -359,7 +367,8 @@ enum DefinitionName {
       } else if angle == 0, byte.isIdentifierByte || byte == UInt8(ascii: "$") {
         let start = index
         while index < body.endIndex,
-          body[index].isIdentifierByte || body[index] == UInt8(ascii: "$") || body[index] == UInt8(ascii: "?") || body[index] == UInt8(ascii: "!")
+          body[index].isIdentifierByte || body[index] == UInt8(ascii: "$") || body[index] == UInt8(ascii: "?")
+            || body[index] == UInt8(ascii: "!")
             || (body[index] == UInt8(ascii: ".") && index + 1 < body.endIndex && body[index + 1].isIdentifierByte)
         {
           index += 1
@@ -394,14 +403,17 @@ enum DefinitionName {
       while end > body.startIndex, body[end - 1] == 0x20 { end -= 1 }
       var start = end
       while start > body.startIndex,
-        body[start - 1].isIdentifierByte || body[start - 1] == UInt8(ascii: ":") || body[start - 1] == UInt8(ascii: "~") || body[start - 1] == UInt8(ascii: ".")
+        body[start - 1].isIdentifierByte || body[start - 1] == UInt8(ascii: ":") || body[start - 1] == UInt8(ascii: "~")
+          || body[start - 1] == UInt8(ascii: ".")
       {
         start -= 1
       }
       let name = String(decoding: body[start..<end], as: UTF8.self)
       let attribute = start > body.startIndex && body[start - 1] == UInt8(ascii: "@")
       if !attribute {
-        guard !name.isEmpty, let first = name.first, first.isLetter || first == "_" || first == "~", !notNames.contains(name) else { return nil }
+        guard !name.isEmpty, let first = name.first, first.isLetter || first == "_" || first == "~", !notNames.contains(name) else {
+          return nil
+        }
         return name
       }
       index = open + 1

@@ -308,7 +308,7 @@ struct ChunkCutter {
       {
         let combined = current.lowerBound..<next.upperBound
         let small = document.characters(current) < document.minCharacters || document.characters(next) < document.minCharacters
-        if (small || symbol == nextSymbol), document.fits(combined) {
+        if small || symbol == nextSymbol, document.fits(combined) {
           result[result.count - 1] = .lines(combined, symbol: symbol ?? nextSymbol)
           continue
         }
@@ -336,7 +336,9 @@ struct ChunkCutter {
         let text = document.line(range.lowerBound)
         let halves = splitInHalf(text, text.startIndex..<text.endIndex)
         if halves.count == 2 {
-          for half in halves { emit(.fragment(line: range.lowerBound, text.utf8Offsets(half), symbol: symbol), language: language, into: &chunks) }
+          for half in halves {
+            emit(.fragment(line: range.lowerBound, text.utf8Offsets(half), symbol: symbol), language: language, into: &chunks)
+          }
           return
         }
       }

@@ -103,7 +103,8 @@ public struct FileFilter: Sendable {
     return inspectGated(path: path, data: try read(), attribute: attribute, allowance: allowance)
   }
 
-  private func inspectGated(path: String, data: Data, attribute: RagAttribute, allowance: SecretAllowance) -> Result<GatedText, SkipReason> {
+  private func inspectGated(path: String, data: Data, attribute: RagAttribute, allowance: SecretAllowance) -> Result<GatedText, SkipReason>
+  {
     let bytes = [UInt8](data)
     if ContentRules.isLFSPointer(bytes) { return .failure(.lfsPointer) }
     if bytes.prefix(8192).contains(0) { return .failure(.binary) }

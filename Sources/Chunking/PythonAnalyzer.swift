@@ -222,7 +222,9 @@ public struct PythonImport: Sendable, Hashable {
         return module.isEmpty ? nil : PythonImport(level: 0, module: module, names: [])
       }
     }
-    guard first == "from", words.count >= 3, words[2] == "import" || (words.count >= 4 && words[1].allSatisfy({ $0 == "." }) && words[2] == "import") else {
+    guard first == "from", words.count >= 3,
+      words[2] == "import" || (words.count >= 4 && words[1].allSatisfy({ $0 == "." }) && words[2] == "import")
+    else {
       return []
     }
     let source = String(words[1])
@@ -429,7 +431,10 @@ struct ModuleIndex {
         parts.insert(String(directory.split(separator: "/").last!), at: 0)
         directory = Self.directory(of: directory)
       }
-      let name = parts.isEmpty ? (Self.directory(of: path).isEmpty ? "__init__" : Self.directory(of: path).replacingOccurrences(of: "/", with: ".")) : parts.joined(separator: ".")
+      let name =
+        parts.isEmpty
+        ? (Self.directory(of: path).isEmpty ? "__init__" : Self.directory(of: path).replacingOccurrences(of: "/", with: "."))
+        : parts.joined(separator: ".")
       byPath[path] = name
       names.append(name)
       if byName[name] == nil { byName[name] = name }
@@ -465,7 +470,8 @@ struct ModuleIndex {
     if reference.level > 0 {
       var directory = Self.directory(of: path)
       for _ in 1..<reference.level { directory = Self.directory(of: directory) }
-      let packagePath = ([directory] + reference.module.split(separator: ".").map(String.init)).filter { !$0.isEmpty }.joined(separator: "/")
+      let packagePath = ([directory] + reference.module.split(separator: ".").map(String.init)).filter { !$0.isEmpty }.joined(
+        separator: "/")
       if reference.module.isEmpty {
         base = byPath[(packagePath.isEmpty ? "" : packagePath + "/") + "__init__.py"] ?? ""
         for name in reference.names {

@@ -115,9 +115,14 @@ struct PythonScanner {
         case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
           brackets.append((byte, line))
         case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
-          let expected: UInt8 = byte == UInt8(ascii: ")") ? UInt8(ascii: "(") : (byte == UInt8(ascii: "]") ? UInt8(ascii: "[") : UInt8(ascii: "{"))
+          let expected: UInt8 =
+            byte == UInt8(ascii: ")") ? UInt8(ascii: "(") : (byte == UInt8(ascii: "]") ? UInt8(ascii: "[") : UInt8(ascii: "{"))
           if let open = brackets.popLast() {
-            if open.byte != expected { report(line, "'\(Character(Unicode.Scalar(byte)))' does not match '\(Character(Unicode.Scalar(open.byte)))' on line \(open.line + 1)") }
+            if open.byte != expected {
+              report(
+                line,
+                "'\(Character(Unicode.Scalar(byte)))' does not match '\(Character(Unicode.Scalar(open.byte)))' on line \(open.line + 1)")
+            }
           } else {
             report(line, "unmatched '\(Character(Unicode.Scalar(byte)))'")
           }

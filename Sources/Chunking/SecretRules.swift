@@ -79,7 +79,8 @@ public enum SecretRules {
     SecretRule(
       id: "private-key", description: "private key",
       keywords: ["private key", "putty-user-key-file-"],
-      pattern: #"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*(?:Proc-Type:|[A-Za-z0-9+/=]{40})|PuTTY-User-Key-File-\d: "#,
+      pattern:
+        #"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*(?:Proc-Type:|[A-Za-z0-9+/=]{40})|PuTTY-User-Key-File-\d: "#,
       entropy: 0, effect: .skipFile, linesAfter: 2),
     SecretRule(
       id: "terraform-state", description: "Terraform state",
@@ -168,7 +169,8 @@ public enum SecretRules {
     SecretRule(
       id: "openai-api-key", description: "OpenAI API key",
       keywords: ["sk-"],
-      pattern: #"(?<![A-Za-z0-9_-])(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|sk-[A-Za-z0-9]{48})(?![A-Za-z0-9_-])"#,
+      pattern:
+        #"(?<![A-Za-z0-9_-])(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|sk-[A-Za-z0-9]{48})(?![A-Za-z0-9_-])"#,
       entropy: 3.5),
     SecretRule(
       id: "huggingface-token", description: "Hugging Face token",
@@ -213,9 +215,11 @@ public enum SecretRules {
     SecretRule(
       id: "generic-secret", description: "high-entropy value assigned to a secret name",
       keywords: ["key", "secret", "token", "password", "passwd", "pwd", "credential"],
-      pattern: #"(?i)(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*(?:key|secret|token|password|passwd|pwd|credentials?)[A-Za-z0-9_-]*\#(assign)([A-Za-z0-9+/=_.~!@#%^&*-]{12,256})(?=["'`]?(?:\s|[;,)\]}]|$))"#,
+      pattern:
+        #"(?i)(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*(?:key|secret|token|password|passwd|pwd|credentials?)[A-Za-z0-9_-]*\#(assign)([A-Za-z0-9+/=_.~!@#%^&*-]{12,256})(?=["'`]?(?:\s|[;,)\]}]|$))"#,
       entropy: 3.5,
-      placeholder: #"^[\w.-]*\.(?:pem|key|crt|json|ya?ml|txt|cfg|conf|ini|py|js|env)$|^(?:[a-z]+[_.-])+[a-z0-9]+$|^[A-Z][A-Za-z]+(?:\.[A-Za-z]+)+$|^(?i:x+|\*+|0+|changeme|example|placeholder|your[_-]?\w*)$|EXAMPLE"#,
+      placeholder:
+        #"^[\w.-]*\.(?:pem|key|crt|json|ya?ml|txt|cfg|conf|ini|py|js|env)$|^(?:[a-z]+[_.-])+[a-z0-9]+$|^[A-Z][A-Za-z]+(?:\.[A-Za-z]+)+$|^(?i:x+|\*+|0+|changeme|example|placeholder|your[_-]?\w*)$|EXAMPLE"#,
       needsLetterAndDigit: true, minimumValueLength: 12),
   ]
 

@@ -280,7 +280,8 @@ enum SecretScanner {
       let start = window.lowerBound + text.utf8.distance(from: text.startIndex, to: range.lowerBound)
       let length = value.utf8.count
       let newlines = text.utf8[text.startIndex..<range.lowerBound].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
-      findings.append(SecretFinding(rule: rule.id, kind: rule.description, effect: rule.effect, line: line + newlines, range: start..<start + length))
+      findings.append(
+        SecretFinding(rule: rule.id, kind: rule.description, effect: rule.effect, line: line + newlines, range: start..<start + length))
     }
   }
 
@@ -327,12 +328,15 @@ enum SecretScanner {
         while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x0D { valueEnd -= 1 }
         let value = text(valueStart..<valueEnd)
         if valueEnd > valueStart, !["|", "|-", "|+", ">", ">-", ">+", "\"\"", "''"].contains(value) {
-          findings.append(SecretFinding(
-            rule: entry.rule.id, kind: entry.rule.description, effect: entry.rule.effect, line: number + 1, range: valueStart..<valueEnd))
+          findings.append(
+            SecretFinding(
+              rule: entry.rule.id, kind: entry.rule.description, effect: entry.rule.effect, line: number + 1, range: valueStart..<valueEnd))
         }
         continue
       }
-      blockIndent = (trimmed == "data:" || trimmed == "stringData:" || trimmed.hasPrefix("data: #") || trimmed.hasPrefix("stringData: #")) ? indentation : nil
+      blockIndent =
+        (trimmed == "data:" || trimmed == "stringData:" || trimmed.hasPrefix("data: #") || trimmed.hasPrefix("stringData: #"))
+        ? indentation : nil
     }
   }
 
@@ -351,7 +355,8 @@ enum SecretScanner {
 
   /// `text` with every redactable finding's value replaced by `«redacted:<rule>»`, or the first
   /// finding that makes the whole file a secret.
-  static func redact(_ text: String, allowance: SecretAllowance = .none) -> Result<(text: String, findings: [SecretFinding]), SecretFinding> {
+  static func redact(_ text: String, allowance: SecretAllowance = .none) -> Result<(text: String, findings: [SecretFinding]), SecretFinding>
+  {
     let findings = scan(text, allowance: allowance)
     if findings.isEmpty { return .success((text, [])) }
     if let whole = findings.first(where: { $0.effect == .skipFile }) { return .failure(whole) }

@@ -62,7 +62,10 @@ public struct BERTConfiguration: Sendable, Equatable, Codable {
     do { config = try JSONDecoder().decode(BERTConfiguration.self, from: Data(contentsOf: url)) } catch {
       throw .malformed(path: url.path, reason: "not a BERT config (\(error))")
     }
-    let sizes = [config.vocabSize, config.hiddenSize, config.layerCount, config.headCount, config.intermediateSize, config.maxPositions, config.typeVocabSize]
+    let sizes = [
+      config.vocabSize, config.hiddenSize, config.layerCount, config.headCount, config.intermediateSize, config.maxPositions,
+      config.typeVocabSize,
+    ]
     guard sizes.allSatisfy({ $0 > 0 }), config.hiddenSize % config.headCount == 0 else {
       throw .malformed(path: url.path, reason: "sizes must be positive and hidden_size divisible by num_attention_heads")
     }

@@ -153,12 +153,15 @@ extension BERTModel {
   ) {
     #if arch(x86_64)
       if let packed = weight.bfloat16 {
-        BFloat16GEMM.multiplyAdd(input, rows: rows, weight: packed, into: output, scratch: workspace.packedInput(inputs: inputs), gelu: gelu)
+        BFloat16GEMM.multiplyAdd(
+          input, rows: rows, weight: packed, into: output, scratch: workspace.packedInput(inputs: inputs), gelu: gelu)
         return
       }
     #endif
     precondition(!gelu, "GELU is applied in the bfloat16 kernel only")
-    OpenBLAS.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1, input, Int32(inputs), weight.float32, Int32(inputs), 1, output, Int32(outputs))
+    OpenBLAS.sgemm(
+      CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1, input, Int32(inputs), weight.float32,
+      Int32(inputs), 1, output, Int32(outputs))
   }
 }
 

@@ -86,10 +86,13 @@ enum BERTKernels {
   }
 
   /// out ← a + b + c over `count` floats (a multiple of 8).
-  static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+  static func add(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
+  ) {
     let (ra, rb, rc, ro) = (UnsafeRawPointer(a), UnsafeRawPointer(b), UnsafeRawPointer(c), UnsafeMutableRawPointer(out))
     for offset in stride(from: 0, to: count * 4, by: 32) {
-      let sum = ra.loadUnaligned(fromByteOffset: offset, as: Lanes.self) + rb.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+      let sum =
+        ra.loadUnaligned(fromByteOffset: offset, as: Lanes.self) + rb.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
         + rc.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
       ro.storeBytes(of: sum, toByteOffset: offset, as: Lanes.self)
     }
@@ -141,7 +144,8 @@ enum BERTKernels {
         let v = raw.loadUnaligned(fromByteOffset: j, as: Lanes.self)
         maxLanes = maxLanes.replacing(with: v, where: v .> maxLanes)
       }
-      var maximum = Swift.max(Swift.max(Swift.max(maxLanes[0], maxLanes[1]), Swift.max(maxLanes[2], maxLanes[3])),
+      var maximum = Swift.max(
+        Swift.max(Swift.max(maxLanes[0], maxLanes[1]), Swift.max(maxLanes[2], maxLanes[3])),
         Swift.max(Swift.max(maxLanes[4], maxLanes[5]), Swift.max(maxLanes[6], maxLanes[7])))
       for j in full..<columns { maximum = Swift.max(maximum, line[j]) }
       var sumLanes = Lanes()

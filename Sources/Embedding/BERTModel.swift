@@ -170,9 +170,10 @@ public final class BERTModel: @unchecked Sendable {
     func linear(_ values: [Float], outputs: Int, inputs: Int) -> Linear {
       #if arch(x86_64)
         if bfloat16 {
-          return .packed(values.withUnsafeBufferPointer {
-            LinearWeight(float32: nil, bfloat16: BFloat16Panels(packing: $0.baseAddress!, outputs: outputs, inputs: inputs))
-          })
+          return .packed(
+            values.withUnsafeBufferPointer {
+              LinearWeight(float32: nil, bfloat16: BFloat16Panels(packing: $0.baseAddress!, outputs: outputs, inputs: inputs))
+            })
         }
       #endif
       return .float32(keep(values))
@@ -194,23 +195,25 @@ public final class BERTModel: @unchecked Sendable {
       let query = try tensor(p + "attention.self.query.weight", h, h).map { $0 * scale }
       let queryBias = try tensor(p + "attention.self.query.bias", h).map { $0 * scale }
       let qkv = query + (try tensor(p + "attention.self.key.weight", h, h)) + (try tensor(p + "attention.self.value.weight", h, h))
-      layerWeights.append((
-        linear: [
-          linear(qkv, outputs: 3 * h, inputs: h),
-          try linear(p + "attention.output.dense.weight", outputs: h, inputs: h),
-          try linear(p + "intermediate.dense.weight", outputs: c.intermediateSize, inputs: h),
-          try linear(p + "output.dense.weight", outputs: h, inputs: c.intermediateSize),
-        ],
-        vectors: [
-          keep(queryBias + (try tensor(p + "attention.self.key.bias", h)) + (try tensor(p + "attention.self.value.bias", h))),
-          keep(try tensor(p + "attention.output.dense.bias", h)),
-          keep(try tensor(p + "attention.output.LayerNorm.weight", h)),
-          keep(try tensor(p + "attention.output.LayerNorm.bias", h)),
-          keep(try tensor(p + "intermediate.dense.bias", c.intermediateSize)),
-          keep(try tensor(p + "output.dense.bias", h)),
-          keep(try tensor(p + "output.LayerNorm.weight", h)),
-          keep(try tensor(p + "output.LayerNorm.bias", h)),
-        ]))
+      layerWeights.append(
+        (
+          linear: [
+            linear(qkv, outputs: 3 * h, inputs: h),
+            try linear(p + "attention.output.dense.weight", outputs: h, inputs: h),
+            try linear(p + "intermediate.dense.weight", outputs: c.intermediateSize, inputs: h),
+            try linear(p + "output.dense.weight", outputs: h, inputs: c.intermediateSize),
+          ],
+          vectors: [
+            keep(queryBias + (try tensor(p + "attention.self.key.bias", h)) + (try tensor(p + "attention.self.value.bias", h))),
+            keep(try tensor(p + "attention.output.dense.bias", h)),
+            keep(try tensor(p + "attention.output.LayerNorm.weight", h)),
+            keep(try tensor(p + "attention.output.LayerNorm.bias", h)),
+            keep(try tensor(p + "intermediate.dense.bias", c.intermediateSize)),
+            keep(try tensor(p + "output.dense.bias", h)),
+            keep(try tensor(p + "output.LayerNorm.weight", h)),
+            keep(try tensor(p + "output.LayerNorm.bias", h)),
+          ]
+        ))
     }
     storage = WeightStorage(arrays)
     file = weights

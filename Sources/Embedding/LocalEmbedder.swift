@@ -92,7 +92,9 @@ public final class LocalEmbedder: Embedder {
     let maxLength = Self.maxLength(modelDirectory: modelDirectory, configuration: configuration)
     let tokenizer = try WordPieceTokenizer.load(modelDirectory: modelDirectory, maxLength: maxLength)
     if let largest = tokenizer.vocabulary.values.max(), Int(largest) >= configuration.vocabSize {
-      throw ModelFileError.malformed(path: modelDirectory.appendingPathComponent("vocab.txt").path, reason: "token id \(largest) is outside the model's vocab_size \(configuration.vocabSize)")
+      throw ModelFileError.malformed(
+        path: modelDirectory.appendingPathComponent("vocab.txt").path,
+        reason: "token id \(largest) is outside the model's vocab_size \(configuration.vocabSize)")
     }
     self.modelDirectory = modelDirectory
     self.tokenizer = tokenizer

@@ -72,10 +72,14 @@ public struct ModelRegistry: Sendable {
       .filter { (try? $0.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true }
       .map { folder in
         var size: Int64 = 0
-        for case let file as URL in manager.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey]) ?? FileManager.DirectoryEnumerator() {
+        for case let file as URL in manager.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey])
+          ?? FileManager.DirectoryEnumerator()
+        {
           size += Int64((try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
         }
-        let complete = ["model.safetensors", "config.json"].allSatisfy { manager.fileExists(atPath: folder.appendingPathComponent($0).path) }
+        let complete = ["model.safetensors", "config.json"].allSatisfy {
+          manager.fileExists(atPath: folder.appendingPathComponent($0).path)
+        }
         return InstalledModel(name: folder.lastPathComponent, path: folder, size: size, isComplete: complete)
       }
       .sorted { $0.name < $1.name }
@@ -88,7 +92,9 @@ public struct ModelRegistry: Sendable {
   @discardableResult
   public func pull(_ name: String = LocalEmbedder.defaultModelName, progress: @Sendable (String) -> Void = { _ in }) async throws -> URL {
     let parts = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-    let valid = parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) } }
+    let valid = parts.allSatisfy {
+      !$0.isEmpty && $0 != "." && $0 != ".." && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+    }
     guard valid, parts.count == 1 || parts.count == 2 else { throw ModelDownloadError.invalidName(name) }
     let repository = parts.count == 1 ? "sentence-transformers/\(name)" : name
     let folderName = parts.last!

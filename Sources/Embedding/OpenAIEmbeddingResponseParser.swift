@@ -37,13 +37,14 @@ enum OpenAIEmbeddingResponseParser {
 
     mutating func response() -> [Item]? {
       var items: [Item]?
-      guard objectMembers({ scanner, key in
-        if key.elementsEqual(Self.dataKey) {
-          items = scanner.dataArray()
-          return items != nil
-        }
-        return scanner.skipValue(depth: 0)
-      })
+      guard
+        objectMembers({ scanner, key in
+          if key.elementsEqual(Self.dataKey) {
+            items = scanner.dataArray()
+            return items != nil
+          }
+          return scanner.skipValue(depth: 0)
+        })
       else { return nil }
       skipWhitespace()
       return position == bytes.count ? items : nil
@@ -54,17 +55,18 @@ enum OpenAIEmbeddingResponseParser {
       let ok = arrayElements { scanner in
         var index: Int?
         var embedding: [Float]?
-        guard scanner.objectMembers({ scanner, key in
-          if key.elementsEqual(Self.indexKey) {
-            index = scanner.integer()
-            return index != nil
-          }
-          if key.elementsEqual(Self.embeddingKey) {
-            embedding = scanner.floats()
-            return embedding != nil
-          }
-          return scanner.skipValue(depth: 0)
-        }), let index, let embedding
+        guard
+          scanner.objectMembers({ scanner, key in
+            if key.elementsEqual(Self.indexKey) {
+              index = scanner.integer()
+              return index != nil
+            }
+            if key.elementsEqual(Self.embeddingKey) {
+              embedding = scanner.floats()
+              return embedding != nil
+            }
+            return scanner.skipValue(depth: 0)
+          }), let index, let embedding
         else { return false }
         items.append(Item(index: index, embedding: embedding))
         return true

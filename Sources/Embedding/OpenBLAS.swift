@@ -13,10 +13,11 @@ import Foundation
 /// here, after `main` set `OPENBLAS_NUM_THREADS=1` (`preferOneThread()`), it starts no pool; we
 /// parallelise above BLAS, if at all.
 enum OpenBLAS {
-  typealias SGEMM = @convention(c) (
-    CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-    UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
-  ) -> Void
+  typealias SGEMM =
+    @convention(c) (
+      CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+    ) -> Void
   private typealias SetThreads = @convention(c) (Int32) -> Void
 
   /// Asks OpenBLAS for one thread when it loads. Call before any thread starts (it sets an
@@ -29,10 +30,16 @@ enum OpenBLAS {
     let names = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
     guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else {
       let reason = dlerror().map { String(cString: $0) } ?? "not found"
-      return .failure(.missingLibrary(name: "OpenBLAS (libopenblas.so.0)", reason: reason, hint: "Install it with `apt-get install libopenblas0` (scripts/bootstrap does)."))
+      return .failure(
+        .missingLibrary(
+          name: "OpenBLAS (libopenblas.so.0)", reason: reason,
+          hint: "Install it with `apt-get install libopenblas0` (scripts/bootstrap does)."))
     }
     guard let sgemm = dlsym(handle, "cblas_sgemm") else {
-      return .failure(.missingLibrary(name: "OpenBLAS (libopenblas.so.0)", reason: "it has no cblas_sgemm", hint: "Install OpenBLAS's CBLAS build with `apt-get install libopenblas0`."))
+      return .failure(
+        .missingLibrary(
+          name: "OpenBLAS (libopenblas.so.0)", reason: "it has no cblas_sgemm",
+          hint: "Install OpenBLAS's CBLAS build with `apt-get install libopenblas0`."))
     }
     // One thread even if the environment asked for more: batches are split above BLAS.
     if let setThreads = dlsym(handle, "openblas_set_num_threads") {

@@ -63,11 +63,14 @@ public struct SafeTensorsFile: Sendable {
     }
     let file = try MappedFile(path: url.path)
     let data = file.bytes
-    guard data.count >= 8 else { throw .malformed(path: path, reason: "file is \(data.count) bytes, shorter than the 8-byte header length") }
+    guard data.count >= 8 else {
+      throw .malformed(path: path, reason: "file is \(data.count) bytes, shorter than the 8-byte header length")
+    }
     var headerLength: UInt64 = 0
     for index in 0..<8 { headerLength |= UInt64(data[index]) << (8 * UInt64(index)) }
     guard headerLength <= UInt64(data.count - 8) else {
-      throw .malformed(path: path, reason: "header claims \(headerLength) bytes but the file has \(data.count - 8) after the length (truncated?)")
+      throw .malformed(
+        path: path, reason: "header claims \(headerLength) bytes but the file has \(data.count - 8) after the length (truncated?)")
     }
     let start = 8 + Int(headerLength)
     let object: Any
@@ -83,7 +86,8 @@ public struct SafeTensorsFile: Sendable {
       else { throw .malformed(path: path, reason: "tensor \(name) has no dtype, shape or data_offsets") }
       let (begin, end) = (offsets[0], offsets[1])
       guard begin >= 0, begin <= end, end <= available else {
-        throw .malformed(path: path, reason: "tensor \(name) lies at bytes \(begin)..<\(end) but the data section has \(available) bytes (truncated?)")
+        throw .malformed(
+          path: path, reason: "tensor \(name) lies at bytes \(begin)..<\(end) but the data section has \(available) bytes (truncated?)")
       }
       guard shape.allSatisfy({ $0 >= 0 }) else { throw .malformed(path: path, reason: "tensor \(name) has a negative dimension") }
       let elementSize = Self.elementSize(dtype)

@@ -53,7 +53,8 @@ public struct WordPieceTokenizer: Sendable {
     }
     let json = directory.appendingPathComponent("tokenizer.json")
     guard FileManager.default.fileExists(atPath: json.path) else {
-      throw .missingFile(path: vocab.path, hint: "Neither vocab.txt nor tokenizer.json is there; download the model again (git rag model pull).")
+      throw .missingFile(
+        path: vocab.path, hint: "Neither vocab.txt nor tokenizer.json is there; download the model again (git rag model pull).")
     }
     let object: Any
     do { object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) } catch {

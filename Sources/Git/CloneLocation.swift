@@ -32,7 +32,7 @@ public struct CloneLocation: Sendable, Hashable {
     if trimmed.contains(where: { $0.isNewline || $0 == "\0" }) { throw .unsupportedURL(trimmed.debugDescription) }
     // `ext::sh -c …`, `fd::3`: git's remote helper syntax, which runs commands. Refused whatever the helper.
     if let marker = trimmed.range(of: "::"), !trimmed[..<marker.lowerBound].contains("/"),
-       trimmed[..<marker.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
+      trimmed[..<marker.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
     {
       throw .transportRefused(String(trimmed[..<marker.lowerBound]))
     }

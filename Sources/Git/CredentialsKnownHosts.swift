@@ -36,7 +36,8 @@ public struct KnownHosts: Sendable {
         fields.removeFirst()
       }
       guard fields.count >= 3, let key = Data(base64Encoded: fields[2]) else { continue }
-      entries.append(Entry(marker: marker, patterns: fields[0].split(separator: ",").map(String.init), keyType: fields[1], key: [UInt8](key)))
+      entries.append(
+        Entry(marker: marker, patterns: fields[0].split(separator: ",").map(String.init), keyType: fields[1], key: [UInt8](key)))
     }
     return entries
   }
@@ -118,7 +119,8 @@ public struct KnownHosts: Sendable {
   static func hashedMatch(_ pattern: String, name: String) -> Bool {
     let parts = pattern.split(separator: "|", omittingEmptySubsequences: true)
     guard parts.count == 3, parts[0] == "1", let salt = Data(base64Encoded: String(parts[1])),
-          let hash = Data(base64Encoded: String(parts[2])) else { return false }
+      let hash = Data(base64Encoded: String(parts[2]))
+    else { return false }
     return HMACSHA1.mac(key: [UInt8](salt), message: Array(name.utf8)) == [UInt8](hash)
   }
 

@@ -63,7 +63,8 @@ public enum GitBlob {
     var oid = git_oid()
     var empty: UInt8 = 0
     // An empty Data may have no base address; libgit2 wants a non-null pointer even for 0 bytes.
-    let rc = data.isEmpty
+    let rc =
+      data.isEmpty
       ? git_odb_hash(&oid, &empty, 0, GIT_OBJECT_BLOB)
       : data.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, GIT_OBJECT_BLOB) }
     // git_odb_hash can only fail on an invalid object type or out of memory.

@@ -48,14 +48,16 @@ public struct GitError: UserFacingError, CustomStringConvertible, Sendable {
 
   /// No repository at or above `path`.
   public static func notARepository(_ path: String) -> GitError {
-    GitError(kind: .notARepository(path: path), code: -3, function: "git_repository_open_ext",
-             message: "could not find repository at '\(path)'")
+    GitError(
+      kind: .notARepository(path: path), code: -3, function: "git_repository_open_ext",
+      message: "could not find repository at '\(path)'")
   }
 
   /// HEAD names `branch`, which has no commit yet.
   public static func unbornHead(_ branch: String) -> GitError {
-    GitError(kind: .unbornHead(branch: branch), code: -9, function: "git_repository_head",
-             message: "reference 'refs/heads/\(branch)' not found")
+    GitError(
+      kind: .unbornHead(branch: branch), code: -9, function: "git_repository_head",
+      message: "reference 'refs/heads/\(branch)' not found")
   }
 
   /// `id` is not in the object database.

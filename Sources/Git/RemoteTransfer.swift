@@ -110,7 +110,7 @@ extension Repository {
 
 private func withStringArray<T>(_ strings: [String], _ body: (inout git_strarray) throws -> T) throws -> T {
   var pointers = strings.map { strdup($0) }
-  defer { pointers.forEach { free($0) } }
+  defer { for pointer in pointers { free(pointer) } }
   return try pointers.withUnsafeMutableBufferPointer { buffer in
     var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
     return try body(&array)

@@ -25,7 +25,8 @@ extension Repository {
     guard git_reference_lookup(&reference, handle, "HEAD") == 0 else { return nil }
     defer { git_reference_free(reference) }
     guard git_reference_type(reference) == GIT_REFERENCE_SYMBOLIC,
-          let target = git_reference_symbolic_target(reference) else { return nil }
+      let target = git_reference_symbolic_target(reference)
+    else { return nil }
     let name = String(lossyCString: target)
     let prefix = "refs/heads/"
     return name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
@@ -115,11 +116,12 @@ extension Repository {
       copy[bytes.count] = 0
       return copy
     }
-    defer { cPaths.forEach { $0?.deallocate() } }
+    defer { for path in cPaths { path?.deallocate() } }
 
     var options = git_diff_options()
     try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
-    options.flags |= GIT_DIFF_INCLUDE_TYPECHANGE.rawValue | GIT_DIFF_SKIP_BINARY_CHECK.rawValue
+    options.flags |=
+      GIT_DIFF_INCLUDE_TYPECHANGE.rawValue | GIT_DIFF_SKIP_BINARY_CHECK.rawValue
       | GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue
     var diff: OpaquePointer?
     try cPaths.withUnsafeMutableBufferPointer { buffer in
@@ -153,15 +155,16 @@ extension Repository {
       }
       let hasOld = kind != .added, hasNew = kind != .deleted
       let oldFile = delta.old_file, newFile = delta.new_file
-      changes.append(FileChange(
-        kind: kind,
-        oldPath: hasOld ? oldFile.path.map { String(lossyCString: $0) } : nil,
-        newPath: hasNew ? newFile.path.map { String(lossyCString: $0) } : nil,
-        oldID: hasOld ? ObjectID(oid: oldFile.id) : nil,
-        newID: hasNew ? ObjectID(oid: newFile.id) : nil,
-        oldMode: hasOld ? FileMode(git_filemode_t(rawValue: UInt32(oldFile.mode))) : nil,
-        newMode: hasNew ? FileMode(git_filemode_t(rawValue: UInt32(newFile.mode))) : nil,
-        similarity: kind == .renamed || kind == .copied ? Int(delta.similarity) : 0))
+      changes.append(
+        FileChange(
+          kind: kind,
+          oldPath: hasOld ? oldFile.path.map { String(lossyCString: $0) } : nil,
+          newPath: hasNew ? newFile.path.map { String(lossyCString: $0) } : nil,
+          oldID: hasOld ? ObjectID(oid: oldFile.id) : nil,
+          newID: hasNew ? ObjectID(oid: newFile.id) : nil,
+          oldMode: hasOld ? FileMode(git_filemode_t(rawValue: UInt32(oldFile.mode))) : nil,
+          newMode: hasNew ? FileMode(git_filemode_t(rawValue: UInt32(newFile.mode))) : nil,
+          similarity: kind == .renamed || kind == .copied ? Int(delta.similarity) : 0))
     }
     return changes
   }
@@ -176,7 +179,8 @@ extension Repository {
     func visit(old: OpaquePointer?, new: OpaquePointer?) throws(GitError) {
       guard let name = git_tree_entry_name(old ?? new) else { return }
       if let old, let new, git_oid_equal(git_tree_entry_id(old), git_tree_entry_id(new)) != 0,
-        git_tree_entry_filemode(old) == git_tree_entry_filemode(new) {
+        git_tree_entry_filemode(old) == git_tree_entry_filemode(new)
+      {
         return
       }
       path.removeSubrange(prefixLength...)
@@ -230,8 +234,9 @@ extension Repository {
   public func blobSize(_ id: ObjectID) throws -> Int {
     let header = try objectHeader(id)
     guard header.type == GIT_OBJECT_BLOB else {
-      throw GitError(kind: .objectNotFound(id.hex), code: GIT_ENOTFOUND.rawValue, function: "git_odb_read_header",
-                     message: "object is a \(String(cString: git_object_type2string(header.type))), not a blob")
+      throw GitError(
+        kind: .objectNotFound(id.hex), code: GIT_ENOTFOUND.rawValue, function: "git_odb_read_header",
+        message: "object is a \(String(cString: git_object_type2string(header.type))), not a blob")
     }
     return header.size
   }

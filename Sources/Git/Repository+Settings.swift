@@ -97,8 +97,9 @@ extension Repository {
 /// either field); ssh and scp-like URLs keep their user name, which is not a secret.
 func redactingCredentials(_ url: String) -> String {
   guard var components = URLComponents(string: url),
-        let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-        components.user != nil || components.password != nil else { return url }
+    let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+    components.user != nil || components.password != nil
+  else { return url }
   components.user = nil
   components.password = nil
   return components.string ?? url

@@ -45,7 +45,7 @@ extension Repository {
     try readObject(git_tree_lookup(&treeObject, handle, &treeOID), "git_tree_lookup", &treeOID)
     defer { git_tree_free(treeObject) }
     var parentObjects: [OpaquePointer?] = []
-    defer { parentObjects.forEach { git_commit_free($0) } }
+    defer { for object in parentObjects { git_commit_free(object) } }
     for parent in parents {
       var oid = parent.oid
       var commit: OpaquePointer?

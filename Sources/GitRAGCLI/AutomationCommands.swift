@@ -59,7 +59,8 @@ struct HooksCommand: ParsableCommand {
   static func hooksDirectory(global: Bool, writing: Bool = false) throws -> URL {
     if global {
       guard let path = GitConfig.global("core.hooksPath") else {
-        throw GitRAGError("--global needs core.hooksPath. Run `git config --global core.hooksPath ~/.git-hooks` first, then install again.", exitCode: 2)
+        throw GitRAGError(
+          "--global needs core.hooksPath. Run `git config --global core.hooksPath ~/.git-hooks` first, then install again.", exitCode: 2)
       }
       return URL(fileURLWithPath: (path as NSString).expandingTildeInPath, isDirectory: true)
     }
@@ -79,7 +80,8 @@ struct HooksCommand: ParsableCommand {
   }
 
   struct Install: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "install", abstract: "Install the hooks (a foreign hook gets a marked git-rag block instead).")
+    static let configuration = CommandConfiguration(
+      commandName: "install", abstract: "Install the hooks (a foreign hook gets a marked git-rag block instead).")
     @Flag(help: "Replace hooks git-rag did not write (they are kept as <hook>.git-rag-backup).") var force = false
     @Flag(help: "Install into the global core.hooksPath.") var global = false
 
@@ -95,7 +97,8 @@ struct HooksCommand: ParsableCommand {
   }
 
   struct Uninstall: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "uninstall", abstract: "Remove what git-rag installed, restoring other hooks exactly.")
+    static let configuration = CommandConfiguration(
+      commandName: "uninstall", abstract: "Remove what git-rag installed, restoring other hooks exactly.")
     @Flag(help: "Uninstall from the global core.hooksPath.") var global = false
 
     func run() throws {
@@ -146,11 +149,13 @@ struct CICommand: ParsableCommand {
   )
 
   struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Write the GitHub Actions workflow or GitLab CI job into this repository.")
+    static let configuration = CommandConfiguration(
+      commandName: "init", abstract: "Write the GitHub Actions workflow or GitLab CI job into this repository.")
     @Argument(help: "github or gitlab.") var provider: String
     @Option(help: "Store the pipeline writes to (CI indexes into a shared store: qdrant).") var store = "qdrant"
     @Flag(help: "Overwrite an existing file.") var force = false
-    @Flag(help: "Also publish the index under refs/rag after each sync (git rag push), for clones to git rag pull.") var publishIndex = false
+    @Flag(help: "Also publish the index under refs/rag after each sync (git rag push), for clones to git rag pull.") var publishIndex =
+      false
 
     func run() throws {
       let repository = try Repository.discover()

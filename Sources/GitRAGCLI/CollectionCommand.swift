@@ -13,7 +13,8 @@ struct CollectionCommand: AsyncParsableCommand {
   )
 
   struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an empty collection for the configured embedder.")
+    static let configuration = CommandConfiguration(
+      commandName: "create", abstract: "Create an empty collection for the configured embedder.")
     @Argument(help: "Collection name (default: the repository's).") var name: String?
     @OptionGroup var global: GlobalOptions
 
@@ -123,7 +124,9 @@ struct CollectionCommand: AsyncParsableCommand {
       print("chunks:      \(info.points) in \(info.files) files")
       print("dimension:   \(info.dimension == 0 ? "keyword-only" : String(info.dimension))")
       if let metadata = info.metadata {
-        for (key, value) in metadata.fields.sorted(by: { $0.key < $1.key }) { print("\(key.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value.terminalSafe)") }
+        for (key, value) in metadata.fields.sorted(by: { $0.key < $1.key }) {
+          print("\(key.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value.terminalSafe)")
+        }
       }
     }
   }

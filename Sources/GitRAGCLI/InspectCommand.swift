@@ -53,10 +53,14 @@ struct InspectCommand: AsyncParsableCommand {
         print("\(inspection.path.terminalSafe): skipped (\(reason.terminalSafe))")
         continue
       }
-      print("\(inspection.path.terminalSafe): \(inspection.language ?? "text"), \(inspection.chunks.count) chunk\(inspection.chunks.count == 1 ? "" : "s")")
+      print(
+        "\(inspection.path.terminalSafe): \(inspection.language ?? "text"), \(inspection.chunks.count) chunk\(inspection.chunks.count == 1 ? "" : "s")"
+      )
       for redaction in inspection.redacted ?? [] { print("  redacted: \(redaction.terminalSafe)") }
       for (index, chunk) in inspection.chunks.enumerated() {
-        print("  #\(index) lines \(chunk.startLine)-\(chunk.endLine), \(chunk.content.count) chars\(chunk.symbol.map { ", \($0.terminalSafe)" } ?? "")")
+        print(
+          "  #\(index) lines \(chunk.startLine)-\(chunk.endLine), \(chunk.content.count) chars\(chunk.symbol.map { ", \($0.terminalSafe)" } ?? "")"
+        )
         if full {
           for line in chunk.content.split(separator: "\n", omittingEmptySubsequences: false) { print("    | \(line.terminalSafe)") }
         }

@@ -1,8 +1,8 @@
 import ArgumentParser
+import Embedding
 import Foundation
 import Git
 import GitRAGCore
-import Embedding
 import GitRAGKit
 import Runtimes
 import Store
@@ -24,12 +24,14 @@ struct RuntimeOptions: ParsableArguments {
   @Option(help: "Kubernetes namespace.") var namespace: String?
   @Option(name: .customLong("service-account"), help: "Kubernetes service account.") var serviceAccount: String?
   @Option(name: .customLong("image-pull-secret"), help: "Kubernetes image pull secret (repeatable).") var imagePullSecret: [String] = []
-  @Option(name: .customLong("secret-name"), help: "Kubernetes secret holding API_TOKEN, QDRANT_API_KEY, GITHUB_TOKEN.") var secretName: String?
+  @Option(name: .customLong("secret-name"), help: "Kubernetes secret holding API_TOKEN, QDRANT_API_KEY, GITHUB_TOKEN.") var secretName:
+    String?
   @Option(name: .customLong("job-queue"), help: ArgumentHelp(Setting.jobQueue.help)) var jobQueue: String?
   @Option(name: .customLong("job-definition"), help: ArgumentHelp(Setting.jobDefinition.help)) var jobDefinition: String?
   @Option(help: "CPU for the job, e.g. 2 or 500m.") var cpu: String?
   @Option(help: "Memory for the job, e.g. 4Gi or 2048Mi.") var memory: String?
-  @Option(name: .customLong("env"), help: "Environment variable to forward by name (repeatable; default: the ones git-rag reads).") var env: [String] = []
+  @Option(name: .customLong("env"), help: "Environment variable to forward by name (repeatable; default: the ones git-rag reads).") var env:
+    [String] = []
 
   /// Option names (with a value) and flags that belong to the submission, not to the job.
   static let valueOptions: Set<String> = [
@@ -94,7 +96,8 @@ struct RuntimeOptions: ParsableArguments {
     case "local":
       runtime = LocalRuntime(environment: environment)
     case "docker":
-      runtime = DockerRuntime(configuration: .init(image: image, network: network, volumes: extraVolumes + volume), environment: environment)
+      runtime = DockerRuntime(
+        configuration: .init(image: image, network: network, volumes: extraVolumes + volume), environment: environment)
     case "kubernetes":
       runtime = KubernetesRuntime(
         configuration: .init(
@@ -105,7 +108,9 @@ struct RuntimeOptions: ParsableArguments {
       guard let queue = settings.value(.jobQueue, flag: jobQueue),
         let definition = settings.value(.jobDefinition, flag: jobDefinition)
       else {
-        throw GitRAGError("AWS Batch needs a job queue and a job definition: pass --job-queue and --job-definition (or set rag.jobQueue and rag.jobDefinition).", exitCode: 2)
+        throw GitRAGError(
+          "AWS Batch needs a job queue and a job definition: pass --job-queue and --job-definition (or set rag.jobQueue and rag.jobDefinition).",
+          exitCode: 2)
       }
       runtime = AWSBatchRuntime(configuration: .init(jobQueue: queue, jobDefinition: definition), environment: environment)
     }
@@ -124,7 +129,8 @@ struct RuntimeOptions: ParsableArguments {
   /// The Docker mount and in-container path for a file or archive on this machine; Kubernetes
   /// and AWS Batch cannot see it, so they are refused with what works instead.
   func localInput(_ path: String, what: String) throws -> (path: String, volumes: [String]) {
-    let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL
+    let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+      .standardizedFileURL
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw GitRAGError("\(path) does not exist. Give the \(what) to upload.")
     }
@@ -172,23 +178,30 @@ extension CommandContext {
   func pushedSourceArguments(remote: String, commit: String?) throws -> [String] {
     let repository = try requireRepository()
     guard let url = repository.config("remote.\(remote).url") else {
-      throw GitRAGError("This repository has no remote \"\(remote)\": a job clones what the remote holds. Add it (git remote add \(remote) URL) and push, or name another with --remote.")
+      throw GitRAGError(
+        "This repository has no remote \"\(remote)\": a job clones what the remote holds. Add it (git remote add \(remote) URL) and push, or name another with --remote."
+      )
     }
     let location = try CloneLocation.parse(url)
     if location.transport == .local {
-      throw GitRAGError("Remote \"\(remote)\" is a path on this machine (\(url)), which a container cannot clone. Push to a server it can reach, or use --runtime local.")
+      throw GitRAGError(
+        "Remote \"\(remote)\" is a path on this machine (\(url)), which a container cannot clone. Push to a server it can reach, or use --runtime local."
+      )
     }
     guard let branch = repository.headBranchName(), !repository.isHeadDetached else {
       throw GitRAGError("HEAD is detached: check out the branch to index (it must be pushed to \(remote)), then submit again.")
     }
     let head = try commit.map { try repository.resolve($0) } ?? repository.head()
     guard let pushed = try? repository.resolve("refs/remotes/\(remote)/\(branch)") else {
-      throw GitRAGError("Branch \(branch) is not on \(remote) (no refs/remotes/\(remote)/\(branch)): run `git push \(remote) \(branch)`, then submit again.")
+      throw GitRAGError(
+        "Branch \(branch) is not on \(remote) (no refs/remotes/\(remote)/\(branch)): run `git push \(remote) \(branch)`, then submit again."
+      )
     }
     let (ahead, _) = try repository.aheadBehind(local: head, upstream: pushed)
     guard ahead == 0 else {
       throw GitRAGError(
-        "\(String(head.hex.prefix(12))) has \(ahead) commit\(ahead == 1 ? "" : "s") not pushed to \(remote)/\(branch), and the job clones from \(remote): run `git push \(remote) \(branch)`, then submit again.")
+        "\(String(head.hex.prefix(12))) has \(ahead) commit\(ahead == 1 ? "" : "s") not pushed to \(remote)/\(branch), and the job clones from \(remote): run `git push \(remote) \(branch)`, then submit again."
+      )
     }
     return [location.redacted, collection, "--branch", branch, "--commit", head.hex]
   }
@@ -210,7 +223,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
   func run() async throws {
     guard let op = JobOperation(rawValue: operation) else {
-      throw GitRAGError("Unknown worker operation \"\(operation)\". Use sync, upload-file, upload-repo, upload-archive or collection.", exitCode: 2)
+      throw GitRAGError(
+        "Unknown worker operation \"\(operation)\". Use sync, upload-file, upload-repo, upload-archive or collection.", exitCode: 2)
     }
     let command: [String] =
       switch op {

@@ -28,7 +28,9 @@ final class ProgressPrinter: Sendable {
     drawn.withLock { drawn in
       let elapsed = Date().timeIntervalSince(start)
       // The rate in bytes of files written: chunks and tokens follow bytes, not file counts.
-      let done = progress.totalBytes > 0 ? Double(progress.bytes) / Double(progress.totalBytes) : Double(progress.files) / Double(progress.totalFiles)
+      let done =
+        progress.totalBytes > 0
+        ? Double(progress.bytes) / Double(progress.totalBytes) : Double(progress.files) / Double(progress.totalFiles)
       let eta = done > 0 ? elapsed * (1 - done) / done : 0
       let rate = elapsed > 0 ? Double(progress.chunks) / elapsed : 0
       let width = 24

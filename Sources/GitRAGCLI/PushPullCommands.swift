@@ -15,7 +15,9 @@ struct IndexRefOptions: ParsableArguments {
   @Option(help: "Name of the ref, refs/rag/<name> (default: the collection's name).")
   var name: String?
 
-  @Flag(name: .customLong("accept-new-host-key"), help: "Trust and record an ssh host key not yet in ~/.ssh/known_hosts (a changed key is always refused).")
+  @Flag(
+    name: .customLong("accept-new-host-key"),
+    help: "Trust and record an ssh host key not yet in ~/.ssh/known_hosts (a changed key is always refused).")
   var acceptNewHostKey = false
 
   @Flag(help: "Print the summary as JSON.")
@@ -122,7 +124,9 @@ struct PushCommand: AsyncParsableCommand {
       if summary.upToDate {
         print("\(summary.reference) on \(summary.remote) is up to date (\(summary.files) files, \(summary.chunks) chunks).")
       } else {
-        print("Pushed \(summary.reference) to \(summary.remote): \(summary.files) files, \(summary.chunks) chunks; sent \(summary.objectsSent) objects\(target.location.transport == .local ? "" : ", \(summary.bytesSent) bytes")\(summary.attempts > 1 ? " (\(summary.attempts) attempts: merged a concurrent push)" : "").")
+        print(
+          "Pushed \(summary.reference) to \(summary.remote): \(summary.files) files, \(summary.chunks) chunks; sent \(summary.objectsSent) objects\(target.location.transport == .local ? "" : ", \(summary.bytesSent) bytes")\(summary.attempts > 1 ? " (\(summary.attempts) attempts: merged a concurrent push)" : "")."
+        )
       }
     }
   }
@@ -145,13 +149,17 @@ struct PullCommand: AsyncParsableCommand {
   func run() async throws {
     global.bootstrapLogging()
     let context = try CommandContext(options: global)
-    let summary = try await IndexRefTarget.pull(context: context, remote: ref.remote, name: ref.name, acceptNewHostKey: ref.acceptNewHostKey)
+    let summary = try await IndexRefTarget.pull(
+      context: context, remote: ref.remote, name: ref.name, acceptNewHostKey: ref.acceptNewHostKey)
     if ref.json {
       print(try JSONOutput.encode(summary))
     } else if !global.quiet, summary.upToDate {
-      print("\(summary.reference) from \(summary.remote) was pulled before (\(summary.files) files, \(summary.chunks) chunks); nothing new.")
+      print(
+        "\(summary.reference) from \(summary.remote) was pulled before (\(summary.files) files, \(summary.chunks) chunks); nothing new.")
     } else if !global.quiet {
-      print("Pulled \(summary.reference) from \(summary.remote): \(summary.files) files, \(summary.chunks) chunks, \(summary.vectorsImported) vectors into the cache (indexed at \(summary.indexedCommits.first.map { String($0.prefix(12)) } ?? "?")).")
+      print(
+        "Pulled \(summary.reference) from \(summary.remote): \(summary.files) files, \(summary.chunks) chunks, \(summary.vectorsImported) vectors into the cache (indexed at \(summary.indexedCommits.first.map { String($0.prefix(12)) } ?? "?"))."
+      )
     }
   }
 }

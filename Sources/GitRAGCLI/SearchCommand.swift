@@ -32,7 +32,9 @@ struct SearchCommand: AsyncParsableCommand {
 
   @Option(
     name: .long,
-    help: "Only paths matching this glob, relative to the current folder (`*` within a folder, `**` across folders, `/src` from the top); repeatable; `!GLOB` excludes.")
+    help:
+      "Only paths matching this glob, relative to the current folder (`*` within a folder, `**` across folders, `/src` from the top); repeatable; `!GLOB` excludes."
+  )
   var path: [String] = []
 
   @Option(name: .long, help: "Only chunks of this language (python, swift, markdown, ...).")
@@ -106,12 +108,16 @@ struct SearchCommand: AsyncParsableCommand {
       for (rank, result) in hits.enumerated() {
         let hit = result.hit, best = hit.best.payload
         let lines = "\(best.startLine)-\(best.endLine)\(best.symbol.map { " \($0.terminalSafe)" } ?? "")"
-        print(explain
-          ? String(format: "%2d. %@%@  (%.4f, best %@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), hit.score, lines)
-          : String(format: "%2d. %@%@  (best %@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), lines))
+        print(
+          explain
+            ? String(format: "%2d. %@%@  (%.4f, best %@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), hit.score, lines)
+            : String(format: "%2d. %@%@  (best %@)", rank + 1, hit.filePath.terminalSafe, marker(result.best), lines))
         if explain {
-          print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: hit.fused, boosts: hit.boosts, score: hit.score)
-            + ", \(hit.chunks) chunk\(hit.chunks == 1 ? "" : "s") in the candidates")
+          print(
+            "    "
+              + explanation(
+                keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: hit.fused, boosts: hit.boosts, score: hit.score)
+              + ", \(hit.chunks) chunk\(hit.chunks == 1 ? "" : "s") in the candidates")
         }
       }
       if hits.isEmpty { print("No results.") }
@@ -121,12 +127,18 @@ struct SearchCommand: AsyncParsableCommand {
       for (rank, (ranked, result)) in zip(response.ranked, response.chunks ?? []).enumerated() {
         let hit = ranked.hit, p = hit.payload
         let heading = String(
-          format: "%2d. %@:%d-%d%@%@", rank + 1, p.filePath.terminalSafe, p.startLine, p.endLine, p.symbol.map { "  \($0.terminalSafe)" } ?? "", marker(result))
+          format: "%2d. %@:%d-%d%@%@", rank + 1, p.filePath.terminalSafe, p.startLine, p.endLine,
+          p.symbol.map { "  \($0.terminalSafe)" } ?? "", marker(result))
         print(explain ? heading + String(format: "  (%.4f)", hit.score) : heading)
         if explain {
-          print("    " + explanation(keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: ranked.fused, boosts: ranked.boosts, score: hit.score))
+          print(
+            "    "
+              + explanation(
+                keywordRank: hit.keywordRank, vectorRank: hit.vectorRank, fused: ranked.fused, boosts: ranked.boosts, score: hit.score))
         }
-        for line in contextLines.map({ Snippet.around(query: options.query, in: p.content, firstLine: p.startLine, context: $0) }) ?? Snippet.head(p.content) {
+        for line in contextLines.map({ Snippet.around(query: options.query, in: p.content, firstLine: p.startLine, context: $0) })
+          ?? Snippet.head(p.content)
+        {
           print("      \(line.terminalSafe)")
         }
       }
@@ -159,7 +171,9 @@ struct SearchCommand: AsyncParsableCommand {
     if plan.analysis.looksLikeBugReport { print("query: reads as a bug report naming code (source files preferred)") }
     if !plan.mentionedPaths.isEmpty { print("query: mentions paths \(plan.mentionedPaths.prefix(8).joined(separator: ", ").terminalSafe)") }
     if !plan.mentionedModules.isEmpty { print("query: names \(plan.mentionedModules.prefix(8).joined(separator: ", ").terminalSafe)") }
-    if embedded { print("query: the model reads \"\(plan.embeddingText.prefix(160).replacingOccurrences(of: "\n", with: " ").terminalSafe)…\"") }
+    if embedded {
+      print("query: the model reads \"\(plan.embeddingText.prefix(160).replacingOccurrences(of: "\n", with: " ").terminalSafe)…\"")
+    }
     print("")
   }
 }

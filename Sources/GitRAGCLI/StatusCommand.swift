@@ -1,6 +1,6 @@
-import Embedding
 import ArgumentParser
 import Chunking
+import Embedding
 import Foundation
 import Git
 import GitRAGCore
@@ -32,7 +32,8 @@ struct StatusCommand: AsyncParsableCommand {
       return
     }
     print("store:       \(status.store)")
-    let create = context.repository == nil
+    let create =
+      context.repository == nil
       ? "outside a repository: index a folder with `git rag sync --dir PATH` or a remote with `git rag upload repo URL`"
       : "run `git rag sync`"
     print("collection:  \(collection)\(exists ? "" : " (not created yet: \(create))")")
@@ -40,11 +41,16 @@ struct StatusCommand: AsyncParsableCommand {
       print("embedder:    \(embedder)")
       if embedder.hasPrefix("local:") { print("model runs:  \(LocalEmbedder.runtimeDescription())") }
       print("chunks:      \(status.chunks ?? 0) in \(status.files ?? 0) files")
-      print("indexed at:  \(status.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing yet")\(status.lastIndexedAt.map { " (\($0))" } ?? "")")
-      print("source:      \(status.source ?? "")\(status.rootCommits?.first.map { " (root commit \($0.prefix(12)))" } ?? "")"
-        + (status.upload == true ? ", an upload, not this repository's HEAD" : ""))
+      print(
+        "indexed at:  \(status.lastIndexedCommit.map { String($0.prefix(12)) } ?? "nothing yet")\(status.lastIndexedAt.map { " (\($0))" } ?? "")"
+      )
+      print(
+        "source:      \(status.source ?? "")\(status.rootCommits?.first.map { " (root commit \($0.prefix(12)))" } ?? "")"
+          + (status.upload == true ? ", an upload, not this repository's HEAD" : ""))
       for target in Set((status.unfinishedSyncs ?? [:]).values).sorted() {
-        print("unfinished:  a sync towards \(target.isEmpty ? "the working folder" : String(target.prefix(12))) (the next sync revisits what it wrote)")
+        print(
+          "unfinished:  a sync towards \(target.isEmpty ? "the working folder" : String(target.prefix(12))) (the next sync revisits what it wrote)"
+        )
       }
     }
     if let lease = status.lease {
@@ -58,16 +64,22 @@ struct StatusCommand: AsyncParsableCommand {
     if let relation = status.relation { print("index:       \(relation)") }
     let tree = status.workingTree
     if !(tree.modified.isEmpty && tree.added.isEmpty && tree.deleted.isEmpty) {
-      print("working tree: \(tree.modified.count) modified, \(tree.added.count) added, \(tree.deleted.count) deleted (searched unless --committed)")
+      print(
+        "working tree: \(tree.modified.count) modified, \(tree.added.count) added, \(tree.deleted.count) deleted (searched unless --committed)"
+      )
     }
     if let running = status.syncHolder {
-      print("running:     a sync (pid \(running.pid == 0 ? "unknown" : String(running.pid))\(running.startedAt.isEmpty ? "" : ", since \(running.startedAt)"))")
+      print(
+        "running:     a sync (pid \(running.pid == 0 ? "unknown" : String(running.pid))\(running.startedAt.isEmpty ? "" : ", since \(running.startedAt)"))"
+      )
     }
     if let pending {
       if pending.mode == .upToDate {
         print("sync would:  nothing (up to date)")
       } else {
-        print("sync would:  \(pending.mode.rawValue): \(pending.filesAdded) added, \(pending.filesModified) modified, \(pending.filesDeleted) deleted, \(pending.filesRenamed) renamed")
+        print(
+          "sync would:  \(pending.mode.rawValue): \(pending.filesAdded) added, \(pending.filesModified) modified, \(pending.filesDeleted) deleted, \(pending.filesRenamed) renamed"
+        )
       }
     }
   }

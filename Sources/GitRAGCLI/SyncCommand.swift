@@ -1,6 +1,6 @@
 import ArgumentParser
-import Embedding
 import Chunking
+import Embedding
 import Foundation
 import Git
 import GitRAGCore
@@ -53,7 +53,9 @@ struct SyncCommand: AsyncParsableCommand {
       // remote at the pushed commit and runs with this command's resolved settings.
       let context = try CommandContext(options: global, requireRepository: false)
       if let dir {
-        throw GitRAGError("A \(runtime.runtime ?? "") job cannot read the folder \(dir) on this machine. Pack it (tar czf) and use `git rag upload archive … --runtime docker`, or use --runtime local.", exitCode: 2)
+        throw GitRAGError(
+          "A \(runtime.runtime ?? "") job cannot read the folder \(dir) on this machine. Pack it (tar czf) and use `git rag upload archive … --runtime docker`, or use --runtime local.",
+          exitCode: 2)
       }
       let source = try context.pushedSourceArguments(remote: remote ?? "origin", commit: commit)
       try await runtime.submit(operation: .uploadRepo, arguments: source, context: context)
@@ -79,7 +81,8 @@ struct SyncCommand: AsyncParsableCommand {
       case .acquired: break
       case .heldBy(let pid):
         if !global.quiet {
-          Console.info("A sync of \(collection) is running (pid \(pid == 0 ? "unknown" : String(pid))); it will go round once more when it finishes.")
+          Console.info(
+            "A sync of \(collection) is running (pid \(pid == 0 ? "unknown" : String(pid))); it will go round once more when it finishes.")
         }
         return
       }
@@ -100,7 +103,8 @@ struct SyncCommand: AsyncParsableCommand {
     options.reindex = reindex
     // Only a model that runs here is timed; a dry run sends nothing to an API.
     options.timeSample = dryRun && embedder.capabilities.contains(.runsLocally)
-    let published = IndexRef(repository: repository, name: collection, transfer: CloneOptions(home: UserPaths.home, environment: environment))
+    let published = IndexRef(
+      repository: repository, name: collection, transfer: CloneOptions(home: UserPaths.home, environment: environment))
     await context.prime(embedder, metadata: recorded ?? published.localManifest()?.asMetadata)
     Trace.mark("store opened, embedder primed")
     var engine = SyncEngine(store: store, embedder: embedder, cache: await cacheOpening.value, options: options)
@@ -109,7 +113,9 @@ struct SyncCommand: AsyncParsableCommand {
     engine.onEvent = { event in
       progress.handle(event)
       if !quiet, case let .waitingForLease(lease) = event {
-        Console.info("Waiting for the sync of \(collection) by \(lease.owner) (towards \(lease.target.prefix(12)), lease until \(Timestamp.string(secondsSince1970: lease.expiresAt))).")
+        Console.info(
+          "Waiting for the sync of \(collection) by \(lease.owner) (towards \(lease.target.prefix(12)), lease until \(Timestamp.string(secondsSince1970: lease.expiresAt)))."
+        )
       }
     }
 
@@ -147,7 +153,7 @@ extension SyncCommand {
       guard fromHook || { if case .notOnRemote = error { true } else { false } }() else { throw error }
       // Inside a hook this goes to the hook's log, --quiet or not.
       if fromHook || !global.quiet { Console.info("Not pulled: \(error.errorDescription ?? "\(error)")") }
-    } catch where fromHook {
+    } catch  where fromHook {
       Console.info("Not pulled: \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
     }
   }
@@ -161,8 +167,11 @@ extension SyncReport {
     let width = min(40, shares.prefix(limit).map(\.name.count).max() ?? 0)
     var lines = ["  \(title) (files, chunks, tokens to embed):"]
     for share in shares.prefix(limit) {
-      let name = share.name.count > width ? String(share.name.prefix(width - 1)) + "…" : share.name.padding(toLength: width, withPad: " ", startingAt: 0)
-      lines.append(String(format: "    %@ %7d %8d %10d  %3d%%", name, share.files, share.chunks, share.tokens, share.tokens * 100 / totalTokens))
+      let name =
+        share.name.count > width
+        ? String(share.name.prefix(width - 1)) + "…" : share.name.padding(toLength: width, withPad: " ", startingAt: 0)
+      lines.append(
+        String(format: "    %@ %7d %8d %10d  %3d%%", name, share.files, share.chunks, share.tokens, share.tokens * 100 / totalTokens))
     }
     if shares.count > limit { lines.append("    … and \(shares.count - limit) more") }
     return lines
@@ -179,8 +188,9 @@ extension SyncReport {
       "  chunks: \(chunksWritten) \(verb.isEmpty ? "written" : "to write"), \(chunksEmbedded) \(verb.isEmpty ? "embedded" : "to embed"), \(chunksReused) reused",
     ]
     if dryRun {
-      lines.append("  estimated tokens to embed: \(estimatedTokens)"
-        + (estimatedSeconds.map { ", about \(ProgressPrinter.duration($0)) with the configured embedder" } ?? ""))
+      lines.append(
+        "  estimated tokens to embed: \(estimatedTokens)"
+          + (estimatedSeconds.map { ", about \(ProgressPrinter.duration($0)) with the configured embedder" } ?? ""))
       lines += Self.shareLines("top folders", folders ?? [])
       lines += Self.shareLines("top extensions", extensions ?? [])
       if !(folders ?? []).isEmpty {

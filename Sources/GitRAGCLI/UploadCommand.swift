@@ -1,6 +1,6 @@
 import ArgumentParser
-import Embedding
 import Chunking
+import Embedding
 import Foundation
 import Git
 import GitRAGCore
@@ -50,8 +50,10 @@ struct UploadFileCommand: AsyncParsableCommand {
         context: context, volumes: input.volumes)
       return
     }
-    let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL
-    let source = try SingleFileSource(url: url, path: name ?? Self.storedPath(url), maxFileSize: try context.maxFileSize(), allowance: try context.secretAllowance())
+    let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+      .standardizedFileURL
+    let source = try SingleFileSource(
+      url: url, path: name ?? Self.storedPath(url), maxFileSize: try context.maxFileSize(), allowance: try context.secretAllowance())
     let report = try await UploadRun(context: context, collection: collection).run { try await $0.upsertFiles(source: source) }
     UploadRun.print(report, json: json, quiet: global.quiet)
   }
@@ -149,7 +151,9 @@ struct UploadRepoCommand: AsyncParsableCommand {
   @Option(help: "Index this commit (a full hex id) of the cloned branch instead of its head.")
   var commit: String?
 
-  @Flag(name: .customLong("accept-new-host-key"), help: "Trust and record an ssh host key not yet in ~/.ssh/known_hosts (a changed key is always refused).")
+  @Flag(
+    name: .customLong("accept-new-host-key"),
+    help: "Trust and record an ssh host key not yet in ~/.ssh/known_hosts (a changed key is always refused).")
   var acceptNewHostKey = false
 
   @Option(name: .customLong("keep-clone"), help: .hidden)
@@ -163,7 +167,9 @@ struct UploadRepoCommand: AsyncParsableCommand {
 
   func validate() throws {
     if let depth, depth < 1 { throw ValidationError("--depth must be at least 1.") }
-    if let commit, ObjectID(hex: commit) == nil { throw ValidationError("--commit must be a full 40-character commit id, not \"\(commit)\".") }
+    if let commit, ObjectID(hex: commit) == nil {
+      throw ValidationError("--commit must be a full 40-character commit id, not \"\(commit)\".")
+    }
   }
 
   func run() async throws {
@@ -172,7 +178,9 @@ struct UploadRepoCommand: AsyncParsableCommand {
     let location = try CloneLocation.parse(url)
     if runtime.runtime != nil {
       if try runtime.runsInContainer(), location.transport == .local {
-        throw GitRAGError("\(url) is a path on this machine, which a \(runtime.runtime ?? "") job cannot clone. Give a URL it can reach, or use --runtime local.", exitCode: 2)
+        throw GitRAGError(
+          "\(url) is a path on this machine, which a \(runtime.runtime ?? "") job cannot clone. Give a URL it can reach, or use --runtime local.",
+          exitCode: 2)
       }
       var arguments = [location.transport == .local ? location.url : url, collection]
       if let branch { arguments += ["--branch", branch] }
@@ -184,7 +192,9 @@ struct UploadRepoCommand: AsyncParsableCommand {
       return
     }
     if location.transport == .http, !global.quiet {
-      Console.info("Warning: \(location.redacted) is unencrypted http; code and any token travel in clear text. Use https:// if the server supports it.")
+      Console.info(
+        "Warning: \(location.redacted) is unencrypted http; code and any token travel in clear text. Use https:// if the server supports it."
+      )
     }
     var clone = CloneOptions(home: UserPaths.home, environment: context.environment)
     clone.connectTimeout = try DeadlineSetting.seconds("GIT_RAG_CONNECT_TIMEOUT", in: context.environment, default: 30)
@@ -252,9 +262,10 @@ enum DirectorySync {
   }
 
   static func folderCollection(_ root: URL) -> String {
-    let cleaned = String(root.lastPathComponent.unicodeScalars.map {
-      CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) ? Character($0) : "-"
-    })
+    let cleaned = String(
+      root.lastPathComponent.unicodeScalars.map {
+        CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) ? Character($0) : "-"
+      })
     return cleaned.isEmpty ? "default" : cleaned
   }
 }

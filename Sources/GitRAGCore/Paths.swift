@@ -13,14 +13,16 @@ public enum UserPaths {
 
   /// `$XDG_DATA_HOME/git-rag` (default `~/.local/share/git-rag`): stores outside a repository.
   public static var data: URL {
-    let base = environment("XDG_DATA_HOME").map { URL(fileURLWithPath: $0, isDirectory: true) }
+    let base =
+      environment("XDG_DATA_HOME").map { URL(fileURLWithPath: $0, isDirectory: true) }
       ?? home.appendingPathComponent(".local/share", isDirectory: true)
     return base.appendingPathComponent("git-rag", isDirectory: true)
   }
 
   /// `$XDG_CACHE_HOME/git-rag` (default `~/.cache/git-rag`): models and the embedding cache.
   public static var cache: URL {
-    let base = environment("XDG_CACHE_HOME").map { URL(fileURLWithPath: $0, isDirectory: true) }
+    let base =
+      environment("XDG_CACHE_HOME").map { URL(fileURLWithPath: $0, isDirectory: true) }
       ?? home.appendingPathComponent(".cache", isDirectory: true)
     return base.appendingPathComponent("git-rag", isDirectory: true)
   }
@@ -72,7 +74,9 @@ public enum StoreFolder {
   public static func check(_ url: URL) throws {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue else { return }
-    throw GitRAGError("The store folder \(url.path) is a file, not a folder. Point --store-path (or GIT_RAG_STORE_PATH, rag.storePath) at a folder; it is created if missing.", exitCode: 2)
+    throw GitRAGError(
+      "The store folder \(url.path) is a file, not a folder. Point --store-path (or GIT_RAG_STORE_PATH, rag.storePath) at a folder; it is created if missing.",
+      exitCode: 2)
   }
 
   /// Creates `url` (and its parents) after `check`, with a one-line error naming the folder.
@@ -81,7 +85,9 @@ public enum StoreFolder {
     do {
       try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     } catch {
-      throw GitRAGError("Cannot create the store folder \(url.path) (\((error as NSError).localizedFailureReason ?? error.localizedDescription)). Check its permissions, or choose another with --store-path.")
+      throw GitRAGError(
+        "Cannot create the store folder \(url.path) (\((error as NSError).localizedFailureReason ?? error.localizedDescription)). Check its permissions, or choose another with --store-path."
+      )
     }
   }
 }

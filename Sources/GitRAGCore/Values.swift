@@ -168,9 +168,10 @@ public struct IndexMetadata: Sendable, Hashable, Codable {
       lastIndexedCommit: fields["last_indexed_commit"], lastIndexedAt: fields["last_indexed_at"],
       source: fields["source"] ?? "",
       rootCommits: (fields["root_commits"] ?? "").split(separator: ",").map(String.init),
-      pendingTargets: Dictionary(uniqueKeysWithValues: fields.compactMap { key, value in
-        key == "sync_target" ? ("", value) : key.hasPrefix("sync_target.") ? (String(key.dropFirst(12)), value) : nil
-      }),
+      pendingTargets: Dictionary(
+        uniqueKeysWithValues: fields.compactMap { key, value in
+          key == "sync_target" ? ("", value) : key.hasPrefix("sync_target.") ? (String(key.dropFirst(12)), value) : nil
+        }),
       claimID: fields["claim_id"])
   }
 }

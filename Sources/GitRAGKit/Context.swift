@@ -1,5 +1,5 @@
-import Embedding
 import Chunking
+import Embedding
 import Foundation
 import Git
 import GitRAGCore
@@ -147,7 +147,8 @@ public final class CommandContext {
 
   public static func makeCache(environment: [String: String]) -> EmbeddingCache? {
     if environment["GIT_RAG_NO_CACHE"] == "1" { return nil }
-    let url = environment["GIT_RAG_CACHE_PATH"].map { URL(fileURLWithPath: $0) }
+    let url =
+      environment["GIT_RAG_CACHE_PATH"].map { URL(fileURLWithPath: $0) }
       ?? UserPaths.cache.appendingPathComponent("embeddings.sqlite")
     return try? EmbeddingCache(url: url)
   }
@@ -177,7 +178,9 @@ public final class CommandContext {
         exitCode: 2)
     }
     if let unknown = allowance.unknownRules.first {
-      throw GitRAGError("Unknown secret rule \"\(unknown)\" in rag.allowSecretRules; `git rag inspect FILE` names the rule that flagged a file.", exitCode: 2)
+      throw GitRAGError(
+        "Unknown secret rule \"\(unknown)\" in rag.allowSecretRules; `git rag inspect FILE` names the rule that flagged a file.",
+        exitCode: 2)
     }
     return allowance
   }

@@ -77,7 +77,8 @@ public final class IndexSession: @unchecked Sendable {
   public func search(_ options: SearchOptions) async throws -> SearchResponse {
     try options.validate()
     guard try await store.collectionExists(collection) else {
-      throw GitRAGError("Collection \(collection) not found in \(store.location). Run `git rag sync` first, or pick one from `git rag collection list`.")
+      throw GitRAGError(
+        "Collection \(collection) not found in \(store.location). Run `git rag sync` first, or pick one from `git rag collection list`.")
     }
     let metadata = try await store.metadata(collection)
     // A collection named after this repository's folder may hold another repository's index.
@@ -143,11 +144,14 @@ public final class IndexSession: @unchecked Sendable {
     var relation: String?
     // A collection holding another source than this repository is an upload: HEAD says nothing
     // about its freshness.
-    let upload = repository.flatMap { repository in
-      head.map { metadata != nil && metadata?.source != GitCommitSource(repository: repository, commit: $0).identity }
-    } ?? (metadata != nil)
+    let upload =
+      repository.flatMap { repository in
+        head.map { metadata != nil && metadata?.source != GitCommitSource(repository: repository, commit: $0).identity }
+      } ?? (metadata != nil)
     if let repository, let head, !upload, let lastHex = metadata?.lastIndexedCommit {
-      if let last = ObjectID(hex: lastHex), repository.commitExists(last), let counts = try? repository.aheadBehind(local: last, upstream: head) {
+      if let last = ObjectID(hex: lastHex), repository.commitExists(last),
+        let counts = try? repository.aheadBehind(local: last, upstream: head)
+      {
         behind = counts.behind
         relation = IndexStatus.relation(ahead: counts.ahead, behind: counts.behind, branch: repository.headBranchName())
       } else {
@@ -156,7 +160,8 @@ public final class IndexSession: @unchecked Sendable {
     }
     var pendingSync: SyncReport?
     if pending, let repository, head != nil, !upload {
-      let embedder: any Embedder = (metadata?.dimension ?? 1) == 0 ? NoEmbedder() : ((try? configuredEmbedder(recorded: metadata)) ?? NoEmbedder())
+      let embedder: any Embedder =
+        (metadata?.dimension ?? 1) == 0 ? NoEmbedder() : ((try? configuredEmbedder(recorded: metadata)) ?? NoEmbedder())
       var options = try context.syncOptions(collection: collection, embedder: embedder)
       options.dryRun = true
       let engine = SyncEngine(store: store, embedder: embedder, cache: nil, options: options)
@@ -171,7 +176,8 @@ public final class IndexSession: @unchecked Sendable {
       lastIndexedCommit: metadata?.lastIndexedCommit, lastIndexedAt: metadata?.lastIndexedAt, head: head?.hex,
       commitsBehind: behind, relation: relation, upload: metadata == nil ? nil : upload,
       headBranch: repository?.headBranchName(), dirty: repository.flatMap { try? $0.isDirty() } ?? false,
-      workingTree: WorkingTreeSummary(searched: nil, changes: changes), syncRunning: holder != nil, syncHolder: holder, pendingSync: pendingSync,
+      workingTree: WorkingTreeSummary(searched: nil, changes: changes), syncRunning: holder != nil, syncHolder: holder,
+      pendingSync: pendingSync,
       lease: exists ? try await (store as? any SyncLeasing)?.lease(collection) : nil,
       unfinishedSyncs: metadata.flatMap { $0.pendingTargets.isEmpty ? nil : $0.pendingTargets },
       source: metadata?.source, rootCommits: metadata?.rootCommits)

@@ -45,9 +45,10 @@ public struct IndexStamp: Codable, Sendable {
     head = repository.flatMap { try? $0.head().hex }
     dirty = repository.flatMap { try? $0.isDirty() } ?? false
     // An uploaded collection (another source than this repository) is not stale because of HEAD.
-    let ours = repository.flatMap { repository in
-      (try? repository.head()).map { metadata?.source == GitCommitSource(repository: repository, commit: $0).identity }
-    } ?? false
+    let ours =
+      repository.flatMap { repository in
+        (try? repository.head()).map { metadata?.source == GitCommitSource(repository: repository, commit: $0).identity }
+      } ?? false
     stale = ours && head != nil && head != indexedCommit
   }
 

@@ -104,7 +104,8 @@ extension Setting {
   /// Every setting, in the order the documentation lists them.
   public static let all: [Setting] = [
     collection, store, storePath, qdrantURL, qdrantAPIKey, qdrantBatchSize, qdrantTimeout, qdrantCaFile,
-    embedder, embeddingURL, model, embeddingCaFile, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency, embedRetries, remote, pull,
+    embedder, embeddingURL, model, embeddingCaFile, apiToken, modelPath, maxFileSize, embedBatch, embedConcurrency, embedRetries, remote,
+    pull,
     image, jobQueue, jobDefinition, allowSecretRules,
   ]
 

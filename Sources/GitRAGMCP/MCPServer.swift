@@ -76,9 +76,14 @@ actor ToolHandler {
         "type": "object",
         "properties": .object([
           "query": .object(["type": "string", "description": "Words, identifiers, a question or a whole bug report."]),
-          "k": .object(["type": "integer", "minimum": 1, "maximum": .int(SearchOptions.maxResults), "description": "How many results (default 10)."]),
+          "k": .object([
+            "type": "integer", "minimum": 1, "maximum": .int(SearchOptions.maxResults), "description": "How many results (default 10).",
+          ]),
           "files": .object(["type": "boolean", "description": "One row per file, scored from its best chunks."]),
-          "path": .object(["type": "string", "description": "Only paths matching this glob: `*` within a folder, `**` across folders, `{a,b}` alternatives."]),
+          "path": .object([
+            "type": "string",
+            "description": "Only paths matching this glob: `*` within a folder, `**` across folders, `{a,b}` alternatives.",
+          ]),
           "language": .object(["type": "string", "description": "Only chunks of this language (python, swift, markdown, ...)."]),
           "committed_only": .object(["type": "boolean", "description": "Search HEAD's index only, without uncommitted edits."]),
         ]),
@@ -92,12 +97,15 @@ actor ToolHandler {
       annotations: .init(readOnlyHint: true, openWorldHint: false)),
     Tool(
       name: "sync",
-      description: "Bring the index up to HEAD (only what changed since the last indexed commit). Waits for a sync already running. Sends progress notifications.",
+      description:
+        "Bring the index up to HEAD (only what changed since the last indexed commit). Waits for a sync already running. Sends progress notifications.",
       inputSchema: .object(["type": "object", "properties": .object([:])]),
       annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false)),
   ]
 
-  func call(_ params: CallTool.Parameters, progress: @escaping @Sendable (ProgressNotification.Parameters) async -> Void) async -> CallTool.Result {
+  func call(_ params: CallTool.Parameters, progress: @escaping @Sendable (ProgressNotification.Parameters) async -> Void) async
+    -> CallTool.Result
+  {
     let session = session
     return await serially { await Self.run(params, session: session, progress: progress) }
   }
@@ -122,9 +130,10 @@ actor ToolHandler {
             guard let token, case let .indexed(done) = event else { continue }
             // Bytes of the files written, which chunks and tokens follow (files differ a thousandfold).
             let (progressed, total) = done.totalBytes > 0 ? (done.bytes, done.totalBytes) : (done.files, done.totalFiles)
-            await progress(.init(
-              progressToken: token, progress: Double(progressed), total: Double(total),
-              message: "\(done.files)/\(done.totalFiles) files, \(done.chunks) chunks"))
+            await progress(
+              .init(
+                progressToken: token, progress: Double(progressed), total: Double(total),
+                message: "\(done.files)/\(done.totalFiles) files, \(done.chunks) chunks"))
           }
         }
         let report: SyncReport
@@ -178,7 +187,8 @@ actor ToolHandler {
   static func result<T: Encodable>(_ value: T) throws -> CallTool.Result {
     let text = try JSONContract.encode(value, pretty: false)
     let structured = try JSONDecoder().decode(Value.self, from: Data(text.utf8))
-    return CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: Optional<Value>.some(structured), isError: false)
+    return CallTool.Result(
+      content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: Optional<Value>.some(structured), isError: false)
   }
 
   static func failure(_ message: String) -> CallTool.Result {

@@ -48,15 +48,18 @@ public struct CIStepRunner {
     let script = TestServer.repositoryRoot.appendingPathComponent("scripts/testsupport/ci_step_runner.py").path
     let result = try runProcess(
       "/usr/bin/env",
-      ["python3", script, provider, "--pipeline", pipeline.path, "--context", contextFile.path,
-       "--work", work.url.appendingPathComponent("runner").path, "--cache", cache.path],
+      [
+        "python3", script, provider, "--pipeline", pipeline.path, "--context", contextFile.path,
+        "--work", work.url.appendingPathComponent("runner").path, "--cache", cache.path,
+      ],
       check: false)
     guard let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
       throw TestServerError(message: "ci_step_runner.py failed (\(result.status)): \(result.stderr.suffix(3000))")
     }
     let steps = (object["steps"] as? [[String: Any]] ?? []).map {
-      Step(name: $0["name"] as? String ?? "", outcome: $0["outcome"] as? String ?? "",
-           seconds: ($0["seconds"] as? NSNumber)?.doubleValue ?? 0, output: $0["output"] as? String ?? "")
+      Step(
+        name: $0["name"] as? String ?? "", outcome: $0["outcome"] as? String ?? "",
+        seconds: ($0["seconds"] as? NSNumber)?.doubleValue ?? 0, output: $0["output"] as? String ?? "")
     }
     return Report(
       status: object["status"] as? String ?? "", seconds: (object["seconds"] as? NSNumber)?.doubleValue ?? 0, steps: steps,
@@ -67,7 +70,8 @@ public struct CIStepRunner {
   /// nothing of the tests' own build.
   public static var systemPath: String {
     var folders = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-    if let swift = try? runProcess("/bin/sh", ["-c", "command -v swift"], check: false).stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+    if let swift = try? runProcess("/bin/sh", ["-c", "command -v swift"], check: false).stdout.trimmingCharacters(
+      in: .whitespacesAndNewlines),
       !swift.isEmpty
     {
       folders.append(URL(fileURLWithPath: swift).resolvingSymlinksInPath().deletingLastPathComponent().path)

@@ -17,7 +17,9 @@ public enum GitRAGBinary {
 
   /// Runs `git-rag ARGS` in `directory` with `environment` (the isolated test environment).
   @discardableResult
-  public static func run(_ arguments: [String], in directory: URL, environment: [String: String], input: Data? = nil) throws -> ProcessResult {
+  public static func run(_ arguments: [String], in directory: URL, environment: [String: String], input: Data? = nil) throws
+    -> ProcessResult
+  {
     try runProcess(url.path, arguments, in: directory, environment: environment, input: input, check: false)
   }
 }

@@ -86,7 +86,9 @@ public struct JobSpecRunner {
   /// An AWS Batch `SubmitJob` as `--print` shows it (notes, the request line, the JSON body): the
   /// `containerOverrides` command and environment, plus the values the job definition's
   /// `secrets` would add (`definitionSecrets`, name to value, as Secrets Manager would resolve them).
-  public static func awsBatch(_ printed: String, definitionSecrets: [String: String], definitionEnvironment: [String: String] = [:]) throws -> Container {
+  public static func awsBatch(_ printed: String, definitionSecrets: [String: String], definitionEnvironment: [String: String] = [:]) throws
+    -> Container
+  {
     guard let start = printed.firstIndex(of: "{"),
       let body = try JSONSerialization.jsonObject(with: Data(printed[start...].utf8)) as? [String: Any],
       let overrides = body["containerOverrides"] as? [String: Any], let command = overrides["command"] as? [String]

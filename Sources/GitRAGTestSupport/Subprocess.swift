@@ -79,8 +79,8 @@ public final class SpawnedProcess: @unchecked Sendable {
     let cArgs = argv.map { strdup($0) } + [nil]
     let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
-      cArgs.forEach { free($0) }
-      cEnv.forEach { free($0) }
+      for pointer in cArgs { free(pointer) }
+      for pointer in cEnv { free(pointer) }
     }
     var child: pid_t = 0
     let rc = posix_spawn(&child, program, &actions, nil, cArgs, cEnv)

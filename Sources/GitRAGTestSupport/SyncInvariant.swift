@@ -94,7 +94,9 @@ public struct HistoryBuilder {
   private static let attributeRules = [
     "*.md -rag", "docs/** -rag", "*.txt -rag", "big*.txt rag", "module*.py -rag", "*.py rag", "util/** -rag", "*.md rag=false",
   ]
-  private static let words = ["alpha", "beta", "parse", "config", "request", "session", "retry", "token", "index", "commit", "render", "cache"]
+  private static let words = [
+    "alpha", "beta", "parse", "config", "request", "session", "retry", "token", "index", "commit", "render", "cache",
+  ]
 
   public init(repo: TemporaryGitRepository) { self.repo = repo }
 
@@ -123,8 +125,10 @@ public struct HistoryBuilder {
   }
 
   func words(_ random: inout SeededRandom, lines: Int) -> String {
-    (0..<lines).map { _ in (0..<Int.random(in: 1...8, using: &random)).map { _ in Self.words.randomElement(using: &random)! }.joined(separator: " ") }
-      .joined(separator: "\n") + "\n"
+    (0..<lines).map { _ in
+      (0..<Int.random(in: 1...8, using: &random)).map { _ in Self.words.randomElement(using: &random)! }.joined(separator: " ")
+    }
+    .joined(separator: "\n") + "\n"
   }
 
   func python(_ random: inout SeededRandom) -> String {
@@ -132,7 +136,8 @@ public struct HistoryBuilder {
     for i in 0..<Int.random(in: 1...5, using: &random) {
       let name = Self.words.randomElement(using: &random)!
       text += "def \(name)_\(i)(x):\n    \"\"\"\(words(&random, lines: 1).trimmingCharacters(in: .newlines))\"\"\"\n"
-      text += words(&random, lines: Int.random(in: 1...6, using: &random)).split(separator: "\n").map { "    # \($0)" }.joined(separator: "\n")
+      text += words(&random, lines: Int.random(in: 1...6, using: &random)).split(separator: "\n").map { "    # \($0)" }.joined(
+        separator: "\n")
       text += "\n    return x\n\n"
     }
     return text
@@ -170,7 +175,9 @@ public struct HistoryBuilder {
       counter += 1
       let folder = Self.folders.randomElement(using: &random)!
       let target = "\(folder)renamed\(counter)-\((path as NSString).lastPathComponent)"
-      if !folder.isEmpty { try FileManager.default.createDirectory(at: repo.url.appendingPathComponent(folder), withIntermediateDirectories: true) }
+      if !folder.isEmpty {
+        try FileManager.default.createDirectory(at: repo.url.appendingPathComponent(folder), withIntermediateDirectories: true)
+      }
       try repo.git("mv", path, target)
       if Int.random(in: 0..<2, using: &random) == 0 {
         let old = String(decoding: try Data(contentsOf: repo.url.appendingPathComponent(target)), as: UTF8.self)
@@ -195,7 +202,8 @@ public struct HistoryBuilder {
       return "large"
     case 9:
       counter += 1
-      let secret = Int.random(in: 0..<2, using: &random) == 0
+      let secret =
+        Int.random(in: 0..<2, using: &random) == 0
         ? ["config\(counter).py": "AWS_KEY = \"AKIAIOSFODNN7EXAMPLE\"\n"] : [".env": "TOKEN=abc\n"]
       try repo.commit(secret, message: "secret")
       return "secret"
@@ -222,7 +230,9 @@ public struct HistoryBuilder {
       return "amend \(path)"
     case 12:
       let parents = try repo.git("rev-list", "--count", "HEAD")
-      guard (Int(parents) ?? 0) > 1, try repo.git("rev-list", "--parents", "-n", "1", "HEAD").split(separator: " ").count == 2 else { return "noop" }
+      guard (Int(parents) ?? 0) > 1, try repo.git("rev-list", "--parents", "-n", "1", "HEAD").split(separator: " ").count == 2 else {
+        return "noop"
+      }
       try repo.git("revert", "--no-edit", "HEAD")
       return "revert"
     case 13, 14:
@@ -237,7 +247,9 @@ public struct HistoryBuilder {
         return "drop \(path)"
       }
       let rule = Self.attributeRules.randomElement(using: &random)!
-      if !folder.isEmpty { try FileManager.default.createDirectory(at: repo.url.appendingPathComponent(folder), withIntermediateDirectories: true) }
+      if !folder.isEmpty {
+        try FileManager.default.createDirectory(at: repo.url.appendingPathComponent(folder), withIntermediateDirectories: true)
+      }
       try repo.commit([path: old + rule + "\n"], message: "attributes")
       return "\(path) += \(rule)"
     default:
@@ -268,12 +280,14 @@ public enum StoreSnapshot {
   public static func rows(_ store: any VectorStore, _ collection: String) async throws -> Set<ChunkRow> {
     let paths = Array(try await store.inventory(collection).keys)
     let points = try await store.points(collection, filePaths: paths)
-    return Set(points.map {
-      ChunkRow(path: $0.payload.filePath, start: $0.payload.startLine, end: $0.payload.endLine,
-               content: $0.payload.content, blob: $0.payload.fileHash,
-               // Stores may renormalise (Qdrant does for cosine): equal up to float rounding.
-               vector: $0.vector.map { $0.map { ($0 * 10_000).rounded() / 10_000 } })
-    })
+    return Set(
+      points.map {
+        ChunkRow(
+          path: $0.payload.filePath, start: $0.payload.startLine, end: $0.payload.endLine,
+          content: $0.payload.content, blob: $0.payload.fileHash,
+          // Stores may renormalise (Qdrant does for cosine): equal up to float rounding.
+          vector: $0.vector.map { $0.map { ($0 * 10_000).rounded() / 10_000 } })
+      })
   }
 }
 
@@ -292,7 +306,9 @@ public struct SeededRandom: RandomNumberGenerator {
 
 extension SyncEngine {
   /// An engine writing to `collection` of `store`, with small files and slabs so tests are quick.
-  public static func forTests(store: any VectorStore, embedder: any Embedder, cache: EmbeddingCache?, collection: String, maxFileSize: Int = 4096) -> SyncEngine {
+  public static func forTests(
+    store: any VectorStore, embedder: any Embedder, cache: EmbeddingCache?, collection: String, maxFileSize: Int = 4096
+  ) -> SyncEngine {
     var options = SyncOptions(collection: collection)
     options.maxFileSize = maxFileSize
     options.slabChunks = 16

@@ -13,7 +13,8 @@ extension CITemplates {
     case "github":
       let permissions = contents.replacingOccurrences(
         of: "permissions:\n  contents: read\n",
-        with: "permissions:\n  # git rag push publishes the index's vectors to refs/rag/<collection> of this repository.\n  contents: write\n")
+        with:
+          "permissions:\n  # git rag push publishes the index's vectors to refs/rag/<collection> of this repository.\n  contents: write\n")
       return permissions + githubPublishStep
     case "gitlab":
       return contents + gitlabPublishLine

@@ -203,7 +203,11 @@ public struct HookInstaller: Sendable {
   static func block(hook: String) -> Data {
     let script = HookScripts.all[hook]!
     let body = lines(of: script).dropFirst().filter { !$0.hasPrefix("#") && !$0.isEmpty }
-    let text = ([Substring(blockBegin), "# git-rag chained hook v\(HookScripts.version) (\(hook)): `git rag hooks uninstall` removes this block.", "("]
+    let text =
+      ([
+        Substring(blockBegin), "# git-rag chained hook v\(HookScripts.version) (\(hook)): `git rag hooks uninstall` removes this block.",
+        "(",
+      ]
       + body.map { "  " + $0 } + [") || true", Substring(blockEnd)]).joined(separator: "\n") + "\n"
     return Data(text.utf8)
   }

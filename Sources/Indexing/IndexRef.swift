@@ -66,7 +66,8 @@ public struct IndexRef {
     let treeID = try repository.writeTree(tree)
     let parent = try repository.reference(reference)
     let message = "git-rag: vectors of \(collection) at \(manifest.commits[0])"
-    var commit = try parent.flatMap { try treeOf($0) == treeID ? $0 : nil }
+    var commit =
+      try parent.flatMap { try treeOf($0) == treeID ? $0 : nil }
       ?? repository.writeCommit(tree: treeID, parents: parent.map { [$0] } ?? [], message: message)
     try repository.setReference(reference, to: commit, message: "git-rag push")
 
@@ -116,12 +117,14 @@ public struct IndexRef {
     }
     let theirs = try read(commit: fetched, remote: location.redacted)
     guard theirs.manifest.embedder == manifest.embedder, theirs.manifest.dimension == manifest.dimension else {
-      throw IndexRefError.otherEmbedderOnRemote(reference: reference, remote: location.redacted, theirs: theirs.manifest.embedder, ours: manifest.embedder)
+      throw IndexRefError.otherEmbedderOnRemote(
+        reference: reference, remote: location.redacted, theirs: theirs.manifest.embedder, ours: manifest.embedder)
     }
     let ours = try read(commit: local, remote: "the local \(reference)")
-    let superseded = ours.manifest.commits.first.flatMap(ObjectID.init(hex:)).map { mine in
-      theirs.manifest.commits.allSatisfy { ObjectID(hex: $0).map { repository.isAncestor($0, of: mine) } ?? false }
-    } ?? false
+    let superseded =
+      ours.manifest.commits.first.flatMap(ObjectID.init(hex:)).map { mine in
+        theirs.manifest.commits.allSatisfy { ObjectID(hex: $0).map { repository.isAncestor($0, of: mine) } ?? false }
+      } ?? false
     let commit: ObjectID
     if superseded {
       commit = try repository.writeCommit(
@@ -131,7 +134,8 @@ public struct IndexRef {
         do {
           _ = try VectorPack.decode(try repository.blob(blob), expectedDimension: manifest.dimension)
         } catch let error as VectorPackError {
-          throw IndexRefError.refused(reference: reference, remote: location.redacted, reason: "the pack of blob \(source.prefix(12)) is corrupt: \(error.reason)")
+          throw IndexRefError.refused(
+            reference: reference, remote: location.redacted, reason: "the pack of blob \(source.prefix(12)) is corrupt: \(error.reason)")
         }
       }
       let packs = theirs.packs.merging(ours.packs) { _, mine in mine }
@@ -157,7 +161,8 @@ public struct IndexRef {
   }
 
   /// The manifest and packs (source blob id → encoded pack) of `collection`.
-  static func snapshot(store: any VectorStore, collection: String, filterVersion: String) async throws -> (IndexRefManifest, [String: Data]) {
+  static func snapshot(store: any VectorStore, collection: String, filterVersion: String) async throws -> (IndexRefManifest, [String: Data])
+  {
     guard try await store.collectionExists(collection), let metadata = try await store.metadata(collection) else {
       throw IndexRefError.nothingToPublish(collection: collection, reason: "it does not exist; run git rag sync first")
     }
@@ -205,7 +210,9 @@ public struct IndexRef {
   func read(commit: ObjectID, remote: String) throws -> Contents {
     func refuse(_ reason: String) -> IndexRefError { .refused(reference: reference, remote: remote, reason: reason) }
     let entries: [TreeEntry]
-    do { entries = try repository.treeEntries(commit: commit) } catch { throw refuse("it is not a readable commit (\(error.localizedDescription))") }
+    do { entries = try repository.treeEntries(commit: commit) } catch {
+      throw refuse("it is not a readable commit (\(error.localizedDescription))")
+    }
     guard entries.count <= Self.maxPacks + 1 else { throw refuse("it holds \(entries.count) files, more than \(Self.maxPacks)") }
     guard let manifestEntry = entries.first(where: { $0.path == "manifest.json" }), manifestEntry.mode == .blob else {
       throw refuse("it has no manifest.json")
@@ -258,7 +265,8 @@ public struct IndexRef {
 
   /// The ref names (`refs/rag/<name>` without the prefix) on `location`.
   public static func names(repository: Repository, location: CloneLocation, transfer: CloneOptions) throws -> [String] {
-    try repository.remoteReferences(location, prefix: "refs/rag/", options: transfer).keys.map { String($0.dropFirst("refs/rag/".count)) }.sorted()
+    try repository.remoteReferences(location, prefix: "refs/rag/", options: transfer).keys.map { String($0.dropFirst("refs/rag/".count)) }
+      .sorted()
   }
 
   /// Fetches `refs/rag/<name>` from `location`, checks it against the embedder fingerprint
@@ -283,7 +291,8 @@ public struct IndexRef {
     }
     let fingerprint = try await fingerprint(contents.manifest)
     guard contents.manifest.embedder == fingerprint else {
-      throw IndexRefError.embedderMismatch(reference: reference, remote: remote, published: contents.manifest.embedder, configured: fingerprint)
+      throw IndexRefError.embedderMismatch(
+        reference: reference, remote: remote, published: contents.manifest.embedder, configured: fingerprint)
     }
     var vectors: [String: [Float]] = [:]
     var chunks = 0
@@ -293,11 +302,13 @@ public struct IndexRef {
         chunks += pack.chunks.count
         for chunk in pack.chunks { vectors[chunk.hash] = chunk.vector }
       } catch let error as VectorPackError {
-        throw IndexRefError.refused(reference: reference, remote: remote, reason: "the pack of blob \(source.prefix(12)) is corrupt: \(error.reason)")
+        throw IndexRefError.refused(
+          reference: reference, remote: remote, reason: "the pack of blob \(source.prefix(12)) is corrupt: \(error.reason)")
       }
     }
     guard chunks == contents.manifest.chunks else {
-      throw IndexRefError.refused(reference: reference, remote: remote, reason: "its manifest lists \(contents.manifest.chunks) chunks but the packs hold \(chunks)")
+      throw IndexRefError.refused(
+        reference: reference, remote: remote, reason: "its manifest lists \(contents.manifest.chunks) chunks but the packs hold \(chunks)")
     }
     try cache.store(fingerprint: fingerprint, vectors: vectors)
     try repository.setReference(reference, to: fetched, message: "git-rag pull")

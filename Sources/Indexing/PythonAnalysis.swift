@@ -59,7 +59,9 @@ final class PythonAnalysisSource: GatedSource {
   func admit(_ file: SourceFile) throws -> Result<GatedText, SkipReason> {
     guard file.path == Self.path else { return try inner.admit(file) }
     let data = try analysis()?.data ?? Data()
-    return inner.filter.admit(path: file.path, kind: .regular, size: data.count, attribute: .forceInclude, allowance: inner.allowance) { data }
+    return inner.filter.admit(path: file.path, kind: .regular, size: data.count, attribute: .forceInclude, allowance: inner.allowance) {
+      data
+    }
   }
 
   func secretAllowance(_ path: String) -> SecretAllowance { path == Self.path ? inner.allowance : inner.secretAllowance(path) }
@@ -81,12 +83,16 @@ final class PythonAnalysisSource: GatedSource {
     if let storedHash, try leavesSummaryUnchanged(changes, storedHash: storedHash) { return changes }
     if let analysis = try analysis(), let id = ObjectID(hex: analysis.file.hash) {
       if analysis.file.hash != storedHash {
-        changes.append(FileChange(kind: .modified, oldPath: Self.path, newPath: Self.path, oldID: nil, newID: id,
-                                  oldMode: .blob, newMode: .blob, similarity: 0))
+        changes.append(
+          FileChange(
+            kind: .modified, oldPath: Self.path, newPath: Self.path, oldID: nil, newID: id,
+            oldMode: .blob, newMode: .blob, similarity: 0))
       }
     } else if storedHash != nil {
-      changes.append(FileChange(kind: .deleted, oldPath: Self.path, newPath: nil, oldID: nil, newID: nil,
-                                oldMode: .blob, newMode: nil, similarity: 0))
+      changes.append(
+        FileChange(
+          kind: .deleted, oldPath: Self.path, newPath: nil, oldID: nil, newID: nil,
+          oldMode: .blob, newMode: nil, similarity: 0))
     }
     return changes
   }
@@ -165,7 +171,8 @@ final class PythonAnalysisSource: GatedSource {
       let entry = cached[file.hash] ?? fresh[file.hash].flatMap { entry in PythonFileFacts(encoded: entry.facts).map { (entry.size, $0) } }
       let size = try entry?.size ?? inner.size(of: file)
       let allowance = inner.secretAllowance(file.path)
-      guard filter.precheck(path: file.path, kind: file.kind, size: size, attribute: inner.ragAttribute(file.path), allowance: allowance) == nil
+      guard
+        filter.precheck(path: file.path, kind: file.kind, size: size, attribute: inner.ragAttribute(file.path), allowance: allowance) == nil
       else { continue }
       if let entry {
         modules.append((file.path, entry.facts))

@@ -53,7 +53,8 @@ public enum QueryAnalyzer {
     collectCode(in: body, paths: &paths, dotted: &dotted, identifiers: &identifiers)
     // The code a title (or a one-line query) names is what the report is about.
     var titlePaths = OrderedSet(), titleDotted = OrderedSet(), titleNames = OrderedSet()
-    collectCode(in: analysis.title ?? (nonEmpty.count == 1 ? nonEmpty[0] : ""), paths: &titlePaths, dotted: &titleDotted, identifiers: &titleNames)
+    collectCode(
+      in: analysis.title ?? (nonEmpty.count == 1 ? nonEmpty[0] : ""), paths: &titlePaths, dotted: &titleDotted, identifiers: &titleNames)
     // A title word the body's code calls (`Rational calc value error` over `Rational(0.5, 100)`)
     // is code too, though it reads as a word.
     if let title = analysis.title, titleCallsCount {
@@ -68,7 +69,9 @@ public enum QueryAnalyzer {
     analysis.identifiers = identifiers.items
     // Reports often cite the docs in passing; only a title about them makes docs the target.
     let titleWords = Set(CodeTokenizer.terms(analysis.title ?? query))
-    analysis.mentionsDocsOrTests = !titleWords.isDisjoint(with: ["doc", "docs", "documentation", "docstring", "typo", "readme", "changelog", "test", "tests"])
+    analysis.mentionsDocsOrTests = !titleWords.isDisjoint(with: [
+      "doc", "docs", "documentation", "docstring", "typo", "readme", "changelog", "test", "tests",
+    ])
     return analysis
   }
 
@@ -91,9 +94,10 @@ public enum QueryAnalyzer {
   }
 
   private static func isModuleName(_ name: String) -> Bool {
-    !name.isEmpty && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
-      part.first.map { $0.isLetter || $0 == "_" } == true && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
-    }
+    !name.isEmpty
+      && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+        part.first.map { $0.isLetter || $0 == "_" } == true && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+      }
   }
 
   /// Names written as calls (`name(`) of three or more characters, in order; definitions
@@ -170,7 +174,8 @@ public enum QueryAnalyzer {
       if trimmed.isEmpty || trimmed.allSatisfy({ $0 == "-" || $0 == "=" }) { continue }
       if isKeyValue(trimmed) { run.append(index); continue }
       closeRun()
-      if trimmed.hasPrefix("- [") || trimmed.hasPrefix("* [") || trimmed.hasPrefix("#") && index > 0 && trimmed.dropFirst().first.map({ $0 == "#" || $0 == " " }) == true
+      if trimmed.hasPrefix("- [") || trimmed.hasPrefix("* [")
+        || trimmed.hasPrefix("#") && index > 0 && trimmed.dropFirst().first.map({ $0 == "#" || $0 == " " }) == true
         || trimmed.hasPrefix("Traceback (most recent call last)") || frame(in: line) != nil || trimmed == "_No response_"
       {
         keep[index] = false

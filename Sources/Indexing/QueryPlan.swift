@@ -109,7 +109,8 @@ public struct QueryPlan: Sendable {
     if let title = analysis.title {
       for term in Set(CodeTokenizer.terms(title, dropStopWords: true)) { terms[term, default: 0] += weights.title }
     }
-    let frameFiles = Set(analysis.frames.map { $0.path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? $0.path })
+    let frameFiles = Set(
+      analysis.frames.map { $0.path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? $0.path })
     for term in Set(frameFiles.flatMap { CodeTokenizer.terms($0, dropStopWords: true) }) where term.count > 2 {
       terms[term, default: 0] += weights.frameFile
     }
@@ -147,7 +148,8 @@ public struct QueryPlan: Sendable {
     if let title = analysis.title { parts.append(title) }
     // Names once: an identifier already inside a dotted name (`where` of `xr.where`) is not repeated.
     let inDotted = Set(analysis.dottedNames.flatMap { $0.split(separator: ".").map(String.init) })
-    let named = analysis.dottedNames + analysis.identifiers.filter { !inDotted.contains($0) }
+    let named =
+      analysis.dottedNames + analysis.identifiers.filter { !inDotted.contains($0) }
       + analysis.frames.compactMap(\.function)
     var seen: Set<String> = []
     let code = named.filter { seen.insert($0).inserted }.prefix(40).joined(separator: " ")

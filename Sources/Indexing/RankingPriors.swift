@@ -65,7 +65,9 @@ public enum FileRole: String, Sendable, Codable, CaseIterable {
   private static let fixtureFolders: Set<String> = ["testdata", "fixtures", "test_data", "__snapshots__", "cassettes"]
   /// Folders of test data inside a test folder (`tests/roots/test-ext/conf.py`, `tests/data/`).
   private static let testDataFolders: Set<String> = ["roots", "data", "fixture", "files", "resources", "samples", "snapshots"]
-  private static let vendoredFolders: Set<String> = ["vendor", "vendored", "_vendor", "third_party", "thirdparty", "third-party", "external", "extern", "node_modules"]
+  private static let vendoredFolders: Set<String> = [
+    "vendor", "vendored", "_vendor", "third_party", "thirdparty", "third-party", "external", "extern", "node_modules",
+  ]
   private static let documentationFolders: Set<String> = ["doc", "docs", "documentation", "man"]
   private static let generatedDocFolders: Set<String> = ["generated", "_autosummary", "_build", "autoapi", "_generated"]
   private static let exampleFolders: Set<String> = ["example", "examples", "samples", "demo", "demos", "benchmarks", "asv_bench"]

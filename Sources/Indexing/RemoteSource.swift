@@ -38,12 +38,15 @@ public struct RemoteRepositoryUpload {
       clone.onNote?("--depth: libgit2 1.5 cannot make shallow clones; fetching the full history and reconciling with the index.")
     }
     let repository = try Repository.clone(location, into: folder.appendingPathComponent("repo", isDirectory: true), options: clone)
-    let head = try commit.map { wanted in
-      guard let id = ObjectID(hex: wanted), repository.commitExists(id) else {
-        throw GitRAGError("Commit \(wanted) is not in \(location.redacted)\(clone.branch.map { " (branch \($0))" } ?? ""). Push it first, or name a commit the remote has.")
-      }
-      return id
-    } ?? repository.head()
+    let head =
+      try commit.map { wanted in
+        guard let id = ObjectID(hex: wanted), repository.commitExists(id) else {
+          throw GitRAGError(
+            "Commit \(wanted) is not in \(location.redacted)\(clone.branch.map { " (branch \($0))" } ?? ""). Push it first, or name a commit the remote has."
+          )
+        }
+        return id
+      } ?? repository.head()
     return try await engine.sync(source: GitCommitSource(repository: repository, commit: head, diffsHistory: depth == nil))
   }
 }

@@ -102,7 +102,8 @@ public enum CollectionName {
       folder = repository.workdir?.standardizedFileURL.lastPathComponent ?? ""
     }
     if folder.hasSuffix(".git"), folder.count > 4 { folder.removeLast(4) }
-    let cleaned = String(folder.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) ? Character($0) : "-" })
+    let cleaned = String(
+      folder.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) ? Character($0) : "-" })
     return cleaned.isEmpty ? "default" : cleaned
   }
 }

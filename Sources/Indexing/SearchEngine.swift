@@ -1,7 +1,7 @@
 import Embedding
 import Foundation
-import Logging
 import GitRAGCore
+import Logging
 import Store
 
 /// A query as a user (or an agent) asks it.
@@ -131,11 +131,16 @@ public struct SearchEngine: Sendable {
     }
     // The project summary names everything; it never outranks a definition the query asks for.
     if let floor = ranked.filter({ $0.boosts.contains(where: \.isDefinition) }).map(\.hit.score).min() {
-      for index in ranked.indices where FileRole.of(path: ranked[index].hit.payload.filePath, language: ranked[index].hit.payload.language) == .summary {
+      for index in ranked.indices
+      where FileRole.of(path: ranked[index].hit.payload.filePath, language: ranked[index].hit.payload.language) == .summary {
         ranked[index].hit.score = min(ranked[index].hit.score, floor * Self.belowDefinition)
       }
     }
-    ranked.sort { ($0.hit.score, $1.hit.payload.filePath, $1.hit.payload.chunkIndex) > ($1.hit.score, $0.hit.payload.filePath, $0.hit.payload.chunkIndex) }
+    ranked.sort {
+      ($0.hit.score, $1.hit.payload.filePath, $1.hit.payload.chunkIndex) > (
+        $1.hit.score, $0.hit.payload.filePath, $0.hit.payload.chunkIndex
+      )
+    }
     return Array(ranked.prefix(limit))
   }
 
@@ -223,7 +228,8 @@ public struct SearchEngine: Sendable {
     // Keyword search runs while the model embeds the query.
     let overlay = workingTree?.hasChunks == true ? workingTree : nil
     async let committedKeyword = keywordCandidates(plan, store: store, collection: collection, filter: filter, depth: depth)
-    async let overlayKeyword = overlay == nil
+    async let overlayKeyword =
+      overlay == nil
       ? [] : keywordCandidates(plan, store: overlay!.store, collection: overlay!.collection, filter: filter, depth: depth)
     async let interrupted = store.metadata(collection)?.pendingTargets.values
     async let definitionHits = definitions(plan, filter: filter)
@@ -235,13 +241,16 @@ public struct SearchEngine: Sendable {
         if try await embedder.dimension > 0 {
           query = try await embedder.embed([embedPlainQuery ? plan.query : plan.embeddingText])[0]
         }
-      } catch where !requireVectors && !(error is CancellationError) {
+      } catch  where !requireVectors && !(error is CancellationError) {
         let reason = (error as? any UserFacingError)?.errorDescription ?? "\(error)"
-        logger.warning("keyword results only: the query could not be embedded (\(reason.prefix(300))). Use --require-vectors to fail instead.")
+        logger.warning(
+          "keyword results only: the query could not be embedded (\(reason.prefix(300))). Use --require-vectors to fail instead.")
       }
       if let query {
         vector = try await store.vectorSearch(collection, vector: query, limit: depth, filter: filter)
-        if let overlay { overlayVector = try await overlay.store.vectorSearch(overlay.collection, vector: query, limit: depth, filter: filter) }
+        if let overlay {
+          overlayVector = try await overlay.store.vectorSearch(overlay.collection, vector: query, limit: depth, filter: filter)
+        }
       }
     }
     var keyword = try await committedKeyword

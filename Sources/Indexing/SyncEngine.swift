@@ -80,7 +80,6 @@ public struct SyncReport: Sendable, Codable {
     public var tokens = 0
   }
 
-
   public struct SkippedFile: Sendable, Codable, Hashable {
     public var path: String
     public var reason: String
@@ -361,7 +360,8 @@ public struct SyncEngine: Sendable {
     }
 
     var chunkCounts: [String: Int] = [:]
-    try await indexFiles(writes.index, source: source, fingerprint: fingerprint, session: session, report: &report, chunkCounts: &chunkCounts)
+    try await indexFiles(
+      writes.index, source: source, fingerprint: fingerprint, session: session, report: &report, chunkCounts: &chunkCounts)
     Trace.mark("indexed \(writes.index.count) files")
     // A file the gate keeps out has no points, whatever an earlier index under other rules stored.
     writes.removals.append(contentsOf: report.skipped.map(\.path))
@@ -431,7 +431,8 @@ public struct SyncEngine: Sendable {
   /// (unless it already holds `target`: nothing to write, no lease needed).
   private func leaseIfShared(_ metadata: IndexMetadata?, target: String?, session: WriterSession) async throws -> IndexMetadata? {
     guard let metadata, !options.dryRun, !options.partial, let leasing = store as? any SyncLeasing else { return metadata }
-    let upToDate = metadata.pendingTargets.isEmpty && metadata.lastIndexedCommit != nil && metadata.lastIndexedCommit == target
+    let upToDate =
+      metadata.pendingTargets.isEmpty && metadata.lastIndexedCommit != nil && metadata.lastIndexedCommit == target
       && metadata.chunkerVersion == chunkerVersion
     if upToDate { return metadata }
     try await takeLease(leasing, target: target ?? "", session: session)
@@ -735,7 +736,8 @@ public struct SyncEngine: Sendable {
     report.estimatedTokens = tokensOf.values.reduce(0, +)
     report.chunksReused = report.chunksWritten - report.chunksEmbedded
     if options.timeSample, !tokensOf.isEmpty {
-      report.estimatedSeconds = try await timeEmbedding(tokensOf.keys.sorted().map { texts[$0]! }, totalTokens: report.estimatedTokens, tokens: tokens)
+      report.estimatedSeconds = try await timeEmbedding(
+        tokensOf.keys.sorted().map { texts[$0]! }, totalTokens: report.estimatedTokens, tokens: tokens)
     }
   }
 

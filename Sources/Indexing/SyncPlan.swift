@@ -123,13 +123,15 @@ struct PlanInputs: Sendable {
     var byPath: [String: FileChange] = [:]
     for change in diff + extra {
       if let old = change.oldPath, old != change.newPath, byPath[old] == nil {
-        byPath[old] = FileChange(kind: .deleted, oldPath: old, newPath: nil, oldID: change.oldID, newID: nil,
-                                 oldMode: change.oldMode, newMode: nil, similarity: 0)
+        byPath[old] = FileChange(
+          kind: .deleted, oldPath: old, newPath: nil, oldID: change.oldID, newID: nil,
+          oldMode: change.oldMode, newMode: nil, similarity: 0)
       }
       // Both diffs end at the target, so a new side is the target's version of that path.
       if let new = change.newPath, let id = change.newID {
-        byPath[new] = FileChange(kind: .modified, oldPath: new, newPath: new, oldID: nil, newID: id,
-                                 oldMode: change.newMode, newMode: change.newMode, similarity: 0)
+        byPath[new] = FileChange(
+          kind: .modified, oldPath: new, newPath: new, oldID: nil, newID: id,
+          oldMode: change.newMode, newMode: change.newMode, similarity: 0)
       }
     }
     return byPath.keys.sorted().map { byPath[$0]! }

@@ -39,7 +39,8 @@ public struct AWSCredentials: Sendable, Hashable {
     }
     let profile = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
     let file = environment["AWS_CONFIG_FILE"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.aws/config")
-    let section = AWSConfigFile.section(profile == "default" ? "default" : "profile \(profile)", in: file)
+    let section =
+      AWSConfigFile.section(profile == "default" ? "default" : "profile \(profile)", in: file)
       ?? AWSConfigFile.section(profile, in: file)
     return section?["region"]
   }

@@ -16,7 +16,9 @@ public struct DockerRuntime: JobRuntime {
     /// Where the image's user keeps its SSH folder.
     public var containerSSHDirectory: String
 
-    public init(image: String = "git-rag:latest", network: String? = nil, volumes: [String] = [], containerSSHDirectory: String = "/home/git-rag/.ssh") {
+    public init(
+      image: String = "git-rag:latest", network: String? = nil, volumes: [String] = [], containerSSHDirectory: String = "/home/git-rag/.ssh"
+    ) {
       self.image = image
       self.network = network
       self.volumes = volumes
@@ -73,7 +75,9 @@ public struct DockerRuntime: JobRuntime {
       case 0: .succeeded
       case 125...127:
         .failed(
-          reason: "docker could not start the container (status \(result.status)). Check that the image \(configuration.image) exists and its registry is reachable: docker pull \(configuration.image)")
+          reason:
+            "docker could not start the container (status \(result.status)). Check that the image \(configuration.image) exists and its registry is reachable: docker pull \(configuration.image)"
+        )
       default: .failed(reason: "worker exited with status \(result.status)")
       }
     return JobOutcome(id: job.name, status: status, exitCode: result.status)

@@ -100,7 +100,8 @@ public struct KubernetesRuntime: JobRuntime {
   public func submit(_ job: Job, wait: Bool) async throws -> JobOutcome {
     guard let kubectl = tools.locate("kubectl") else {
       throw JobError.toolNotFound(
-        tool: "kubectl", hint: "Install kubectl (https://kubernetes.io/docs/tasks/tools/) and point it at your cluster, or use --runtime docker.")
+        tool: "kubectl",
+        hint: "Install kubectl (https://kubernetes.io/docs/tasks/tools/) and point it at your cluster, or use --runtime docker.")
     }
     let ns = configuration.namespace
     let applied = try await tools.run(kubectl, ["apply", "-f", "-"], input: Data(try manifest(for: job).utf8), capture: true)
@@ -121,7 +122,9 @@ public struct KubernetesRuntime: JobRuntime {
         throw JobError.toolFailed(command: "kubectl get job \(job.name)", status: conditions.status, output: conditions.stderr)
       }
       let types = conditions.stdout.split(separator: " ").map(String.init)
-      if types.contains("Failed") { return JobOutcome(id: job.name, status: .failed(reason: "the Kubernetes Job failed (kubectl describe job/\(job.name) -n \(ns))")) }
+      if types.contains("Failed") {
+        return JobOutcome(id: job.name, status: .failed(reason: "the Kubernetes Job failed (kubectl describe job/\(job.name) -n \(ns))"))
+      }
       if types.contains("Complete") { return JobOutcome(id: job.name, status: .succeeded, exitCode: 0) }
       try await Task.sleep(nanoseconds: UInt64(configuration.pollInterval * 1_000_000_000))
     }

@@ -38,7 +38,8 @@ extension SQLiteStore: CollectionReplacing {
       try? FileManager.default.removeItem(atPath: target.path + suffix)
     }
     guard rename(source.path, target.path) == 0 else {
-      throw SQLiteStoreError.database(path: target.path, reason: "cannot replace it with \(source.lastPathComponent): \(String(cString: strerror(errno)))")
+      throw SQLiteStoreError.database(
+        path: target.path, reason: "cannot replace it with \(source.lastPathComponent): \(String(cString: strerror(errno)))")
     }
     for suffix in ["-wal", "-shm", "-vectors"] {
       try? FileManager.default.removeItem(atPath: source.path + suffix)

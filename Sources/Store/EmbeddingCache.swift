@@ -1,5 +1,5 @@
-import Foundation
 import CSQLiteConfig
+import Foundation
 import GRDB
 import GitRAGCore
 
@@ -67,26 +67,27 @@ public final class EmbeddingCache: Sendable {
       return pool
     }
     try pool.write { db in
-      try db.execute(sql: """
-        CREATE TABLE IF NOT EXISTS vectors (
-          fingerprint TEXT NOT NULL,
-          chunk_hash TEXT NOT NULL,
-          vector BLOB NOT NULL, -- float32 little-endian
-          bytes INTEGER NOT NULL, -- what the row counts against maxBytes
-          last_used INTEGER NOT NULL, -- a logical clock, bumped once per lookup or store
-          PRIMARY KEY (fingerprint, chunk_hash)
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS vectors_last_used ON vectors(last_used);
-        CREATE TABLE IF NOT EXISTS cache_state (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL);
-        INSERT OR IGNORE INTO cache_state (key, value) VALUES ('bytes', 0), ('clock', 0);
-        CREATE TABLE IF NOT EXISTS file_facts (
-          scope TEXT NOT NULL, -- which facts, of which repository
-          blob TEXT NOT NULL, -- git blob id
-          size INTEGER NOT NULL, -- the blob's size in bytes
-          facts BLOB NOT NULL, -- the caller's encoding
-          PRIMARY KEY (scope, blob)
-        ) WITHOUT ROWID;
-        """)
+      try db.execute(
+        sql: """
+          CREATE TABLE IF NOT EXISTS vectors (
+            fingerprint TEXT NOT NULL,
+            chunk_hash TEXT NOT NULL,
+            vector BLOB NOT NULL, -- float32 little-endian
+            bytes INTEGER NOT NULL, -- what the row counts against maxBytes
+            last_used INTEGER NOT NULL, -- a logical clock, bumped once per lookup or store
+            PRIMARY KEY (fingerprint, chunk_hash)
+          ) WITHOUT ROWID;
+          CREATE INDEX IF NOT EXISTS vectors_last_used ON vectors(last_used);
+          CREATE TABLE IF NOT EXISTS cache_state (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL);
+          INSERT OR IGNORE INTO cache_state (key, value) VALUES ('bytes', 0), ('clock', 0);
+          CREATE TABLE IF NOT EXISTS file_facts (
+            scope TEXT NOT NULL, -- which facts, of which repository
+            blob TEXT NOT NULL, -- git blob id
+            size INTEGER NOT NULL, -- the blob's size in bytes
+            facts BLOB NOT NULL, -- the caller's encoding
+            PRIMARY KEY (scope, blob)
+          ) WITHOUT ROWID;
+          """)
     }
     return pool
   }
@@ -124,11 +125,12 @@ public final class EmbeddingCache: Sendable {
     try write { db in
       let tick = try Self.tick(db)
       let existing = try db.cachedStatement(sql: "SELECT bytes FROM vectors WHERE fingerprint = ? AND chunk_hash = ?")
-      let upsert = try db.cachedStatement(sql: """
-        INSERT INTO vectors (fingerprint, chunk_hash, vector, bytes, last_used) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (fingerprint, chunk_hash) DO UPDATE
-        SET vector = excluded.vector, bytes = excluded.bytes, last_used = excluded.last_used
-        """)
+      let upsert = try db.cachedStatement(
+        sql: """
+          INSERT INTO vectors (fingerprint, chunk_hash, vector, bytes, last_used) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (fingerprint, chunk_hash) DO UPDATE
+          SET vector = excluded.vector, bytes = excluded.bytes, last_used = excluded.last_used
+          """)
       var delta = 0
       for (hash, vector) in vectors {
         let bytes = vector.count * 4 + fingerprint.utf8.count + hash.utf8.count + 16
@@ -212,7 +214,8 @@ public final class EmbeddingCache: Sendable {
     let condition = "scope >= ? AND scope < ? AND substr(scope, 1, ?) != ?"
     let arguments: StatementArguments = [scopePrefix, scopePrefix + "\u{10FFFF}", keeping.utf8.count, keeping]
     // Usually there is nothing to drop: a read spares the write lock.
-    guard try read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM file_facts WHERE \(condition))", arguments: arguments) }) == true
+    guard
+      try read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM file_facts WHERE \(condition))", arguments: arguments) }) == true
     else { return }
     try write { db in try db.execute(sql: "DELETE FROM file_facts WHERE \(condition)", arguments: arguments) }
   }

@@ -67,13 +67,15 @@ public struct QdrantConfiguration: Sendable, Hashable {
     var configuration = QdrantConfiguration(url: url, apiKey: nonEmpty(env["QDRANT_API_KEY"]))
     if let batch = nonEmpty(env["GIT_RAG_QDRANT_BATCH_SIZE"]) ?? nonEmpty(gitConfig("rag.qdrantBatchSize")) {
       guard let value = Int(batch), value > 0 else {
-        throw QdrantError.invalidConfiguration("Qdrant batch size '\(batch)' is not a positive number. Set it like GIT_RAG_QDRANT_BATCH_SIZE=100.")
+        throw QdrantError.invalidConfiguration(
+          "Qdrant batch size '\(batch)' is not a positive number. Set it like GIT_RAG_QDRANT_BATCH_SIZE=100.")
       }
       configuration.batchSize = value
     }
     if let timeout = nonEmpty(env["GIT_RAG_QDRANT_TIMEOUT"]) ?? nonEmpty(gitConfig("rag.qdrantTimeout")) {
       guard let value = TimeInterval(timeout), value > 0 else {
-        throw QdrantError.invalidConfiguration("Qdrant timeout '\(timeout)' is not a positive number of seconds. Set it like GIT_RAG_QDRANT_TIMEOUT=30.")
+        throw QdrantError.invalidConfiguration(
+          "Qdrant timeout '\(timeout)' is not a positive number of seconds. Set it like GIT_RAG_QDRANT_TIMEOUT=30.")
       }
       configuration.timeout = value
     }

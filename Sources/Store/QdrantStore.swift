@@ -185,12 +185,13 @@ public final class QdrantStore: VectorStore {
     var start = 0
     while start < points.count {
       let batch = points[start..<min(points.count, start + configuration.batchSize)]
-      let body = QdrantUpsertRequest(points: batch.map { point in
-        QdrantPointStruct(
-          id: point.id,
-          vector: QdrantPointVectors(dense: schema.dimension > 0 ? point.vector : nil, bm25: QdrantTerms.document(point.payload)),
-          payload: point.payload)
-      })
+      let body = QdrantUpsertRequest(
+        points: batch.map { point in
+          QdrantPointStruct(
+            id: point.id,
+            vector: QdrantPointVectors(dense: schema.dimension > 0 ? point.vector : nil, bm25: QdrantTerms.document(point.payload)),
+            payload: point.payload)
+        })
       let _: QdrantJSON = try await transport.send("PUT", path(collection, "/points?wait=true"), body: body, collection: collection)
       start += configuration.batchSize
     }
@@ -205,7 +206,8 @@ public final class QdrantStore: VectorStore {
 
   public func deleteStale(_ collection: String, keeping files: [String: String]) async throws {
     for (filePath, fileHash) in files.sorted(by: { $0.key < $1.key }) {
-      let filter = QdrantFilter(must: [.matchValue(key: "file_path", value: filePath)], mustNot: [.matchValue(key: "file_hash", value: fileHash)])
+      let filter = QdrantFilter(
+        must: [.matchValue(key: "file_path", value: filePath)], mustNot: [.matchValue(key: "file_hash", value: fileHash)])
       let _: QdrantJSON = try await transport.send(
         "POST", path(collection, "/points/delete?wait=true"), body: DeleteRequest(filter: filter), collection: collection)
     }
@@ -486,7 +488,8 @@ struct CollectionSchema: Sendable, Hashable {
     let vectors = params["vectors"]?.object ?? [:]
     if vectors["size"] != nil {
       throw QdrantError.foreignCollection(
-        collection: collection, detail: "it has one unnamed vector; git-rag uses named vectors \(QdrantStore.denseVector) and \(QdrantStore.sparseVector)")
+        collection: collection,
+        detail: "it has one unnamed vector; git-rag uses named vectors \(QdrantStore.denseVector) and \(QdrantStore.sparseVector)")
     }
     if vectors.isEmpty {
       dimension = 0

@@ -81,7 +81,8 @@ struct QdrantTransport: Sendable {
   static func retryAfter(_ header: String?) -> TimeInterval? { RetryPolicy.retryAfter(header) }
 
   private func failure(status: Int, data: Data, collection: String?) -> QdrantError {
-    let reply = (try? JSONDecoder().decode(QdrantErrorEnvelope.self, from: data))?.status?.error
+    let reply =
+      (try? JSONDecoder().decode(QdrantErrorEnvelope.self, from: data))?.status?.error
       ?? String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     let text = Redaction.redact(reply, secrets: configuration.apiKey.map { [$0] } ?? [])
     let location = "qdrant:\(configuration.displayURL)"

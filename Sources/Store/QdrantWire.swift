@@ -10,12 +10,19 @@ enum QdrantJSON: Codable, Hashable, Sendable {
 
   init(from decoder: Decoder) throws {
     let container = try decoder.singleValueContainer()
-    if container.decodeNil() { self = .null }
-    else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-    else if let value = try? container.decode(Double.self) { self = .number(value) }
-    else if let value = try? container.decode(String.self) { self = .string(value) }
-    else if let value = try? container.decode([QdrantJSON].self) { self = .array(value) }
-    else { self = .object(try container.decode([String: QdrantJSON].self)) }
+    if container.decodeNil() {
+      self = .null
+    } else if let value = try? container.decode(Bool.self) {
+      self = .bool(value)
+    } else if let value = try? container.decode(Double.self) {
+      self = .number(value)
+    } else if let value = try? container.decode(String.self) {
+      self = .string(value)
+    } else if let value = try? container.decode([QdrantJSON].self) {
+      self = .array(value)
+    } else {
+      self = .object(try container.decode([String: QdrantJSON].self))
+    }
   }
 
   func encode(to encoder: Encoder) throws {

@@ -101,13 +101,14 @@ public final class SQLiteStore: VectorStore {
       if let targets = metadata?.pendingTargets.values, !targets.isEmpty {
         // An interrupted sync may have left two versions of a file: count the recorded one only.
         let list = Array(Set(targets)), marks = Array(repeating: "?", count: list.count).joined(separator: ",")
-        points -= try Int.fetchOne(
-          db,
-          sql: """
-            SELECT COUNT(*) FROM points p WHERE p."commit" IN (\(marks)) AND EXISTS (
-              SELECT 1 FROM points q WHERE q.file_path = p.file_path AND q.file_hash != p.file_hash AND q."commit" NOT IN (\(marks)))
-            """,
-          arguments: StatementArguments(list + list)) ?? 0
+        points -=
+          try Int.fetchOne(
+            db,
+            sql: """
+              SELECT COUNT(*) FROM points p WHERE p."commit" IN (\(marks)) AND EXISTS (
+                SELECT 1 FROM points q WHERE q.file_path = p.file_path AND q.file_hash != p.file_hash AND q."commit" NOT IN (\(marks)))
+              """,
+            arguments: StatementArguments(list + list)) ?? 0
       }
       return CollectionInfo(
         name: collection, points: points, files: files, dimension: try SQLiteCollection.dimension(db), metadata: metadata)
@@ -142,14 +143,16 @@ public final class SQLiteStore: VectorStore {
         }
       }
       let find = try db.cachedStatement(sql: "SELECT rowid, content, symbol, file_path FROM points WHERE id = ?")
-      let insert = try db.cachedStatement(sql: """
-        INSERT INTO points (file_path, content, chunk_index, start_line, end_line, language, symbol,
-          file_hash, chunk_hash, "commit", timestamp, vector, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """)
-      let update = try db.cachedStatement(sql: """
-        UPDATE points SET file_path = ?, content = ?, chunk_index = ?, start_line = ?, end_line = ?, language = ?,
-          symbol = ?, file_hash = ?, chunk_hash = ?, "commit" = ?, timestamp = ?, vector = ? WHERE rowid = ?
-        """)
+      let insert = try db.cachedStatement(
+        sql: """
+          INSERT INTO points (file_path, content, chunk_index, start_line, end_line, language, symbol,
+            file_hash, chunk_hash, "commit", timestamp, vector, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """)
+      let update = try db.cachedStatement(
+        sql: """
+          UPDATE points SET file_path = ?, content = ?, chunk_index = ?, start_line = ?, end_line = ?, language = ?,
+            symbol = ?, file_hash = ?, chunk_hash = ?, "commit" = ?, timestamp = ?, vector = ? WHERE rowid = ?
+          """)
       for point in points {
         let p = point.payload
         var arguments: StatementArguments = [

@@ -4,11 +4,11 @@ import Foundation
 enum VectorBlob {
   static func encode(_ vector: [Float]) -> Data {
     #if _endian(little)
-    return vector.withUnsafeBytes { Data($0) }
+      return vector.withUnsafeBytes { Data($0) }
     #else
-    var data = Data(capacity: vector.count * 4)
-    for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-    return data
+      var data = Data(capacity: vector.count * 4)
+      for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+      return data
     #endif
   }
 
@@ -26,11 +26,11 @@ enum VectorBlob {
     guard count > 0 else { return }
     data.withUnsafeBytes { raw in
       #if _endian(little)
-      UnsafeMutableRawPointer(target).copyMemory(from: raw.baseAddress!, byteCount: count * 4)
+        UnsafeMutableRawPointer(target).copyMemory(from: raw.baseAddress!, byteCount: count * 4)
       #else
-      for i in 0..<count {
-        target[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-      }
+        for i in 0..<count {
+          target[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+        }
       #endif
     }
   }

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
-import GitRAGCore
 import GRDB
+import GitRAGCore
 
 /// Every vector of one collection in memory, for exact cosine search in two steps.
 ///
@@ -270,14 +270,17 @@ final class VectorMatrix: Sendable {
     var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
     var i = 0
     while i + 32 <= n {
-      acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+      acc0 +=
+        ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
         * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-      acc1 += ra.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
+      acc1 +=
+        ra.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
         * rb.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
       i += 32
     }
     if i + 16 <= n {
-      acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+      acc0 +=
+        ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
         * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
       i += 16
     }

@@ -110,7 +110,10 @@ import Testing
 @Test func tokenBudgetIsHonouredWithAFakeCounter() {
   let words: @Sendable (String) -> Int = { $0.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).count }
   let options = ChunkingOptions(maxCharacters: 4000, maxTokens: 25, tokenCounter: words)
-  for (path, text) in [("a.py", Fixtures.python), ("README.md", Fixtures.markdown), ("a.swift", Fixtures.swift), ("notes.txt", String(repeating: "word ", count: 500))] {
+  for (path, text) in [
+    ("a.py", Fixtures.python), ("README.md", Fixtures.markdown), ("a.swift", Fixtures.swift),
+    ("notes.txt", String(repeating: "word ", count: 500)),
+  ] {
     let chunks = chunked(path, text, options: options)
     #expect(!chunks.isEmpty)
     #expect(chunks.allSatisfy { words($0.content) <= 25 })
@@ -153,18 +156,25 @@ import Testing
 @Test func chunksAreDeterministic() {
   for golden in goldenCases {
     let options = ChunkingOptions(maxCharacters: golden.maxCharacters)
-    #expect(Chunker.chunk(path: golden.path, text: golden.text, options: options) == Chunker.chunk(path: golden.path, text: golden.text, options: options))
+    #expect(
+      Chunker.chunk(path: golden.path, text: golden.text, options: options)
+        == Chunker.chunk(path: golden.path, text: golden.text, options: options))
   }
 }
 
 @Test func randomTextKeepsTheInvariants() {
   var generator = SplitMix(seed: 42)
-  let pieces = ["def f():", "    return {", "}", "", "  ", "# Title", "```", "class A {", "\"\"\"", "x = '{'", "é🚀", String(repeating: "long ", count: 80)]
+  let pieces = [
+    "def f():", "    return {", "}", "", "  ", "# Title", "```", "class A {", "\"\"\"", "x = '{'", "é🚀",
+    String(repeating: "long ", count: 80),
+  ]
   for round in 0..<60 {
     let count = Int(generator.next() % 120)
-    let text = (0..<count).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined(separator: generator.next() % 2 == 0 ? "\n" : "\r\n")
+    let text = (0..<count).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined(
+      separator: generator.next() % 2 == 0 ? "\n" : "\r\n")
     let path = ["a.py", "a.md", "a.swift", "a.json", "a.yaml", "a.toml", "a.rb", "a.txt"][round % 8]
-    _ = chunked(path, text, options: ChunkingOptions(maxCharacters: 120 + Int(generator.next() % 400), overlapLines: Int(generator.next() % 3)))
+    _ = chunked(
+      path, text, options: ChunkingOptions(maxCharacters: 120 + Int(generator.next() % 400), overlapLines: Int(generator.next() % 3)))
   }
 }
 

@@ -1,6 +1,7 @@
-@testable import Chunking
 import Foundation
 import Testing
+
+@testable import Chunking
 
 /// A full index's worth of files through the filter and the chunker. Run by
 /// `scripts/bench/chunking` (release build); skipped in the normal test run.
@@ -9,7 +10,8 @@ func chunkingBenchmark() {
   let samples: [(String, String)] = [
     ("py", Fixtures.python), ("md", Fixtures.markdown), ("swift", Fixtures.swift), ("ts", Fixtures.typescript),
     ("go", Fixtures.go), ("rs", Fixtures.rust), ("java", Fixtures.java), ("c", Fixtures.c), ("rb", Fixtures.ruby),
-    ("sh", Fixtures.shell), ("yaml", Fixtures.yaml), ("json", Fixtures.json), ("toml", Fixtures.toml), ("txt", String(repeating: "plain text line\n", count: 200)),
+    ("sh", Fixtures.shell), ("yaml", Fixtures.yaml), ("json", Fixtures.json), ("toml", Fixtures.toml),
+    ("txt", String(repeating: "plain text line\n", count: 200)),
   ]
   // 10,000 files of 1–8 copies of a sample: about the size of a mid-sized repository.
   var files: [(String, Data)] = []
@@ -33,8 +35,10 @@ func chunkingBenchmark() {
   let elapsed = ContinuousClock.now - started
   let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
   let inspectSeconds = Double(inspectTime.components.seconds) + Double(inspectTime.components.attoseconds) / 1e18
-  print(String(format: "chunking: %d files, %.1f MB, %d chunks in %.2f s (%.0f files/s, %.1f MB/s); filter %.2f s of it",
-    files.count, Double(bytes) / 1e6, chunks, seconds, Double(files.count) / seconds, Double(bytes) / 1e6 / seconds, inspectSeconds))
+  print(
+    String(
+      format: "chunking: %d files, %.1f MB, %d chunks in %.2f s (%.0f files/s, %.1f MB/s); filter %.2f s of it",
+      files.count, Double(bytes) / 1e6, chunks, seconds, Double(files.count) / seconds, Double(bytes) / 1e6 / seconds, inspectSeconds))
   #expect(chunks > files.count)
 
   // The secret scan alone, per MB: the rule table (with redaction) beside the scanner it
@@ -54,8 +58,11 @@ func chunkingBenchmark() {
     let rulesStart = ContinuousClock.now
     for text in corpus { if case .success(let result) = SecretScanner.redact(text), !result.findings.isEmpty { found += 1 } }
     let rules = (ContinuousClock.now - rulesStart).seconds
-    print(String(format: "secret scan (%@, %.1f MB): previous scanner %.2f ms/MB (%.0f MB/s), rule table + redaction %.2f ms/MB (%.0f MB/s); %d flagged",
-      name, megabytes, legacy * 1000 / megabytes, megabytes / legacy, rules * 1000 / megabytes, megabytes / rules, found))
+    print(
+      String(
+        format:
+          "secret scan (%@, %.1f MB): previous scanner %.2f ms/MB (%.0f MB/s), rule table + redaction %.2f ms/MB (%.0f MB/s); %d flagged",
+        name, megabytes, legacy * 1000 / megabytes, megabytes / legacy, rules * 1000 / megabytes, megabytes / rules, found))
   }
 }
 

@@ -16,8 +16,11 @@ private func skipped(_ result: Result<String, SkipReason>) -> SkipReason? {
 @Test func precheckSkipsSubmodulesSymlinksAndLargeFiles() {
   #expect(filter.precheck(path: "vendor/lib", kind: .submodule, size: 0, attribute: .forceInclude) == .submodule)
   #expect(filter.precheck(path: "link.py", kind: .symlink, size: 10, attribute: .forceInclude) == .symlink)
-  #expect(filter.precheck(path: "big.py", kind: .regular, size: 2 << 20, attribute: .unspecified) == .tooLarge(size: 2 << 20, limit: 1 << 20))
-  #expect(FileFilter(maxFileSize: 100).precheck(path: "a.py", kind: .regular, size: 101, attribute: .unspecified) == .tooLarge(size: 101, limit: 100))
+  #expect(
+    filter.precheck(path: "big.py", kind: .regular, size: 2 << 20, attribute: .unspecified) == .tooLarge(size: 2 << 20, limit: 1 << 20))
+  #expect(
+    FileFilter(maxFileSize: 100).precheck(path: "a.py", kind: .regular, size: 101, attribute: .unspecified)
+      == .tooLarge(size: 101, limit: 100))
   #expect(filter.precheck(path: "big.py", kind: .regular, size: 2 << 20, attribute: .forceInclude) == nil)
   #expect(filter.precheck(path: "run.sh", kind: .executable, size: 10, attribute: .unspecified) == nil)
   #expect(filter.precheck(path: "src/app.py", kind: .regular, size: 10, attribute: .unspecified) == nil)
@@ -107,8 +110,10 @@ func precheckSkipsSecretFileNamesEvenWhenForced(path: String) {
 /// One sample per secret pattern, each in a file that would otherwise be indexed.
 let secretSamples: [(kind: String, secret: String, file: String)] = {
   let rsaBody = "MIIEowIBAAKCAQEA1c7+9z5Pad7OejecsQ0bu3aumkQl9xA8xZk8AsKr2mZTbhrQ"
-  let pem = "-----BEGIN RSA PRIVATE KEY-----\n\(rsaBody)\nAnotherLineOfBase64Material0123456789abcdefghijklmnop\n-----END RSA PRIVATE KEY-----"
-  let openssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----"
+  let pem =
+    "-----BEGIN RSA PRIVATE KEY-----\n\(rsaBody)\nAnotherLineOfBase64Material0123456789abcdefghijklmnop\n-----END RSA PRIVATE KEY-----"
+  let openssh =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----"
   let escaped = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\n-----END PRIVATE KEY-----"
   let aws = "AKIA" + "Q3EGKZ7TRVXW2M4P"
   let sts = "ASIA" + "Y5XH7WQ2LMNB8RTC"
@@ -120,7 +125,9 @@ let secretSamples: [(kind: String, secret: String, file: String)] = {
   let pat = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
   let gitlab = "glpat-" + "xY7-zW3_vU9tS1rQ5pO2"
   let slack = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
-  let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9" + ".eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ" + ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+  let jwt =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9" + ".eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ"
+    + ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
   return [
     ("private key", rsaBody, "# deploy key\n\(pem)\n"),
     ("private key", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ", "keys = '''\n\(openssh)\n'''\n"),
@@ -207,7 +214,8 @@ let secretSamples: [(kind: String, secret: String, file: String)] = {
 func proseWithLongLinesIsNeverMinified(path: String) {
   // One paragraph per line, well over 500 bytes per line on average, and over 10,000 bytes in one.
   let paragraph = String(repeating: "The sync planner compares the stored inventory with the tree. ", count: 12)
-  let text = "# Guide\n\n" + Array(repeating: paragraph, count: 10).joined(separator: "\n\n") + "\n" + String(repeating: "word ", count: 2500) + "\n"
+  let text =
+    "# Guide\n\n" + Array(repeating: paragraph, count: 10).joined(separator: "\n\n") + "\n" + String(repeating: "word ", count: 2500) + "\n"
   #expect(skipped(inspect(path, text)) == nil)
   // The same bytes in code or data are still skipped as minified.
   guard case .generated = skipped(inspect("bundle.js", text)) else {

@@ -12,17 +12,25 @@ func checkInvariants(
   var covered = [Bool](repeating: false, count: lines.count)
   var fragments: [Int: String] = [:]
   for chunk in chunks {
-    #expect(chunk.startLine >= 1 && chunk.startLine <= chunk.endLine && chunk.endLine <= lines.count, "range \(chunk.startLine)...\(chunk.endLine)", sourceLocation: sourceLocation)
+    #expect(
+      chunk.startLine >= 1 && chunk.startLine <= chunk.endLine && chunk.endLine <= lines.count,
+      "range \(chunk.startLine)...\(chunk.endLine)", sourceLocation: sourceLocation)
     guard chunk.startLine >= 1, chunk.startLine <= chunk.endLine, chunk.endLine <= lines.count else { continue }
     let referenced = lines[(chunk.startLine - 1)..<chunk.endLine].joined(separator: "\n")
     if chunk.content != referenced {
-      #expect(chunk.startLine == chunk.endLine, "content of \(chunk.startLine)...\(chunk.endLine) differs from its lines", sourceLocation: sourceLocation)
+      #expect(
+        chunk.startLine == chunk.endLine, "content of \(chunk.startLine)...\(chunk.endLine) differs from its lines",
+        sourceLocation: sourceLocation)
       fragments[chunk.startLine, default: ""] += chunk.content
     }
     #expect(chunk.content.contains(where: { !$0.isWhitespace }), "blank chunk at \(chunk.startLine)", sourceLocation: sourceLocation)
-    #expect(chunk.content.unicodeScalars.count <= options.maxCharacters, "chunk \(chunk.startLine)...\(chunk.endLine) has \(chunk.content.unicodeScalars.count) characters", sourceLocation: sourceLocation)
+    #expect(
+      chunk.content.unicodeScalars.count <= options.maxCharacters,
+      "chunk \(chunk.startLine)...\(chunk.endLine) has \(chunk.content.unicodeScalars.count) characters", sourceLocation: sourceLocation)
     if let maxTokens = options.maxTokens, let counter = options.tokenCounter {
-      #expect(counter(chunk.content) <= maxTokens, "chunk \(chunk.startLine)...\(chunk.endLine) over the token budget", sourceLocation: sourceLocation)
+      #expect(
+        counter(chunk.content) <= maxTokens, "chunk \(chunk.startLine)...\(chunk.endLine) over the token budget",
+        sourceLocation: sourceLocation)
     }
     for line in chunk.startLine...chunk.endLine { covered[line - 1] = true }
   }
@@ -56,7 +64,9 @@ func outline(_ chunks: [Chunk]) -> [String] {
 }
 
 /// Chunks `text` as the file `path` and checks the invariants.
-func chunked(_ path: String, _ text: String, options: ChunkingOptions = .init(), sourceLocation: SourceLocation = #_sourceLocation) -> [Chunk] {
+func chunked(_ path: String, _ text: String, options: ChunkingOptions = .init(), sourceLocation: SourceLocation = #_sourceLocation)
+  -> [Chunk]
+{
   let chunks = Chunker.chunk(path: path, text: text, options: options)
   checkInvariants(chunks, text: text, options: options, sourceLocation: sourceLocation)
   return chunks

@@ -12,9 +12,15 @@ import Testing
       "shop/cart.py",
       "import logging\nfrom . import models\nfrom .pricing import (\n    total,\n    discount as apply_discount,\n)\n\n\nclass Cart:\n    \"\"\"Items to buy.\n\n    import fake  # inside a docstring, not an import\n    \"\"\"\n\n    def add(self, product: models.Product):\n        pass\n\n\nasync def checkout(cart):\n    return total(cart)\n"
     ),
-    ("shop/pricing.py", "from .models import Product\nfrom ..config import settings\n\ndef total(cart):\n    return sum(p.price for p in cart)\n\ndef _helper():\n    pass\n"),
+    (
+      "shop/pricing.py",
+      "from .models import Product\nfrom ..config import settings\n\ndef total(cart):\n    return sum(p.price for p in cart)\n\ndef _helper():\n    pass\n"
+    ),
     ("shop/api/__init__.py", ""),
-    ("shop/api/views.py", "from ..cart import Cart\nfrom shop.models import make_product\nimport requests\n\ndef index(request):\n    return Cart()\n"),
+    (
+      "shop/api/views.py",
+      "from ..cart import Cart\nfrom shop.models import make_product\nimport requests\n\ndef index(request):\n    return Cart()\n"
+    ),
     ("shop/broken.py", "def ok():\n    pass\n\ndef broken(:\n    return [1, 2\n\ndef after():\n    pass\n"),
     ("README.md", "# not python\n"),
   ]
@@ -54,7 +60,9 @@ import Testing
 @Test func factsRoundTripThroughTheirEncoding() {
   let samples: [PythonFileFacts] = [
     PythonFileFacts(),
-    PythonFileFacts(text: "from .models import Product\nimport a.b as c, d\nfrom ... import (x,\n y)\n\nclass Cart:\n    pass\n\ndef checkout():\n    pass\n"),
+    PythonFileFacts(
+      text:
+        "from .models import Product\nimport a.b as c, d\nfrom ... import (x,\n y)\n\nclass Cart:\n    pass\n\ndef checkout():\n    pass\n"),
     PythonFileFacts(text: "def broken(:\n    return [1, 2\n"),
     PythonFileFacts(
       classes: ["Ünïcode", "", String(repeating: "x", count: 300)], functions: ["a,b", "line\nbreak"],
@@ -111,7 +119,9 @@ private func project(modules count: Int) -> [(path: String, text: String)] {
   let summary = PythonAnalyzer.summarize(modules: modules)
   #expect(summary.utf8.count <= PythonAnalyzer.overviewByteLimit)
   #expect(summary.hasPrefix("Python project analysis\n5000 modules, 52 with syntax errors\n"))
-  #expect(summary.contains("\nPackages (folder: modules; public classes):\n  app/pkg0: 25 modules; classes: Model0, Model10, Model15, Model20, Model5\n"))
+  #expect(
+    summary.contains(
+      "\nPackages (folder: modules; public classes):\n  app/pkg0: 25 modules; classes: Model0, Model10, Model15, Model20, Model5\n"))
   #expect(summary.contains("  … and ") && summary.contains(" more packages\n"))
   #expect(summary.contains("\nPackage dependencies (importer -> imported):\n  app/pkg0 -> app/pkg1\n"))
   #expect(summary.contains("\nMost imported modules:\n  pkg1.mod26: imported by 26 (pkg0, pkg0.mod24, pkg1, "))
@@ -126,7 +136,8 @@ private func project(modules count: Int) -> [(path: String, text: String)] {
   #expect(PythonAnalyzer.summarize(modules: modules) == summary)
   // A new class does.
   modules[1].facts = PythonFileFacts(text: files[1].text + "\nclass Added:\n    pass\n")
-  #expect(PythonAnalyzer.summarize(modules: modules).contains("app/pkg0: 25 modules; classes: Model0, Added, Model10, Model15, Model20, Model5"))
+  #expect(
+    PythonAnalyzer.summarize(modules: modules).contains("app/pkg0: 25 modules; classes: Model0, Added, Model10, Model15, Model20, Model5"))
 }
 
 /// Patterns CPython accepts that once gave a syntax error (seen in flask and friends).

@@ -6,7 +6,8 @@ import Testing
 /// error. Not a unit test: it runs only with GIT_RAG_BENCH=1, from `scripts/bench/python-summary/run`,
 /// which lists the files CPython accepts in GIT_RAG_BENCH_PYTHON_LIST (one path a line).
 @Suite struct PythonParityBenchmark {
-  static let list = ProcessInfo.processInfo.environment["GIT_RAG_BENCH"] == "1"
+  static let list =
+    ProcessInfo.processInfo.environment["GIT_RAG_BENCH"] == "1"
     ? ProcessInfo.processInfo.environment["GIT_RAG_BENCH_PYTHON_LIST"] : nil
 
   @Test(.enabled(if: list != nil)) func everyFileCPythonParsesScans() throws {
@@ -21,7 +22,9 @@ import Testing
       if let issue = facts.issue { failures.append("\(path): line \(issue.line): \(issue.message)") }
     }
     let seconds = (ContinuousClock.now - start) / .seconds(1)
-    print("python-summary: \(paths.count) files CPython parses, \(failures.count) with a scanner syntax error, \(bytes / 1024) KiB in \(String(format: "%.2f", seconds)) s")
+    print(
+      "python-summary: \(paths.count) files CPython parses, \(failures.count) with a scanner syntax error, \(bytes / 1024) KiB in \(String(format: "%.2f", seconds)) s"
+    )
     for failure in failures.prefix(50) { print("  \(failure)") }
     #expect(failures.isEmpty)
   }

@@ -1,7 +1,8 @@
-@testable import Chunking
 import Foundation
 import GitRAGTestSupport
 import Testing
+
+@testable import Chunking
 
 /// For every content rule: a text it must find (holding `secret`) and a near miss it must pass.
 let ruleSamples: [(rule: String, secret: String, positive: String, negative: String)] = {
@@ -19,7 +20,9 @@ let ruleSamples: [(rule: String, secret: String, positive: String, negative: Str
   let atbb = "ATBB" + FakeSecret.string(FakeSecret.alnum, 32, seed: 13)
   let atatt = "ATATT3" + FakeSecret.string(FakeSecret.alnum, 180, seed: 14)
   let slack = "xoxb-" + FakeSecret.string(FakeSecret.hex, 12, seed: 15) + "-" + FakeSecret.string(FakeSecret.alnum, 24, seed: 16)
-  let webhook = "T0" + FakeSecret.string(FakeSecret.upper, 8, seed: 17) + "/B0" + FakeSecret.string(FakeSecret.upper, 8, seed: 18) + "/" + FakeSecret.string(FakeSecret.alnum, 24, seed: 19)
+  let webhook =
+    "T0" + FakeSecret.string(FakeSecret.upper, 8, seed: 17) + "/B0" + FakeSecret.string(FakeSecret.upper, 8, seed: 18) + "/"
+    + FakeSecret.string(FakeSecret.alnum, 24, seed: 19)
   let live = "sk_live_" + FakeSecret.string(FakeSecret.alnum, 24, seed: 20)
   let test = "sk_test_" + FakeSecret.string(FakeSecret.alnum, 24, seed: 21)
   let twilioKey = "SK" + FakeSecret.string(FakeSecret.hex, 32, seed: 22)
@@ -31,7 +34,9 @@ let ruleSamples: [(rule: String, secret: String, positive: String, negative: Str
   let npm = "npm_" + FakeSecret.string(FakeSecret.alnum, 36, seed: 29)
   let npmAuth = FakeSecret.string(FakeSecret.alnum, 24, seed: 30)
   let pypi = "pypi-AgEIcHlwaS5vcmc" + FakeSecret.string(FakeSecret.alnum, 60, seed: 31)
-  let jwt = "eyJ" + FakeSecret.string(FakeSecret.alnum, 20, seed: 32) + ".eyJ" + FakeSecret.string(FakeSecret.alnum, 30, seed: 33) + "." + FakeSecret.string(FakeSecret.alnum, 43, seed: 34)
+  let jwt =
+    "eyJ" + FakeSecret.string(FakeSecret.alnum, 20, seed: 32) + ".eyJ" + FakeSecret.string(FakeSecret.alnum, 30, seed: 33) + "."
+    + FakeSecret.string(FakeSecret.alnum, 43, seed: 34)
   let password = "S3cr" + FakeSecret.string(FakeSecret.alnum, 10, seed: 35)
   let dockerAuth = FakeSecret.string(FakeSecret.base64, 24, seed: 36) + "=="
   let tfc = FakeSecret.string(FakeSecret.alnum, 14, seed: 37) + ".atlasv1." + FakeSecret.string(FakeSecret.alnum, 67, seed: 38)
@@ -40,17 +45,31 @@ let ruleSamples: [(rule: String, secret: String, positive: String, negative: Str
   let keyBody = FakeSecret.string(FakeSecret.base64, 64, seed: 41)
   let lineage = "3f1c2a4e-1b2c-4d5e-8f90-a1b2c3d4e5f6"
   return [
-    ("private-key", keyBody, "key = '''\n-----BEGIN RSA PRIVATE KEY-----\n\(keyBody)\n-----END RSA PRIVATE KEY-----\n'''\n",
-     "if line == \"-----BEGIN RSA PRIVATE KEY-----\":\n    return True\n"),
-    ("terraform-state", lineage, "{\n  \"version\": 4,\n  \"terraform_version\": \"1.5.0\",\n  \"lineage\": \"\(lineage)\",\n  \"resources\": []\n}\n",
-     "{\n  \"lineage\": \"\(lineage)\",\n  \"resources\": []\n}\n"),
+    (
+      "private-key", keyBody, "key = '''\n-----BEGIN RSA PRIVATE KEY-----\n\(keyBody)\n-----END RSA PRIVATE KEY-----\n'''\n",
+      "if line == \"-----BEGIN RSA PRIVATE KEY-----\":\n    return True\n"
+    ),
+    (
+      "terraform-state", lineage,
+      "{\n  \"version\": 4,\n  \"terraform_version\": \"1.5.0\",\n  \"lineage\": \"\(lineage)\",\n  \"resources\": []\n}\n",
+      "{\n  \"lineage\": \"\(lineage)\",\n  \"resources\": []\n}\n"
+    ),
     ("aws-access-key-id", awsID, "aws_access_key_id = \(awsID)\n", "aws_access_key_id = AKIA" + "IOSFODNN7EXAMPLE\n"),
-    ("aws-secret-access-key", awsSecret, "AWS_SECRET_ACCESS_KEY=\(awsSecret)\n", "aws_secret_access_key = None  # read from the environment\n"),
+    (
+      "aws-secret-access-key", awsSecret, "AWS_SECRET_ACCESS_KEY=\(awsSecret)\n",
+      "aws_secret_access_key = None  # read from the environment\n"
+    ),
     ("gcp-api-key", google, "GOOGLE_MAPS = \"\(google)\"\n", "prefix = \"AIza\" + suffix\n"),
-    ("gcp-service-account-key-id", keyID, "{\"type\": \"service_account\", \"private_key_id\": \"\(keyID)\"}\n", "{\"private_key_id\": \"\"}\n"),
+    (
+      "gcp-service-account-key-id", keyID, "{\"type\": \"service_account\", \"private_key_id\": \"\(keyID)\"}\n",
+      "{\"private_key_id\": \"\"}\n"
+    ),
     ("gcp-oauth-client-secret", oauth, "client_secret: \(oauth)\n", "GOCSPX-short\n"),
-    ("azure-storage-key", azureKey, "conn = \"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=\(azureKey);EndpointSuffix=core.windows.net\"\n",
-     "conn = \"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=<your key>\"\n"),
+    (
+      "azure-storage-key", azureKey,
+      "conn = \"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=\(azureKey);EndpointSuffix=core.windows.net\"\n",
+      "conn = \"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=<your key>\"\n"
+    ),
     ("azure-shared-access-key", sas, "url = \"https://acme.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=\(sas)\"\n", "sig=abc\n"),
     ("azure-ad-client-secret", azureAD, "AZURE_CLIENT_SECRET=\(azureAD)\n", "path = \"~/Q~notes\"\n"),
     ("github-token", ghp, "token: \(ghp)\n", "let prefix = \"ghp_\"\n"),
@@ -72,14 +91,21 @@ let ruleSamples: [(rule: String, secret: String, positive: String, negative: Str
     ("npm-auth", npmAuth, "//registry.npmjs.org/:_authToken=\(npmAuth)\n", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"),
     ("pypi-token", pypi, "password = \(pypi)\n", "tokens begin with pypi-AgEIcHlwaS5vcmc\n"),
     ("jwt", jwt, "headers = {\"Authorization\": \"Bearer \(jwt)\"}\n", "The header starts with eyJhbGciOi.\n"),
-    ("url-password", password, "DATABASE_URL = \"postgres://app:\(password)@db.internal:5432/app\"\n",
-     "DATABASE_URL = \"postgres://app:${DB_PASSWORD}@db.internal:5432/app\"\n"),
-    ("docker-config-auth", dockerAuth, "{\n  \"auths\": {\n    \"registry.example.com\": {\n      \"auth\": \"\(dockerAuth)\"\n    }\n  }\n}\n",
-     "{\n  \"auth\": \"required\"\n}\n"),
+    (
+      "url-password", password, "DATABASE_URL = \"postgres://app:\(password)@db.internal:5432/app\"\n",
+      "DATABASE_URL = \"postgres://app:${DB_PASSWORD}@db.internal:5432/app\"\n"
+    ),
+    (
+      "docker-config-auth", dockerAuth,
+      "{\n  \"auths\": {\n    \"registry.example.com\": {\n      \"auth\": \"\(dockerAuth)\"\n    }\n  }\n}\n",
+      "{\n  \"auth\": \"required\"\n}\n"
+    ),
     ("terraform-cloud-token", tfc, "token = \"\(tfc)\"\n", "hostname = \"app.terraform.io\"  # atlasv1 tokens\n"),
     ("generic-secret", generic, "API_KEY = \"\(generic)\"\n", "sort_key = \"created_at_descending_order\"\n"),
-    ("kubernetes-secret", k8s, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: \(k8s)\n",
-     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\ndata:\n  password_file: /run/secrets/db-password\n"),
+    (
+      "kubernetes-secret", k8s, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: \(k8s)\n",
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\ndata:\n  password_file: /run/secrets/db-password\n"
+    ),
   ]
 }()
 
@@ -151,8 +177,10 @@ func ruleFindsItsSecretAndPassesTheNearMiss(id: String) throws {
 
 @Test func secretNamesAreRulesToo() {
   let filter = FileFilter()
-  for path in ["prod.env", "config/secrets.env", ".env", ".env.local", "infra/terraform.tfstate", "terraform.tfstate.backup",
-               "keys/deploy.p12", "app.jks", "release.keystore", "home/.ssh/id_ed25519", "id_deploy", ".aws/credentials", "credentials"] {
+  for path in [
+    "prod.env", "config/secrets.env", ".env", ".env.local", "infra/terraform.tfstate", "terraform.tfstate.backup",
+    "keys/deploy.p12", "app.jks", "release.keystore", "home/.ssh/id_ed25519", "id_deploy", ".aws/credentials", "credentials",
+  ] {
     let reason = filter.precheck(path: path, kind: .regular, size: 10, attribute: .forceInclude)
     #expect(reason?.isSecret == true, "\(path): \(String(describing: reason))")
   }
@@ -160,14 +188,18 @@ func ruleFindsItsSecretAndPassesTheNearMiss(id: String) throws {
     #expect(filter.precheck(path: path, kind: .regular, size: 10, attribute: .unspecified) == nil, "\(path)")
   }
   // Allowed by rule id, the name no longer keeps the file out; its content is still scanned.
-  #expect(filter.precheck(path: "test.env", kind: .regular, size: 10, attribute: .unspecified, allowance: SecretAllowance(rules: ["env-file"])) == nil)
+  #expect(
+    filter.precheck(path: "test.env", kind: .regular, size: 10, attribute: .unspecified, allowance: SecretAllowance(rules: ["env-file"]))
+      == nil)
 }
 
 @Test func registryFilesAreSkippedOnlyWithCredentials() {
   let filter = FileFilter()
   let token = FakeSecret.string(FakeSecret.alnum, 24, seed: 70)
-  for (path, text) in [(".npmrc", "//registry.npmjs.org/:_authToken=\(token)\n"), (".pypirc", "[pypi]\nusername = __token__\npassword = \(token)\n"),
-                       (".netrc", "machine github.com login me password \(token)\n")] {
+  for (path, text) in [
+    (".npmrc", "//registry.npmjs.org/:_authToken=\(token)\n"), (".pypirc", "[pypi]\nusername = __token__\npassword = \(token)\n"),
+    (".netrc", "machine github.com login me password \(token)\n"),
+  ] {
     guard case .failure(let reason) = filter.inspect(path: path, data: Data(text.utf8), attribute: .unspecified) else {
       Issue.record("\(path) indexed")
       continue

@@ -35,10 +35,13 @@ import Testing
     let ids = try #require(reference["token_ids"] as? [[Int]])
     let expected = try #require(reference["embeddings"] as? [[Double]])
     for model in models {
-      let worst = zip(ids, expected).map { ids, vector in
-        LocalFixtures.cosine(model.embed([ids.map { Int32($0) }])[0], vector.map { Float($0) })
-      }.min() ?? 0
-      print(model.precision == .bfloat16 ? "swift" : "swift-float32", String(format: "min_cosine_vs_reference=%.7f", worst), "precision=\(model.precision.rawValue)")
+      let worst =
+        zip(ids, expected).map { ids, vector in
+          LocalFixtures.cosine(model.embed([ids.map { Int32($0) }])[0], vector.map { Float($0) })
+        }.min() ?? 0
+      print(
+        model.precision == .bfloat16 ? "swift" : "swift-float32", String(format: "min_cosine_vs_reference=%.7f", worst),
+        "precision=\(model.precision.rawValue)")
     }
     var random = SplitMix(state: 0)
     for threads in threadCounts {

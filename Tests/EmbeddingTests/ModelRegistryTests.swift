@@ -56,7 +56,8 @@ import Testing
     let listed = try hub.registry().list()
     #expect(listed.map(\.name) == ["tiny-bert"])
     let expectedSize = try FileManager.default.subpathsOfDirectory(atPath: folder.path).reduce(Int64(0)) { total, path in
-      total + ((try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(path).path)[.size] as? NSNumber)?.int64Value ?? 0)
+      total
+        + ((try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(path).path)[.size] as? NSNumber)?.int64Value ?? 0)
     }
     #expect(listed.first?.size == expectedSize)
     #expect(listed.first?.isComplete == true)
@@ -93,8 +94,9 @@ import Testing
     let hub = try Hub(serverArguments: ["--wrong-digest"])
     defer { hub.close() }
     let target = hub.models.appendingPathComponent("tiny-bert/model.safetensors")
-    await #expect(throws: ModelDownloadError.checksumMismatch(
-      path: target.path, expected: String(repeating: "0", count: 64), actual: SHA256Digest.hex(try hub.weights))
+    await #expect(
+      throws: ModelDownloadError.checksumMismatch(
+        path: target.path, expected: String(repeating: "0", count: 64), actual: SHA256Digest.hex(try hub.weights))
     ) { try await hub.registry().pull("tiny-bert") }
     #expect(!FileManager.default.fileExists(atPath: target.path))
     #expect(!FileManager.default.fileExists(atPath: target.path + ".partial"))
@@ -116,13 +118,18 @@ import Testing
   @Test func unknownModelIsAnHTTPError() async throws {
     let hub = try Hub()
     defer { hub.close() }
-    await #expect(throws: ModelDownloadError.httpStatus(url: hub.server.baseURL + "/sentence-transformers/no-such-model/resolve/main/config.json", status: 404)) {
+    await #expect(
+      throws: ModelDownloadError.httpStatus(
+        url: hub.server.baseURL + "/sentence-transformers/no-such-model/resolve/main/config.json", status: 404)
+    ) {
       try await hub.registry().pull("no-such-model")
     }
   }
 
   @Test func badNamesAndUnreachableHubs() async throws {
-    let registry = ModelRegistry(modelsDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("models-\(UUID().uuidString)"), endpoint: URL(string: "http://127.0.0.1:9")!)
+    let registry = ModelRegistry(
+      modelsDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("models-\(UUID().uuidString)"),
+      endpoint: URL(string: "http://127.0.0.1:9")!)
     defer { try? FileManager.default.removeItem(at: registry.modelsDirectory) }
     await #expect(throws: ModelDownloadError.invalidName("../etc")) { try await registry.pull("../etc") }
     await #expect(throws: ModelDownloadError.invalidName("a/b/c")) { try await registry.pull("a/b/c") }

@@ -1,6 +1,6 @@
 import Embedding
-import GitRAGCore
 import Foundation
+import GitRAGCore
 import Testing
 
 /// "Remote embedder saturation", run by `scripts/bench/embedder/run.sh` (skipped unless

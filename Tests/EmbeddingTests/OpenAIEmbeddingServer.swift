@@ -2,7 +2,6 @@ import Embedding
 import Foundation
 import GitRAGCore
 import GitRAGTestSupport
-
 import HTTPTransport
 
 /// `scripts/testservers/embedding_server.py` on a free loopback port, with its control and stats API.

@@ -44,7 +44,8 @@ struct SyntheticModel {
       add(p + "output.LayerNorm.bias", [h])
     }
     try writeConfiguration(c)
-    try (Self.vocabulary.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+    try (Self.vocabulary.joined(separator: "\n") + "\n").write(
+      to: folder.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
     try writeWeights()
   }
 
@@ -64,7 +65,9 @@ struct SyntheticModel {
     var header: [String: Any] = ["__metadata__": ["format": "pt"]]
     var body = Data()
     let positions = (0..<Int64(Self.configuration.maxPositions)).flatMap { value in withUnsafeBytes(of: value.littleEndian) { Array($0) } }
-    header["embeddings.position_ids"] = ["dtype": "I64", "shape": [1, Self.configuration.maxPositions], "data_offsets": [0, positions.count]]
+    header["embeddings.position_ids"] = [
+      "dtype": "I64", "shape": [1, Self.configuration.maxPositions], "data_offsets": [0, positions.count],
+    ]
     body.append(contentsOf: positions)
     for tensor in tensors {
       let bytes = tensor.values.withUnsafeBytes { Data($0) }
@@ -101,11 +104,14 @@ struct SyntheticModel {
     x = norm(x, "embeddings.LayerNorm")
     for layer in 0..<c.layerCount {
       let p = "encoder.layer.\(layer)."
-      let q = linear(x, p + "attention.self.query", h), k = linear(x, p + "attention.self.key", h), v = linear(x, p + "attention.self.value", h)
+      let q = linear(x, p + "attention.self.query", h), k = linear(x, p + "attention.self.key", h),
+        v = linear(x, p + "attention.self.value", h)
       var context = [[Float]](repeating: [Float](repeating: 0, count: h), count: n)
       for head in 0..<heads {
         for i in 0..<n {
-          let scores = (0..<n).map { j in (0..<d).reduce(Float(0)) { $0 + q[i][head * d + $1] * k[j][head * d + $1] } / Float(d).squareRoot() }
+          let scores = (0..<n).map { j in
+            (0..<d).reduce(Float(0)) { $0 + q[i][head * d + $1] * k[j][head * d + $1] } / Float(d).squareRoot()
+          }
           let top = scores.max()!
           let e = scores.map { Foundation.exp($0 - top) }
           let total = e.reduce(0, +)
@@ -114,7 +120,9 @@ struct SyntheticModel {
       }
       let attended = linear(context, p + "attention.output.dense", h)
       x = norm(zip(x, attended).map { zip($0, $1).map(+) }, p + "attention.output.LayerNorm")
-      let inner = linear(x, p + "intermediate.dense", c.intermediateSize).map { $0.map { 0.5 * $0 * (1 + Foundation.erf($0 / Float(2).squareRoot())) } }
+      let inner = linear(x, p + "intermediate.dense", c.intermediateSize).map {
+        $0.map { 0.5 * $0 * (1 + Foundation.erf($0 / Float(2).squareRoot())) }
+      }
       let out = linear(inner, p + "output.dense", h)
       x = norm(zip(x, out).map { zip($0, $1).map(+) }, p + "output.LayerNorm")
     }
@@ -150,7 +158,10 @@ struct SplitMix {
     #expect(try await (embedder as any Embedder).dimension == 8)
     #expect(embedder.fingerprint == "local:tiny-bert:8:mean:l2")
     #expect(embedder.tokenLimit == 16)
-    let texts = ["hello world", "Hellos, git rag!", "rag", "", "world world world world world world world world world world world world world world world world"]
+    let texts = [
+      "hello world", "Hellos, git rag!", "rag", "",
+      "world world world world world world world world world world world world world world world world",
+    ]
     let vectors = try await embedder.embed(texts)
     #expect(vectors.count == texts.count)
     for (text, vector) in zip(texts, vectors) {
@@ -197,7 +208,9 @@ struct SplitMix {
     try FileManager.default.removeItem(at: model.folder.appendingPathComponent("config.json"))
     #expect(throws: ModelFileError.self) { try LocalEmbedder(modelDirectory: model.folder) }
     try FileManager.default.removeItem(at: model.folder.appendingPathComponent("model.safetensors"))
-    #expect(throws: LocalModelError.notInstalled(path: model.folder.path, name: "tiny-bert")) { try LocalEmbedder(modelDirectory: model.folder) }
+    #expect(throws: LocalModelError.notInstalled(path: model.folder.path, name: "tiny-bert")) {
+      try LocalEmbedder(modelDirectory: model.folder)
+    }
   }
 
   @Test func missingVocabularyIsNamed() throws {
@@ -215,8 +228,10 @@ struct SplitMix {
     var bigger = SyntheticModel.configuration
     bigger.intermediateSize = 24
     try model.writeConfiguration(bigger)
-    #expect(throws: ModelFileError.wrongShape(
-      path: model.folder.appendingPathComponent("model.safetensors").path, name: "encoder.layer.0.intermediate.dense.weight", expected: [24, 8], found: [16, 8])
+    #expect(
+      throws: ModelFileError.wrongShape(
+        path: model.folder.appendingPathComponent("model.safetensors").path, name: "encoder.layer.0.intermediate.dense.weight",
+        expected: [24, 8], found: [16, 8])
     ) { try BERTModel(directory: model.folder) }
   }
 

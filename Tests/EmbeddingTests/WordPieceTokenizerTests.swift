@@ -11,7 +11,9 @@ import Testing
   }
 
   static let cases: [Case] = {
-    guard let object = try? LocalFixtures.json("tokenizer_cases") as? [String: Any], let cases = object["cases"] as? [[String: Any]] else { return [] }
+    guard let object = try? LocalFixtures.json("tokenizer_cases") as? [String: Any], let cases = object["cases"] as? [[String: Any]] else {
+      return []
+    }
     return cases.map { Case(text: $0["text"] as! String, ids: ($0["ids"] as! [Int]).map { Int32($0) }, tokens: $0["tokens"] as! [String]) }
   }()
 
@@ -34,13 +36,15 @@ import Testing
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wp-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    try FileManager.default.copyItem(at: model.appendingPathComponent("tokenizer.json"), to: folder.appendingPathComponent("tokenizer.json"))
+    try FileManager.default.copyItem(
+      at: model.appendingPathComponent("tokenizer.json"), to: folder.appendingPathComponent("tokenizer.json"))
     let fromJSON = try WordPieceTokenizer.load(modelDirectory: folder)
     for example in Self.cases { #expect(fromJSON.encode(example.text) == fromVocab.encode(example.text)) }
   }
 
   /// A vocabulary made up here, so these run without the model.
-  static let small = try! WordPieceTokenizer(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "run", "##ning", ",", "!", "cafe", "日"], maxLength: 6)
+  static let small = try! WordPieceTokenizer(
+    tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "run", "##ning", ",", "!", "cafe", "日"], maxLength: 6)
 
   @Test func greedyLongestMatchWithContinuations() {
     #expect(Self.small.pieces("unaffable running, cafe!") == ["un", "##aff", "##able", "run", "##ning", ",", "cafe", "!"])

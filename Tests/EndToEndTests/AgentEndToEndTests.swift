@@ -10,7 +10,9 @@ import Testing
 
   func fixture() throws -> EndToEnd {
     let e2e = try EndToEnd()
-    try e2e.repo.commit(["config.py": "def parse_config(path):\n    \"\"\"Read the retry configuration.\"\"\"\n    return open(path).read()\n"])
+    try e2e.repo.commit([
+      "config.py": "def parse_config(path):\n    \"\"\"Read the retry configuration.\"\"\"\n    return open(path).read()\n"
+    ])
     try e2e.gitRAG("sync", "-q")
     return e2e
   }
@@ -83,8 +85,11 @@ import Testing
       let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
       #expect(object?["schema_version"] as? Int == 1, "\(arguments)")
       let check = try runProcess(
-        "/usr/bin/env", ["python3", Self.clients.appendingPathComponent("validate_json.py").path,
-                         TestServer.repositoryRoot.appendingPathComponent("docs/schemas/\(schema).schema.json").path],
+        "/usr/bin/env",
+        [
+          "python3", Self.clients.appendingPathComponent("validate_json.py").path,
+          TestServer.repositoryRoot.appendingPathComponent("docs/schemas/\(schema).schema.json").path,
+        ],
         input: Data(output.stdout.utf8), check: false)
       #expect(check.status == 0, "\(arguments) against \(schema).schema.json: \(check.stdout)\(check.stderr)")
     }

@@ -37,7 +37,8 @@ import Testing
     var env = e2e.environment
     for (key, value) in extra { env[key] = value }
     let result = try GitRAGBinary.run(
-      ["sync", "--store", "sqlite", "--store-path", store.path, "--collection", "team-index"], in: clone.url.appendingPathComponent("w"), environment: env)
+      ["sync", "--store", "sqlite", "--store-path", store.path, "--collection", "team-index"], in: clone.url.appendingPathComponent("w"),
+      environment: env)
     #expect(result.status == 0, "\(result.stderr)")
     return try await IndexComparison.sqlite(directory: store.url, collection: "team-index")
   }
@@ -58,15 +59,19 @@ import Testing
   static func secondPush(_ repo: TemporaryGitRepository) throws {
     try repo.git("mv", "docs/guide.md", "docs/manual.md")
     try repo.remove("README.md")
-    try repo.commit(["src/worker.py": "def drain(queue):\n    return queue.pop()\n", "src/service.py": "def handle(request):\n    return request\n"], message: "second push")
+    try repo.commit(
+      ["src/worker.py": "def drain(queue):\n    return queue.pop()\n", "src/service.py": "def handle(request):\n    return request\n"],
+      message: "second push")
   }
 
   @Test func githubWorkflowRunsAsGeneratedWithTheBuiltInModel() async throws {
     let e2e = try EndToEnd()
     let source = try GitRAGSource()
-    let qdrant = try TestServer(script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
+    let qdrant = try TestServer(
+      script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
     defer { qdrant.stop() }
-    let runner = try CIStepRunner(provider: "github", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/github/git-rag.yml"))
+    let runner = try CIStepRunner(
+      provider: "github", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/github/git-rag.yml"))
     let context: [String: Any] = [
       "secrets": ["QDRANT_URL": qdrant.baseURL, "QDRANT_API_KEY": Self.qdrantKey],
       "vars": [
@@ -105,16 +110,20 @@ import Testing
   @Test func githubWorkflowWithTheAPIEmbedderAndABadVersion() async throws {
     let e2e = try EndToEnd()
     let source = try GitRAGSource()
-    let qdrant = try TestServer(script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
+    let qdrant = try TestServer(
+      script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
     defer { qdrant.stop() }
-    let runner = try CIStepRunner(provider: "github", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/github/git-rag.yml"))
+    let runner = try CIStepRunner(
+      provider: "github", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/github/git-rag.yml"))
     var vars = [
       "GIT_RAG_REPOSITORY": source.url, "GIT_RAG_VERSION": "no-such-version", "GIT_RAG_PREBUILT": GitRAGBinary.url.path,
       "GIT_RAG_EMBEDDER": "openai", "EMBEDDING_API_URL": e2e.server.baseURL + "/v1", "MODEL_NAME": "test-model",
     ]
     func context() -> [String: Any] {
-      ["secrets": ["QDRANT_URL": qdrant.baseURL, "QDRANT_API_KEY": Self.qdrantKey, "API_TOKEN": "api-secret-456"], "vars": vars,
-       "path": CIStepRunner.systemPath, "depth": 1]
+      [
+        "secrets": ["QDRANT_URL": qdrant.baseURL, "QDRANT_API_KEY": Self.qdrantKey, "API_TOKEN": "api-secret-456"], "vars": vars,
+        "path": CIStepRunner.systemPath, "depth": 1,
+      ]
     }
     try e2e.repo.commit(Self.firstPush)
 
@@ -123,15 +132,19 @@ import Testing
     #expect(bad.status == "failure")
     let resolve = try #require(bad.step("Resolve the git-rag version to a commit"))
     #expect(resolve.outcome == "failure")
-    #expect(resolve.output.contains("git-rag version 'no-such-version' is not a tag, branch or commit of \(source.url). Set the variable GIT_RAG_VERSION"))
+    #expect(
+      resolve.output.contains(
+        "git-rag version 'no-such-version' is not a tag, branch or commit of \(source.url). Set the variable GIT_RAG_VERSION"))
     #expect(bad.step("Sync the index")?.outcome == "skipped")
     let nothing = try runProcess("curl", ["-s", "-H", "api-key: \(Self.qdrantKey)", qdrant.baseURL + "/collections"]).stdout
     #expect(!nothing.contains("\"name\""), "nothing written: \(nothing)")
 
     // The branch name resolves to the commit; the API embedder skips the model steps. The
     // default collection is the repository's (the checkout folder's) name.
-    vars["GIT_RAG_VERSION"] = try runProcess("git", ["--git-dir", String(source.url.dropFirst("file://".count)), "symbolic-ref", "--short", "HEAD"], check: false)
-      .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    vars["GIT_RAG_VERSION"] = try runProcess(
+      "git", ["--git-dir", String(source.url.dropFirst("file://".count)), "symbolic-ref", "--short", "HEAD"], check: false
+    )
+    .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     if vars["GIT_RAG_VERSION"]!.isEmpty { vars["GIT_RAG_VERSION"] = "v-ci-test" }
     vars["GIT_RAG_COLLECTION"] = "team-index"
     let first = try runner.run(repository: "file://" + e2e.repo.path, branch: "main", commit: e2e.repo.head, context: context())
@@ -153,9 +166,11 @@ import Testing
   @Test func gitlabJobRunsAsGeneratedWithTheBuiltInModel() async throws {
     let e2e = try EndToEnd()
     let source = try GitRAGSource()
-    let qdrant = try TestServer(script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
+    let qdrant = try TestServer(
+      script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
     defer { qdrant.stop() }
-    let runner = try CIStepRunner(provider: "gitlab", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/gitlab/git-rag.gitlab-ci.yml"))
+    let runner = try CIStepRunner(
+      provider: "gitlab", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/gitlab/git-rag.gitlab-ci.yml"))
     let context: [String: Any] = [
       "variables": [
         "QDRANT_URL": qdrant.baseURL, "QDRANT_API_KEY": Self.qdrantKey, "GIT_RAG_REPOSITORY": source.url, "GIT_RAG_VERSION": "v-ci-test",
@@ -184,7 +199,9 @@ import Testing
     // A push to another branch does not run the job.
     try e2e.repo.git("checkout", "-q", "-b", "feature")
     try e2e.repo.commit(["src/feature.py": "x = 1\n"])
-    let feature = try runner.run(repository: "file://" + e2e.repo.path, branch: "feature", commit: e2e.repo.head, context: context.merging(["default_branch": "main"]) { $1 })
+    let feature = try runner.run(
+      repository: "file://" + e2e.repo.path, branch: "feature", commit: e2e.repo.head,
+      context: context.merging(["default_branch": "main"]) { $1 })
     #expect(feature.status == "not-run")
     try e2e.repo.git("checkout", "-q", "main")
 

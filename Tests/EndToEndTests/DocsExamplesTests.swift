@@ -64,7 +64,9 @@ import Testing
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8))
         if let config = parsed as? [String: Any], let repos = config["repos"] as? [[String: Any]] {
           // pre-commit: the hook id is one .pre-commit-hooks.yaml defines.
-          let defined = try Self.python(Self.yamlToJSON, String(contentsOf: TestServer.repositoryRoot.appendingPathComponent(".pre-commit-hooks.yaml"), encoding: .utf8))
+          let defined = try Self.python(
+            Self.yamlToJSON, String(contentsOf: TestServer.repositoryRoot.appendingPathComponent(".pre-commit-hooks.yaml"), encoding: .utf8)
+          )
           for hook in repos.flatMap({ $0["hooks"] as? [[String: Any]] ?? [] }) {
             #expect(defined.contains("\"id\": \"\(hook["id"] as? String ?? "?")\""), "\(place)")
           }
@@ -79,8 +81,10 @@ import Testing
           }
         } else if let steps = parsed as? [[String: Any]] {
           // The composite action: its inputs are the action's.
-          let action = try Self.python(Self.yamlToJSON, String(contentsOf: TestServer.repositoryRoot.appendingPathComponent("action.yml"), encoding: .utf8))
-          let inputs = try #require((try JSONSerialization.jsonObject(with: Data(action.utf8)) as? [String: Any])?["inputs"] as? [String: Any])
+          let action = try Self.python(
+            Self.yamlToJSON, String(contentsOf: TestServer.repositoryRoot.appendingPathComponent("action.yml"), encoding: .utf8))
+          let inputs = try #require(
+            (try JSONSerialization.jsonObject(with: Data(action.utf8)) as? [String: Any])?["inputs"] as? [String: Any])
           for step in steps where (step["uses"] as? String)?.contains("git-rag") == true {
             for name in (step["with"] as? [String: Any] ?? [:]).keys { #expect(inputs[name] != nil, "\(place): unknown input \(name)") }
           }
@@ -127,7 +131,8 @@ import Testing
             let result = try JobSpecRunner.run(container, model: URL(fileURLWithPath: CIWorkflowEndToEndTests.installedModel))
             #expect(result.status == 0, "\(place): \(result.stderr)")
             let name = container.arguments.dropFirst(2).first ?? ""
-            #expect(!(try await IndexComparison.qdrant(url: pushed.qdrant.baseURL, apiKey: PushedRepository.qdrantKey, collection: name)).isEmpty)
+            #expect(
+              !(try await IndexComparison.qdrant(url: pushed.qdrant.baseURL, apiKey: PushedRepository.qdrantKey, collection: name)).isEmpty)
           } else if line.hasPrefix("kubectl create secret generic ") {
             let words = line.split(separator: " ").map(String.init)
             #expect(words[4] == "git-rag", "\(place): the runtime's default secret is git-rag")

@@ -46,7 +46,9 @@ import Testing
   @Test func dryRunShowsWhereTheChunksComeFrom() throws {
     let e2e = try EndToEnd()
     var files: [String: String] = ["src/app.py": "def main():\n    return 1\n"]
-    for i in 0..<6 { files["manual/fr/part\(i).rst"] = (0..<40).map { "Paragraph \($0) of part \(i) says how the sync works.\n\n" }.joined() }
+    for i in 0..<6 {
+      files["manual/fr/part\(i).rst"] = (0..<40).map { "Paragraph \($0) of part \(i) says how the sync works.\n\n" }.joined()
+    }
     try e2e.repo.commit(files)
     let plan = try e2e.json("sync", "--dry-run")
     let folders = plan["folders"] as? [[String: Any]] ?? []
@@ -63,7 +65,8 @@ import Testing
   @Test func searchKeepsIndentationShowsContextAndFiltersPathsFromHere() throws {
     let e2e = try EndToEnd()
     try e2e.repo.commit([
-      "pkg/net/client.py": "class Client:\n    def connect(self, host):\n        if host:\n            return open_socket(host)\n        return None\n",
+      "pkg/net/client.py":
+        "class Client:\n    def connect(self, host):\n        if host:\n            return open_socket(host)\n        return None\n",
       "pkg/net/test_client.py": "def test_connect():\n    assert open_socket('h')\n",
       "docs/net.md": "# Net\n\nopen_socket opens a socket.\n",
     ])
@@ -74,7 +77,8 @@ import Testing
     #expect(try e2e.gitRAG("search", "open_socket", "--explain").stdout.contains("(0."))
 
     let context = try e2e.gitRAG("search", "open_socket", "-C", "1", "--path", "/pkg/net/client.py")
-    #expect(context.stdout.contains("4:             return open_socket(host)") || context.stdout.contains("4:     return open_socket(host)"))
+    #expect(
+      context.stdout.contains("4:             return open_socket(host)") || context.stdout.contains("4:     return open_socket(host)"))
     #expect(context.stdout.contains("3- "))
     #expect(context.stdout.contains("5- "))
 
@@ -92,7 +96,8 @@ import Testing
     }
 
     let fromHere = try e2e.gitRAG("search", "open_socket", "--files", "--json", "--path", "*.py", "--path", "!test_*", in: "pkg/net")
-    let results = (try JSONSerialization.jsonObject(with: Data(fromHere.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
+    let results =
+      (try JSONSerialization.jsonObject(with: Data(fromHere.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
     #expect(results.compactMap { $0["file_path"] as? String } == ["pkg/net/client.py"])
   }
 

@@ -9,10 +9,12 @@ import Testing
 @Suite struct JobSpecEndToEndTests {
   static let qdrantKey = PushedRepository.qdrantKey
 
-  static var kubernetesSecret: [String: Any] { [
-    "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "git-rag"],
-    "data": ["QDRANT_API_KEY": Data(qdrantKey.utf8).base64EncodedString()],
-  ] }
+  static var kubernetesSecret: [String: Any] {
+    [
+      "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "git-rag"],
+      "data": ["QDRANT_API_KEY": Data(qdrantKey.utf8).base64EncodedString()],
+    ]
+  }
 
   /// Runs the spec `arguments … --print` printed, as `runtime` would.
   static func execute(_ runtime: String, printed: String, submitting: [String: String]) throws -> ProcessResult {
@@ -32,7 +34,8 @@ import Testing
     let pushed = try PushedRepository()
 
     // Without a remote there is nothing a container could clone.
-    let noRemote = try pushed.gitRAG(["sync", "--store", "qdrant", "--runtime", runtime, "--print"] + (runtime == "aws-batch" ? Self.batchOptions : []))
+    let noRemote = try pushed.gitRAG(
+      ["sync", "--store", "qdrant", "--runtime", runtime, "--print"] + (runtime == "aws-batch" ? Self.batchOptions : []))
     #expect(noRemote.status == 3)
     #expect(noRemote.stdout.isEmpty)
     #expect(noRemote.stderr.contains("no remote \"origin\"") && noRemote.stderr.split(separator: "\n").count == 1, "\(noRemote.stderr)")
@@ -40,13 +43,16 @@ import Testing
     try pushed.addOriginAndPush()
     // The store comes from git config and the embedder from the environment: both must reach the job.
     try pushed.e2e.repo.git("config", "rag.store", "qdrant")
-    let command = ["sync", "--collection", "jobs-\(runtime)", "--runtime", runtime, "--print"] + (runtime == "aws-batch" ? Self.batchOptions : [])
+    let command =
+      ["sync", "--collection", "jobs-\(runtime)", "--runtime", runtime, "--print"] + (runtime == "aws-batch" ? Self.batchOptions : [])
 
     // A commit not yet pushed is refused: the job would index something else.
     try pushed.e2e.repo.commit(["src/late.py": "def late():\n    return 1\n"], message: "not pushed")
     let unpushed = try pushed.gitRAG(command)
     #expect(unpushed.status == 3)
-    #expect(unpushed.stderr.contains("1 commit not pushed to origin/main") && unpushed.stderr.contains("git push origin main"), "\(unpushed.stderr)")
+    #expect(
+      unpushed.stderr.contains("1 commit not pushed to origin/main") && unpushed.stderr.contains("git push origin main"),
+      "\(unpushed.stderr)")
     try pushed.e2e.repo.git("push", "-q", "origin", "main")
 
     let printed = try pushed.gitRAG(command)
@@ -54,7 +60,8 @@ import Testing
     let spec = printed.stdout
     #expect(spec.contains(pushed.e2e.repo.head))
     for secret in [Self.qdrantKey, "embedding-api-token"] { #expect(!spec.contains(secret), "a secret value in the spec") }
-    for setting in ["--store", "qdrant", "--embedder", "openai", "--model", "test-model", pushed.e2e.server.baseURL, pushed.qdrant.baseURL] {
+    for setting in ["--store", "qdrant", "--embedder", "openai", "--model", "test-model", pushed.e2e.server.baseURL, pushed.qdrant.baseURL]
+    {
       #expect(spec.contains(setting), "\(setting) missing from the spec")
     }
 
@@ -90,7 +97,8 @@ import Testing
     #expect(refused.stderr.contains("cannot read") && refused.stderr.contains("--runtime docker"), "\(refused.stderr)")
 
     // An archive through AWS Batch is refused the same way; a local path as a repository too.
-    let archive = try pushed.gitRAG(["upload", "archive", file.path, "notes", "--store", "qdrant", "--runtime", "aws-batch", "--print"] + Self.batchOptions)
+    let archive = try pushed.gitRAG(
+      ["upload", "archive", file.path, "notes", "--store", "qdrant", "--runtime", "aws-batch", "--print"] + Self.batchOptions)
     #expect(archive.status == 2 && archive.stderr.contains("cannot read"))
     let localRepo = try pushed.gitRAG(["upload", "repo", pushed.e2e.repo.path, "x", "--store", "qdrant", "--runtime", "docker", "--print"])
     #expect(localRepo.status == 2 && localRepo.stderr.contains("cannot clone"), "\(localRepo.stderr)")
@@ -100,7 +108,8 @@ import Testing
     #expect(sqlite.status == 2 && sqlite.stderr.contains("--store qdrant"), "\(sqlite.stderr)")
 
     // collection delete, as an AWS Batch job.
-    let delete = try pushed.gitRAG(["collection", "delete", "notes", "--store", "qdrant", "--runtime", "aws-batch", "--print"] + Self.batchOptions)
+    let delete = try pushed.gitRAG(
+      ["collection", "delete", "notes", "--store", "qdrant", "--runtime", "aws-batch", "--print"] + Self.batchOptions)
     #expect(delete.status == 0, "\(delete.stderr)")
     let deleteRun = try Self.execute("aws-batch", printed: delete.stdout, submitting: pushed.submitting)
     #expect(deleteRun.status == 0, "\(deleteRun.stderr)")
@@ -151,7 +160,9 @@ final class PushedRepository: @unchecked Sendable {
     served = try TemporaryDirectory(prefix: "git-rag-served")
     try runProcess("git", ["init", "-q", "--bare", "-b", "main", served.path + "/app.git"], environment: e2e.environment)
     git = try TestServer(script: "git_http_server.py", arguments: ["--root", served.path])
-    qdrant = try TestServer(script: "qdrant_server.py", arguments: ["--api-key-env", "JOB_TEST_QDRANT_KEY"], environment: ["JOB_TEST_QDRANT_KEY": PushedRepository.qdrantKey])
+    qdrant = try TestServer(
+      script: "qdrant_server.py", arguments: ["--api-key-env", "JOB_TEST_QDRANT_KEY"],
+      environment: ["JOB_TEST_QDRANT_KEY": PushedRepository.qdrantKey])
     url = git.baseURL + "/app.git"
     try e2e.repo.commit([
       "src/app.py": "class App:\n    def run(self):\n        return 'ok'\n",
@@ -187,7 +198,9 @@ final class PushedRepository: @unchecked Sendable {
   /// A full index of HEAD made here, in a SQLite store, with the same embedder.
   func localIndex() async throws -> [IndexComparison.Key: [Float]] {
     let store = try TemporaryDirectory(prefix: "git-rag-job-local")
-    let result = try GitRAGBinary.run(["sync", "--store", "sqlite", "--store-path", store.path, "--collection", "reference"], in: e2e.repo.url, environment: e2e.environment)
+    let result = try GitRAGBinary.run(
+      ["sync", "--store", "sqlite", "--store-path", store.path, "--collection", "reference"], in: e2e.repo.url, environment: e2e.environment
+    )
     #expect(result.status == 0, "\(result.stderr)")
     return try await IndexComparison.sqlite(directory: store.url, collection: "reference")
   }

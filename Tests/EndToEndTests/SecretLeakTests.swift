@@ -186,7 +186,8 @@ private struct Planted {
     #expect(try run(["hooks", "install"]).status == 0)
     let payments = e2e.repo.url.appendingPathComponent("app/payments.py")
     let restricted = secret("stripe", "rk_live_", alnum, 24, anchor: "STRIPE_RESTRICTED_KEY")
-    try (String(contentsOf: payments, encoding: .utf8) + "STRIPE_RESTRICTED_KEY = \"\(restricted)\"\n").write(to: payments, atomically: true, encoding: .utf8)
+    try (String(contentsOf: payments, encoding: .utf8) + "STRIPE_RESTRICTED_KEY = \"\(restricted)\"\n").write(
+      to: payments, atomically: true, encoding: .utf8)
     try runProcess("git", ["commit", "-q", "-am", "restricted key"], in: e2e.repo.url, environment: e2e.environment)
     try waitForIndex(e2e, at: e2e.repo.head)
 
@@ -207,13 +208,21 @@ private struct Planted {
     let bundle = try TemporaryDirectory(prefix: "git-rag-leak-archive")
     try bundle.write("service/.env", "ARCHIVE_TOKEN=\(secret("env", "", alnum, 20, anchor: nil))\n")
     try bundle.write("service/prod.env", "ARCHIVE_DB_PASSWORD=\(secret("env", "", alnum, 20, anchor: nil))\n")
-    try bundle.write("service/app.py", "DEPLOY_GITHUB_TOKEN = \"\(secret("github", "ghp_", alnum, 36, anchor: "DEPLOY_GITHUB_TOKEN"))\"\n\n\ndef deploy():\n    return DEPLOY_GITHUB_TOKEN\n")
+    try bundle.write(
+      "service/app.py",
+      "DEPLOY_GITHUB_TOKEN = \"\(secret("github", "ghp_", alnum, 36, anchor: "DEPLOY_GITHUB_TOKEN"))\"\n\n\ndef deploy():\n    return DEPLOY_GITHUB_TOKEN\n"
+    )
     let archive = bundle.url.appendingPathComponent("bundle.tar.gz")
-    try runProcess("tar", ["-czf", archive.path, "-C", bundle.url.appendingPathComponent("service").path, ".env", "prod.env", "app.py"], in: bundle.url, environment: quiet)
+    try runProcess(
+      "tar", ["-czf", archive.path, "-C", bundle.url.appendingPathComponent("service").path, ".env", "prod.env", "app.py"], in: bundle.url,
+      environment: quiet)
     _ = try run(["upload", "archive", archive.path, "leak-archive", "-v"])
 
     // 6. Everything that shows content.
-    let paths = files.keys.sorted().filter { $0 != "config/local_settings.txt" && $0 != "app/legacy_billing.py" } + ["config/local.env", "app/billing.py"]
+    let paths =
+      files.keys.sorted().filter { $0 != "config/local_settings.txt" && $0 != "app/legacy_billing.py" } + [
+        "config/local.env", "app/billing.py",
+      ]
     _ = try run(["inspect", "--full"] + paths)
     _ = try run(["inspect", "--json"] + paths)
     _ = try run(["status"])
@@ -237,7 +246,8 @@ private struct Planted {
     }
     // The Python summary was indexed (files skipped whole must leave nothing in it: checked below).
     let summary = try run(["search", "--json", "-k", "50", "modules classes functions charge_customer"])
-    #expect(summary.stdout.contains(".rag_metadata/analysis.txt") && summary.stdout.contains("charge_customer"), "\(summary.stdout.prefix(2000))")
+    #expect(
+      summary.stdout.contains(".rag_metadata/analysis.txt") && summary.stdout.contains("charge_customer"), "\(summary.stdout.prefix(2000))")
 
     // 7. Job specs, with the credentials as secret references. A job indexes what the remote
     // holds, so the repository gets one, with HEAD pushed (as far as its remote-tracking ref says).
@@ -263,10 +273,13 @@ private struct Planted {
     #expect(artefacts.contains { $0.0.hasSuffix("hook.log") }, "the hook ran and left its log")
     let stats = try Data(contentsOf: URL(string: e2e.server.baseURL + "/stats")!)
     let embedded = (try JSONSerialization.jsonObject(with: stats) as? [String: Any]) ?? [:]
-    #expect((embedded["texts_embedded"] as? Int ?? 0) > 0 && (embedded["texts_embedded"] as? Int ?? 0) < 2000, "every text is in the server's window")
+    #expect(
+      (embedded["texts_embedded"] as? Int ?? 0) > 0 && (embedded["texts_embedded"] as? Int ?? 0) < 2000,
+      "every text is in the server's window")
     artefacts.append(("embedding server texts", stats))
     for collection in ["leak-q"] {
-      artefacts.append(("qdrant points", try post(qdrant.baseURL + "/collections/\(collection)/points/scroll", ["limit": 10000, "with_payload": true])))
+      artefacts.append(
+        ("qdrant points", try post(qdrant.baseURL + "/collections/\(collection)/points/scroll", ["limit": 10000, "with_payload": true])))
       artefacts.append(("qdrant collection", try Data(contentsOf: URL(string: qdrant.baseURL + "/collections/\(collection)")!)))
     }
 
@@ -284,7 +297,8 @@ private struct Planted {
     }
     #expect(hits.isEmpty, "\(hits.count) hits: \(Set(hits).sorted().joined(separator: "; "))")
     // The marker itself did travel: redaction happened rather than nothing being indexed.
-    #expect(artefacts.contains { $0.0 == "embedding server texts" && String(decoding: $0.1, as: UTF8.self).contains("redacted:stripe-live-key") })
+    #expect(
+      artefacts.contains { $0.0 == "embedding server texts" && String(decoding: $0.1, as: UTF8.self).contains("redacted:stripe-live-key") })
 
     // The user cache is private.
     let cache = e2e.data.url.appendingPathComponent("cache/git-rag")

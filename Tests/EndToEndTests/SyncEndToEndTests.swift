@@ -9,7 +9,9 @@ import Testing
 @Suite struct SyncEndToEndTests {
   @Test func syncIndexesThenFollowsCommitsIncrementally() throws {
     let e2e = try EndToEnd()
-    try e2e.repo.commit(["README.md": "# Demo\n\nHow to configure the retry budget.\n", "src/app.py": "def main():\n    return parse_config()\n"])
+    try e2e.repo.commit([
+      "README.md": "# Demo\n\nHow to configure the retry budget.\n", "src/app.py": "def main():\n    return parse_config()\n",
+    ])
     let first = try e2e.json("sync")
     #expect(first["mode"] as? String == "full")
     // Two files plus the Python project summary (.rag_metadata/analysis.txt).
@@ -88,8 +90,11 @@ import Testing
       guard line.hasPrefix("trace "), let unit = line.range(of: " ms  ") else { return nil }
       return String(line[unit.upperBound...])
     }
-    #expect(labels == ["main", "arguments parsed", "repository opened", "lock acquired", "store opened, embedder primed",
-                       "planned: incremental", "indexed 1 files", "removed old versions", "synced", "exit"])
+    #expect(
+      labels == [
+        "main", "arguments parsed", "repository opened", "lock acquired", "store opened, embedder primed",
+        "planned: incremental", "indexed 1 files", "removed old versions", "synced", "exit",
+      ])
     try e2e.repo.commit(["c.md": "# C\n\ngamma\n"])
     let quiet = try e2e.gitRAG("sync", "--quiet")
     #expect(quiet.status == 0 && quiet.stderr.isEmpty)

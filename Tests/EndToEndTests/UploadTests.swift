@@ -36,10 +36,12 @@ private struct UploadSandbox {
     #expect(result.status == 0, "\(result.stderr)")
     let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
     let hits = object?["results"] as? [[String: Any]] ?? []
-    return Set(hits.compactMap { hit in
-      guard let payload = hit["payload"] as? [String: Any] else { return nil }
-      return "\(payload["file_path"] ?? "")@\(payload["file_hash"] ?? ""):\(payload["start_line"] ?? "")-\(payload["end_line"] ?? "") \(payload["content"] ?? "")"
-    })
+    return Set(
+      hits.compactMap { hit in
+        guard let payload = hit["payload"] as? [String: Any] else { return nil }
+        return
+          "\(payload["file_path"] ?? "")@\(payload["file_hash"] ?? ""):\(payload["start_line"] ?? "")-\(payload["end_line"] ?? "") \(payload["content"] ?? "")"
+      })
   }
 }
 
@@ -93,7 +95,9 @@ private struct UploadSandbox {
     try box.work.write("src/pkg/app.py", "from pkg import util\n\ndef run():\n    return util.answer()\n")
     try box.work.write("src/pkg/util.py", "def answer():\n    return 42\n")
     try box.work.write("src/README.md", "# Package\n\nAnswers questions.\n")
-    try runProcess("tar", ["-czf", box.work.url.appendingPathComponent("project.tar.gz").path, "-C", box.work.url.appendingPathComponent("src").path, "."])
+    try runProcess(
+      "tar",
+      ["-czf", box.work.url.appendingPathComponent("project.tar.gz").path, "-C", box.work.url.appendingPathComponent("src").path, "."])
     let report = try box.report(["upload", "archive", "project.tar.gz", "arc"] + embedder)
     #expect(report["files_added"] as? Int == 4)  // three files plus the Python analysis
     #expect((report["chunks_embedded"] as? Int ?? 0) > 0)
@@ -103,12 +107,17 @@ private struct UploadSandbox {
 
     // A hostile entry is reported and skipped; the upload still succeeds.
     let evil = box.work.url.appendingPathComponent("evil.tar")
-    try runProcess("python3", ["-c", """
-      import io, sys, tarfile
-      with tarfile.open(sys.argv[1], "w") as t:
-          for name, data in [("../escape.txt", b"x"), ("fine.md", b"# Fine\\n")]:
-              info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
-      """, evil.path])
+    try runProcess(
+      "python3",
+      [
+        "-c",
+        """
+        import io, sys, tarfile
+        with tarfile.open(sys.argv[1], "w") as t:
+            for name, data in [("../escape.txt", b"x"), ("fine.md", b"# Fine\\n")]:
+                info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+        """, evil.path,
+      ])
     let result = try box.run(["upload", "archive", "evil.tar", "evil"] + embedder)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stderr.contains("Skipped \"../escape.txt\": path traversal (..)"))
@@ -141,7 +150,8 @@ private struct UploadSandbox {
 
     _ = try box.report(["sync", "--dir", folder, "--collection", "fresh"] + embedder)
     for query in ["guide install run", "tool helper", "new", "python project analysis"] {
-      #expect(try box.chunks("dir", embedder: embedder, query: query) == (try box.chunks("fresh", embedder: embedder, query: query)), "\(query)")
+      #expect(
+        try box.chunks("dir", embedder: embedder, query: query) == (try box.chunks("fresh", embedder: embedder, query: query)), "\(query)")
     }
     let again = try box.report(["sync", "--dir", folder, "--collection", "dir"] + embedder)
     #expect(again["mode"] as? String == "up-to-date")
@@ -159,8 +169,10 @@ private struct UploadSandbox {
     #expect(credentials.status == 2)
     #expect(!credentials.stderr.contains("hunter2"))
 
-    let port = Int(try runProcess("python3", ["-c", "import socket\ns=socket.socket()\ns.bind(('127.0.0.1',0))\nprint(s.getsockname()[1])"])
-      .stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 1
+    let port =
+      Int(
+        try runProcess("python3", ["-c", "import socket\ns=socket.socket()\ns.bind(('127.0.0.1',0))\nprint(s.getsockname()[1])"])
+          .stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 1
     let start = Date()
     let closed = try box.run(["upload", "repo", "https://127.0.0.1:\(port)/x.git", "c", "--embedder", "none"])
     #expect(closed.status == ExitStatus.failure)

@@ -1,8 +1,9 @@
 import Foundation
-@testable import GitRAGCLI
 import GitRAGCore
 import GitRAGTestSupport
 import Testing
+
+@testable import GitRAGCLI
 
 /// The exit codes scripts rely on (README, "JSON and exit codes"): 0 results, 1 a search matched
 /// nothing, 2 usage errors, 3 anything else, each error in one line on stderr.

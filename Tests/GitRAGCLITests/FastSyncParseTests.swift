@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-@testable import GitRAGCLI
 import Testing
+
+@testable import GitRAGCLI
 
 /// `git rag sync …` skips building the whole command tree (`GitRAGCommand.fastParse`); whatever
 /// it accepts must parse exactly as the full parse does, and whatever it declines goes to the
@@ -77,7 +78,9 @@ import Testing
   /// sampled rather than enumerated (about a third of the flags each, so every pair is likely).
   @Test func eachFlagAndRandomCombinationsParseAsTheFullParseDoes() throws {
     let arguments = try Self.syncArguments()
-    #expect(arguments.count > 20 && arguments.contains { $0.names.contains("--dry-run") } && arguments.contains { $0.names.contains("--collection") })
+    #expect(
+      arguments.count > 20 && arguments.contains { $0.names.contains("--dry-run") }
+        && arguments.contains { $0.names.contains("--collection") })
     var random = SeededGenerator(seed: 19)
     Self.expectSameParse([])
     for (i, argument) in arguments.enumerated() { Self.expectSameParse(Self.words(argument, value: i, random: &random)) }

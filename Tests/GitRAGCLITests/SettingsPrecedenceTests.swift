@@ -1,12 +1,13 @@
 import Embedding
 import Foundation
-@testable import GitRAGCLI
 import GitRAGCore
 import GitRAGKit
 import GitRAGTestSupport
 import Indexing
 import Store
 import Testing
+
+@testable import GitRAGCLI
 
 /// Every setting with a flag, given on the command line, in the environment and in git config in
 /// each combination: the flag wins, then the environment, then `rag.*`, then the default. Values

@@ -46,7 +46,9 @@ import Testing
     let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
     for case let url as URL in files where url.pathExtension == "swift" {
       let text = try String(contentsOf: url, encoding: .utf8)
-      for match in text.matches(of: pattern) { found.insert(String(text[match.range]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+      for match in text.matches(of: pattern) {
+        found.insert(String(text[match.range]).trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+      }
     }
     #expect(!found.isEmpty)
     #expect(found.subtracting(Setting.gitConfigKeys).isEmpty, "read but not declared: \(found.subtracting(Setting.gitConfigKeys).sorted())")

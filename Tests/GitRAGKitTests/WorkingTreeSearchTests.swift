@@ -68,7 +68,8 @@ extension SearchResponse {
     _ = try await f.session().syncWaiting()
     let committed = f.repo.head
 
-    try f.repo.write("retry.py", "def retry_with_jitter(call):\n    \"\"\"Retry a failing call with random jitter.\"\"\"\n    return call()\n")
+    try f.repo.write(
+      "retry.py", "def retry_with_jitter(call):\n    \"\"\"Retry a failing call with random jitter.\"\"\"\n    return call()\n")
     try f.repo.remove("config.py")
     try f.repo.git("mv", "old_name.py", "new_name.py")
     try f.repo.write("untracked.py", "def untracked_helper():\n    \"\"\"An untracked helper for jitter.\"\"\"\n    return 1\n")
@@ -79,7 +80,11 @@ extension SearchResponse {
     // Edited: only the working-tree version, marked as such.
     let retry = response.hits("retry.py")
     #expect(!retry.isEmpty && retry.allSatisfy { $0.workingTree && $0.hit.payload.content.contains("jitter") })
-    #expect(retry.allSatisfy { $0.hit.payload.commit.isEmpty && $0.hit.payload.fileHash == (try? GitBlob.id(ofFileAt: f.repo.url.appendingPathComponent("retry.py")).hex) })
+    #expect(
+      retry.allSatisfy {
+        $0.hit.payload.commit.isEmpty
+          && $0.hit.payload.fileHash == (try? GitBlob.id(ofFileAt: f.repo.url.appendingPathComponent("retry.py")).hex)
+      })
     // Deleted and renamed-away paths drop out; the new name is there.
     #expect(!response.paths.contains("config.py"))
     #expect(!response.paths.contains("old_name.py"))
@@ -109,7 +114,10 @@ extension SearchResponse {
     let secret = "AKIAIOSFODNN7EXAMPLE"
     try f.repo.write(".env", "AWS_ACCESS_KEY_ID=\(secret)\n")
     try f.repo.write("keys.pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n")
-    try f.repo.write("retry.py", "def retry_with_backoff(call):\n    \"\"\"Retry a failing call with exponential backoff.\"\"\"\n    return call()\n\n\ndef give_up():\n    return None\n")
+    try f.repo.write(
+      "retry.py",
+      "def retry_with_backoff(call):\n    \"\"\"Retry a failing call with exponential backoff.\"\"\"\n    return call()\n\n\ndef give_up():\n    return None\n"
+    )
 
     let before = try f.embeddedTexts().count
     let first = try await f.search("retry give up")

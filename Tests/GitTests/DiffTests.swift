@@ -128,14 +128,15 @@ import Testing
     let after = try repo.commit(message: "mixed")
 
     let ours = try diff(repo, before, after).map { change -> String in
-      let letter = switch change.kind {
-      case .added: "A"
-      case .modified: "M"
-      case .deleted: "D"
-      case .renamed: "R"
-      case .copied: "C"
-      case .typeChanged: "T"
-      }
+      let letter =
+        switch change.kind {
+        case .added: "A"
+        case .modified: "M"
+        case .deleted: "D"
+        case .renamed: "R"
+        case .copied: "C"
+        case .typeChanged: "T"
+        }
       return change.kind == .renamed ? "R \(change.oldPath!) \(change.newPath!)" : "\(letter) \(change.path)"
     }.sorted()
     let gits = try repo.git("diff-tree", "-r", "-M50%", "--name-status", before, after)
@@ -150,9 +151,11 @@ import Testing
   /// change, names with spaces and glob characters, and untouched siblings: the same as git.
   @Test func agreesWithGitWhenFoldersAndFilesSwap() throws {
     let repo = try makeRepository()
-    var files: [String: String] = ["keep/a.txt": "a\n", "keep/deep/b.txt": "b\n", "swap": "a file\n",
-                                   "dir/x.txt": "x\n", "dir/sub/y.txt": "y\n", "odd/[a]*?.txt": "glob\n",
-                                   "odd/with space.txt": "space\n", "run.sh": "#!/bin/sh\n"]
+    var files: [String: String] = [
+      "keep/a.txt": "a\n", "keep/deep/b.txt": "b\n", "swap": "a file\n",
+      "dir/x.txt": "x\n", "dir/sub/y.txt": "y\n", "odd/[a]*?.txt": "glob\n",
+      "odd/with space.txt": "space\n", "run.sh": "#!/bin/sh\n",
+    ]
     for index in 0..<20 { files["wide/f\(index).txt"] = "file \(index)\n" }
     let before = try repo.commit(files)
     try repo.remove("swap")
@@ -169,7 +172,13 @@ import Testing
     let ours = try diff(repo, before, after).map { "\($0.kind) \($0.path)" }.sorted()
     let gits = try repo.git("diff-tree", "-r", "--no-renames", "-z", "--name-status", before, after)
       .split(separator: "\0").map(String.init).chunked2().map { status, path -> String in
-        let kind = switch status { case "A": "added"; case "D": "deleted"; case "T": "typeChanged"; default: "modified" }
+        let kind =
+          switch status {
+          case "A": "added";
+          case "D": "deleted";
+          case "T": "typeChanged";
+          default: "modified"
+          }
         return "\(kind) \(path)"
       }.sorted()
     #expect(ours == gits)

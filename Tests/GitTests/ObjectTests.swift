@@ -36,8 +36,10 @@ import Testing
     try repo.git("gc", "-q")  // read from a pack as well as loose objects
     try repo.commit(["loose.txt": "loose\n"], message: "loose")
     let opened = try open(repo)
-    for (path, data) in [("empty", Samples.empty), ("binary.bin", Self.samples[3]), ("big.bin", Self.samples[4]),
-                         ("loose.txt", Data("loose\n".utf8))] {
+    for (path, data) in [
+      ("empty", Samples.empty), ("binary.bin", Self.samples[3]), ("big.bin", Self.samples[4]),
+      ("loose.txt", Data("loose\n".utf8)),
+    ] {
       let id = try oid(try repo.git("rev-parse", "HEAD:\(path)"))
       #expect(try opened.blob(id) == data)
       #expect(try opened.blobSize(id) == data.count)

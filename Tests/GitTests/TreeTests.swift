@@ -9,13 +9,14 @@ import Testing
     try repo.git("ls-tree", "-r", "-z", commit).split(separator: "\0").map { line in
       let parts = line.split(separator: "\t", maxSplits: 1)
       let fields = parts[0].split(separator: " ")
-      let mode: FileMode = switch fields[0] {
-      case "100644": .blob
-      case "100755": .executable
-      case "120000": .symlink
-      case "160000": .gitlink
-      default: .tree
-      }
+      let mode: FileMode =
+        switch fields[0] {
+        case "100644": .blob
+        case "100755": .executable
+        case "120000": .symlink
+        case "160000": .gitlink
+        default: .tree
+        }
       return TreeEntry(path: String(parts[1]), mode: mode, id: try oid(String(fields[2])))
     }
   }

@@ -6,7 +6,8 @@ import Testing
 @Suite struct CITemplateIndexRefTests {
   /// The YAML file at `path` as JSON (PyYAML), `on:` kept as a string key.
   private func load(_ path: URL) throws -> Any {
-    let json = try python("""
+    let json = try python(
+      """
       import json, sys, yaml
       data = yaml.safe_load(open(sys.argv[1]))
       print(json.dumps(data, default=str).replace('"true":', '"on":'))

@@ -1,7 +1,8 @@
 import Foundation
 import GitRAGTestSupport
-@testable import Hooks
 import Testing
+
+@testable import Hooks
 
 /// Loads a YAML file with PyYAML and prints it as JSON (`on:` parses as the boolean key `true`).
 private let yamlToJSON = """
@@ -25,7 +26,8 @@ private func loadYAMLList(_ path: String) throws -> [[String: Any]] {
 }
 
 /// Replaces `${{ secrets.X }}`, `${{ vars.X }}` and `${{ inputs.x }}` as GitHub would.
-private func githubExpression(_ value: String, secrets: [String: String], vars: [String: String], inputs: [String: String] = [:]) -> String {
+private func githubExpression(_ value: String, secrets: [String: String], vars: [String: String], inputs: [String: String] = [:]) -> String
+{
   var out = value
   let pattern = try! NSRegularExpression(pattern: #"\$\{\{\s*(secrets|vars|inputs)\.([A-Za-z0-9_-]+)\s*\}\}"#)
   while let match = pattern.firstMatch(in: out, range: NSRange(out.startIndex..., in: out)) {
@@ -85,7 +87,9 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     for (name, value) in step["env"] as! [String: String] { stepEnv[name] = githubExpression(value, secrets: secrets, vars: vars) }
     let repo = try TemporaryGitRepository()
     let run = githubExpression(step["run"] as! String, secrets: secrets, vars: vars)
-    try runProcess("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", run], in: repo.url, environment: tools.environment(stepEnv, home: repo.home.path))
+    try runProcess(
+      "bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", run], in: repo.url,
+      environment: tools.environment(stepEnv, home: repo.home.path))
 
     let expected = ["sync", "--store", "qdrant"] + (collection.map { ["--collection", $0] } ?? [])
     #expect(tools.calls("git-rag") == [expected])
@@ -112,7 +116,8 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     let tools = try FakeTools()
     try tools.add("git-rag")
     let repo = try TemporaryGitRepository()
-    try runProcess("bash", ["-e", "-c", script.joined(separator: "\n")], in: repo.url, environment: tools.environment(secrets, home: repo.home.path))
+    try runProcess(
+      "bash", ["-e", "-c", script.joined(separator: "\n")], in: repo.url, environment: tools.environment(secrets, home: repo.home.path))
     #expect(tools.calls("git-rag") == [["sync", "--store", "qdrant"]])
     #expect(tools.environments("git-rag").first?.contains("QDRANT_API_KEY=qdrant-secret-123\n") == true)
   }
@@ -140,9 +145,12 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     let repo = try TemporaryGitRepository()
     var env = ["GITHUB_WORKSPACE": repo.path, "QDRANT_API_KEY": "qdrant-secret-123", "API_TOKEN": "api-secret-456"]
     for (name, value) in sync["env"] as! [String: String] { env[name] = githubExpression(value, secrets: [:], vars: [:], inputs: values) }
-    try runProcess("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", sync["run"] as! String], in: repo.url, environment: tools.environment(env, home: repo.home.path))
+    try runProcess(
+      "bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", sync["run"] as! String], in: repo.url,
+      environment: tools.environment(env, home: repo.home.path))
 
-    #expect(tools.calls("git-rag") == [["sync", "--store", "qdrant", "--collection", "my repo", "--embedder", "openai", "--batch-size", "10"]])
+    #expect(
+      tools.calls("git-rag") == [["sync", "--store", "qdrant", "--collection", "my repo", "--embedder", "openai", "--batch-size", "10"]])
     let environment = try #require(tools.environments("git-rag").first)
     #expect(environment.contains("QDRANT_URL=http://127.0.0.1:6333\n"))
     #expect(environment.contains("QDRANT_API_KEY=qdrant-secret-123\n"))
@@ -183,7 +191,9 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     let root = try TemporaryDirectory(prefix: "git-rag-ci")
     let github = try writeCITemplate(provider: "github", repositoryRoot: root.url, force: false)
     #expect(github.files.map(\.lastPathComponent) == ["git-rag.yml"])
-    #expect(try String(contentsOf: root.url.appendingPathComponent(".github/workflows/git-rag.yml"), encoding: .utf8) == CITemplates.template(for: "github").contents)
+    #expect(
+      try String(contentsOf: root.url.appendingPathComponent(".github/workflows/git-rag.yml"), encoding: .utf8)
+        == CITemplates.template(for: "github").contents)
     #expect(try writeCITemplate(provider: "github", repositoryRoot: root.url, force: false).files.isEmpty)
     try root.write(".github/workflows/git-rag.yml", "name: mine\n")
     #expect(throws: CITemplateError.self) { try writeCITemplate(provider: "github", repositoryRoot: root.url, force: false) }
@@ -220,7 +230,9 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     let gitlab = try CITemplates.template(for: "gitlab").contents
     let job = try loadYAML("ci-templates/gitlab/git-rag.gitlab-ci.yml")["git-rag"] as! [String: Any]
     let defined = Set((job["variables"] as! [String: Any]).keys).union(["GIT_RAG_COMMIT", "GIT_RAG_MODEL_PATH", "PATH"])
-    let used = Set(gitlab.matches(of: /\$\{?([A-Z][A-Z0-9_]+)/).map { String($0.output.1) }).filter { !$0.hasPrefix("CI_") && !defined.contains($0) }
+    let used = Set(gitlab.matches(of: /\$\{?([A-Z][A-Z0-9_]+)/).map { String($0.output.1) }).filter {
+      !$0.hasPrefix("CI_") && !defined.contains($0)
+    }
     let gitlabPrinted = CITemplates.settingsToSet(provider: "gitlab").joined(separator: "\n")
     let gitlabNamed = Set(gitlabPrinted.matches(of: /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/).map { String($0.output) })
     // The same names as on GitHub (git-rag reads QDRANT_URL, API_TOKEN, … from the environment itself).
@@ -230,7 +242,8 @@ private func githubExpression(_ value: String, secrets: [String: String], vars: 
     // Both templates pin the same default version and key the model cache by the model's checksum.
     #expect(github.contains("vars.GIT_RAG_VERSION || '\(CITemplates.defaultVersion)'"))
     #expect(gitlab.contains("GIT_RAG_VERSION: \(CITemplates.defaultVersion)"))
-    let checksum = try #require(String(decoding: try readRepositoryFile("scripts/install-model"), as: UTF8.self).firstMatch(of: /sha256="([0-9a-f]{64})"/)?.output.1)
+    let checksum = try #require(
+      String(decoding: try readRepositoryFile("scripts/install-model"), as: UTF8.self).firstMatch(of: /sha256="([0-9a-f]{64})"/)?.output.1)
     #expect(github.contains("GIT_RAG_MODEL_SHA256: \(checksum)") && gitlab.contains("GIT_RAG_MODEL_SHA256: \(checksum)"))
     #expect(github.contains("key: git-rag-${{ runner.os }}-${{ env.GIT_RAG_COMMIT }}"))
   }

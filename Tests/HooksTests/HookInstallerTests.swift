@@ -1,8 +1,9 @@
 import Foundation
 import GitRAGCore
 import GitRAGTestSupport
-@testable import Hooks
 import Testing
+
+@testable import Hooks
 
 @Suite struct HookInstallerTests {
   let folder: TemporaryDirectory

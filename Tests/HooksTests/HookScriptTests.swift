@@ -1,7 +1,8 @@
 import Foundation
 import GitRAGTestSupport
-@testable import Hooks
 import Testing
+
+@testable import Hooks
 
 @Suite struct HookScriptTests {
   @Test func embeddedScriptsAreTheFilesInHooks() throws {
@@ -9,7 +10,9 @@ import Testing
     #expect(Set(files) == Set(HookScripts.all.keys))
     for (name, text) in HookScripts.all {
       #expect(try readRepositoryFile("hooks/\(name)") == Data(text.utf8), "hooks/\(name) differs from HookScripts.all[\(name)]")
-      let mode = try FileManager.default.attributesOfItem(atPath: repositoryRoot.appendingPathComponent("hooks/\(name)").path)[.posixPermissions] as? Int
+      let mode =
+        try FileManager.default.attributesOfItem(atPath: repositoryRoot.appendingPathComponent("hooks/\(name)").path)[.posixPermissions]
+        as? Int
       #expect(mode == 0o755)
       #expect(text.hasPrefix("#!/bin/sh\n\(HookScripts.marker)\(HookScripts.version) (\(name))\n"))
     }
@@ -74,10 +77,11 @@ import Testing
     // The fake writes its session record after its call record: wait for it too.
     #expect(eventually { FileManager.default.fileExists(atPath: hooked.tools.records.path + "/session") })
     let session = try String(contentsOfFile: hooked.tools.records.path + "/session", encoding: .utf8)
-    let fields = Dictionary(uniqueKeysWithValues: session.split(separator: " ").map {
-      let pair = $0.split(separator: "=", maxSplits: 1)
-      return (String(pair[0]), String(pair[1]).trimmingCharacters(in: .newlines))
-    })
+    let fields = Dictionary(
+      uniqueKeysWithValues: session.split(separator: " ").map {
+        let pair = $0.split(separator: "=", maxSplits: 1)
+        return (String(pair[0]), String(pair[1]).trimmingCharacters(in: .newlines))
+      })
     #expect(fields["sid"] == fields["pid"], "the sync should lead its own session (setsid)")
     #expect(fields["pgrp"] == fields["pid"], "the sync should lead its own process group")
     #expect(fields["stdin"] == "/dev/null")

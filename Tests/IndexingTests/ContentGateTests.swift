@@ -4,9 +4,10 @@ import Foundation
 import Git
 import GitRAGCore
 import GitRAGTestSupport
-@testable import Indexing
 import Store
 import Testing
+
+@testable import Indexing
 
 /// A source that records which files were read.
 private final class ReadRecorder: ContentSource {
@@ -32,14 +33,17 @@ private final class ReadRecorder: ContentSource {
 
   private func contents(_ store: SQLiteStore, _ collection: String) async throws -> [String: String] {
     let points = try await store.points(collection, filePaths: Array(try await store.inventory(collection).keys))
-    return Dictionary(grouping: points, by: \.payload.filePath).mapValues { $0.sorted { $0.payload.chunkIndex < $1.payload.chunkIndex }.map(\.payload.content).joined() }
+    return Dictionary(grouping: points, by: \.payload.filePath).mapValues {
+      $0.sorted { $0.payload.chunkIndex < $1.payload.chunkIndex }.map(\.payload.content).joined()
+    }
   }
 
   @Test func skippedFilesReachNoReaderAndSecretsOnlyTheirMarker() async throws {
     let repo = try TemporaryGitRepository()
     try repo.commit([
       "app/main.py": "import stripe\n\n\ndef charge():\n    stripe.api_key = \"\(stripe)\"\n",
-      "app/keys.py": "KEY = '''-----BEGIN RSA PRIVATE KEY-----\n\(keyBody)\n-----END RSA PRIVATE KEY-----'''\n\n\ndef leaked_function_name_zq():\n    return KEY\n",
+      "app/keys.py":
+        "KEY = '''-----BEGIN RSA PRIVATE KEY-----\n\(keyBody)\n-----END RSA PRIVATE KEY-----'''\n\n\ndef leaked_function_name_zq():\n    return KEY\n",
       "prod.env": "TOKEN=\(envValue)\n",
       "README.md": "# Demo\n",
     ])
@@ -64,7 +68,9 @@ private final class ReadRecorder: ContentSource {
     // Nor does the facts cache on disk hold anything of them.
     for suffix in ["", "-wal"] {
       let bytes = (try? Data(contentsOf: URL(fileURLWithPath: cacheURL.path + suffix))) ?? Data()
-      for needle in [stripe, keyBody, envValue, "leaked_function_name_zq"] { #expect(bytes.range(of: Data(needle.utf8)) == nil, "\(needle) in cache\(suffix)") }
+      for needle in [stripe, keyBody, envValue, "leaked_function_name_zq"] {
+        #expect(bytes.range(of: Data(needle.utf8)) == nil, "\(needle) in cache\(suffix)")
+      }
     }
   }
 

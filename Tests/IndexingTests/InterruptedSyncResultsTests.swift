@@ -54,7 +54,9 @@ import Testing
     // The next sync converges and the new versions show.
     _ = try await engine.sync(repository: try Repository(path: repo.url))
     let after = try await search.chunks(request)
-    #expect(after.allSatisfy { $0.payload.content.contains("# changed") || !$0.payload.filePath.hasPrefix("src/") }, "\(after.map(\.payload.filePath))")
+    #expect(
+      after.allSatisfy { $0.payload.content.contains("# changed") || !$0.payload.filePath.hasPrefix("src/") },
+      "\(after.map(\.payload.filePath))")
     #expect(try await store.count("main") == before.points)
   }
 }

@@ -4,9 +4,10 @@ import Foundation
 import Git
 import GitRAGCore
 import GitRAGTestSupport
-@testable import Indexing
 import Store
 import Testing
+
+@testable import Indexing
 
 /// The Python analysis during syncs: facts come from the cache, only changed files are scanned,
 /// and an unchanged summary is not written again; the index still equals a fresh full index.
@@ -35,7 +36,9 @@ import Testing
       engine = SyncEngine(store: store, embedder: NoEmbedder(), cache: cache, options: engine.options)
       let existed = try await store.collectionExists(engine.options.collection)
       let snapshot = GitCommitSource(repository: repository, commit: try repository.head())
-      let source = try #require(try await engine.withPythonAnalysis(ContentGate(snapshot, filter: FileFilter(), allowance: .none), collectionExisted: existed) as? PythonAnalysisSource)
+      let source = try #require(
+        try await engine.withPythonAnalysis(ContentGate(snapshot, filter: FileFilter(), allowance: .none), collectionExisted: existed)
+          as? PythonAnalysisSource)
       return (source, try #require(try source.changes(since: base)))
     }
 
@@ -135,7 +138,10 @@ import Testing
     try await setup.expectEqualsFullIndex()
     // The cache holds the facts of every version seen: the seed's files, two edits, one new file.
     let repository = try Repository(path: setup.repo.url)
-    let scope = PythonAnalysisSource(ContentGate(GitCommitSource(repository: repository, commit: try repository.head()), filter: FileFilter(), allowance: .none), storedHash: nil, cache: nil).cacheScope
+    let scope = PythonAnalysisSource(
+      ContentGate(GitCommitSource(repository: repository, commit: try repository.head()), filter: FileFilter(), allowance: .none),
+      storedHash: nil, cache: nil
+    ).cacheScope
     #expect(try setup.cache.fileFactsCount(scope: scope) == count + 3)
   }
 }

@@ -17,7 +17,9 @@ import Testing
   @Test func aFailedReindexLeavesTheOldIndexAndASuccessfulOneReplacesIt() async throws {
     let server = try await EmbeddingServer.start()
     let repo = try TemporaryGitRepository()
-    _ = try repo.commit(["src/config.py": "def read_config(path):\n    return open(path).read()\n", "README.md": "# Tool\n\nReads configuration files.\n"])
+    _ = try repo.commit([
+      "src/config.py": "def read_config(path):\n    return open(path).read()\n", "README.md": "# Tool\n\nReads configuration files.\n",
+    ])
     let storeFolder = try TemporaryDirectory()
     let store = SQLiteStore(directory: storeFolder.url)
     let repository = try Repository(path: repo.url)
@@ -31,16 +33,19 @@ import Testing
     // Another model whose every request fails: the rebuild dies half-way.
     var options = SyncOptions(collection: "main")
     options.reindex = true
-    let other = OpenAIEmbedder(configuration: OpenAIEmbedderConfiguration(
-      baseURL: URL(string: "\(server.server.baseURL)/v1")!, model: "other-model", maxTextsPerRequest: 64,
-      maxConcurrentRequests: 1, timeout: 10, maxRetries: 0, initialBackoff: 0.01))
+    let other = OpenAIEmbedder(
+      configuration: OpenAIEmbedderConfiguration(
+        baseURL: URL(string: "\(server.server.baseURL)/v1")!, model: "other-model", maxTextsPerRequest: 64,
+        maxConcurrentRequests: 1, timeout: 10, maxRetries: 0, initialBackoff: 0.01))
     try await server.control(["fail_next": 1000, "status": 500])
     await #expect(throws: (any Error).self) {
       _ = try await SyncEngine(store: store, embedder: other, cache: nil, options: options).sync(repository: repository)
     }
     #expect(try await store.metadata("main") == before)
     #expect(try await store.count("main") == count)
-    #expect(try await store.keywordSearch("main", query: KeywordQuery(text: "read_config"), limit: 1, filter: .none).first?.payload.filePath == "src/config.py")
+    #expect(
+      try await store.keywordSearch("main", query: KeywordQuery(text: "read_config"), limit: 1, filter: .none).first?.payload.filePath
+        == "src/config.py")
     #expect(try await store.listCollections() == ["main"])
 
     // The same rebuild with a working server replaces the index in one step.

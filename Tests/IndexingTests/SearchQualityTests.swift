@@ -3,9 +3,10 @@ import Foundation
 import Git
 import GitRAGCore
 import GitRAGTestSupport
-@testable import Indexing
 import Store
 import Testing
+
+@testable import Indexing
 
 /// A bug report as users file them: a title, prose, code, a traceback and an environment dump.
 private let bugReport = """
@@ -39,9 +40,10 @@ private let bugReport = """
   @Test func readsTracebackFramesPathsAndIdentifiers() {
     let analysis = QueryAnalyzer.analyze(bugReport)
     #expect(analysis.title == "GET requests always send a Content-Length header")
-    #expect(analysis.frames.map(\.path) == [
-      "/home/me/app.py", "/usr/lib/python3/site-packages/shipit/sessions.py", "/usr/lib/python3/site-packages/shipit/models.py",
-    ])
+    #expect(
+      analysis.frames.map(\.path) == [
+        "/home/me/app.py", "/usr/lib/python3/site-packages/shipit/sessions.py", "/usr/lib/python3/site-packages/shipit/models.py",
+      ])
     #expect(analysis.frames.map(\.line) == [3, 40, 21])
     #expect(analysis.frames.map(\.function) == [nil, "request", "prepare_body"])
     #expect(analysis.paths.contains("/usr/lib/python3/site-packages/shipit/models.py"))
@@ -55,7 +57,8 @@ private let bugReport = """
   }
 
   @Test func findsPathsAndDottedNamesInProse() {
-    let analysis = QueryAnalyzer.analyze("""
+    let analysis = QueryAnalyzer.analyze(
+      """
       Session.resolve_redirects copies the request
       In src/net/session.py the call to `xr.combine_by_coords` fails; see e.g. the docs at http://x.org/a.py.
       """)
@@ -128,60 +131,60 @@ private let bugReport = """
 /// often than the source file that has the bug.
 private let corpus: [String: String] = [
   "shipit/models.py": """
-    class PreparedRequest:
-        def prepare_headers(self, headers):
-            self.headers = dict(headers or {})
+  class PreparedRequest:
+      def prepare_headers(self, headers):
+          self.headers = dict(headers or {})
 
-        def prepare_body(self, data, files):
-            body = encode(data, files)
-            length = len(body) if body else 0
-            self.headers['Content-Length'] = str(length)
-            self.body = body
+      def prepare_body(self, data, files):
+          body = encode(data, files)
+          length = len(body) if body else 0
+          self.headers['Content-Length'] = str(length)
+          self.body = body
 
-    def encode(data, files):
-        return data
-    """,
+  def encode(data, files):
+      return data
+  """,
   "shipit/sessions.py": """
-    class Session:
-        def request(self, method, url, data=None):
-            req = Request(method, url, data)
-            prep = self.prepare_request(req)
-            return self.send(prep)
+  class Session:
+      def request(self, method, url, data=None):
+          req = Request(method, url, data)
+          prep = self.prepare_request(req)
+          return self.send(prep)
 
-        def send(self, prep):
-            return adapter_for(prep.url).send(prep)
-    """,
+      def send(self, prep):
+          return adapter_for(prep.url).send(prep)
+  """,
   "shipit/adapters.py": """
-    class HTTPAdapter:
-        def send(self, request, timeout=None):
-            connection = self.get_connection(request.url)
-            return connection.urlopen(request.method, request.url, body=request.body, headers=request.headers)
-    """,
+  class HTTPAdapter:
+      def send(self, request, timeout=None):
+          connection = self.get_connection(request.url)
+          return connection.urlopen(request.method, request.url, body=request.body, headers=request.headers)
+  """,
   "CHANGELOG.md": """
-    # Changelog
+  # Changelog
 
-    ## 2.1.1
-    - GET requests no longer send a Content-Length header when there is no body (prepare_body).
-    - Content-Length header of GET requests: prepare_body computes the content length only for a body.
-    - Servers that reject GET requests with a content length header work again.
-    """,
+  ## 2.1.1
+  - GET requests no longer send a Content-Length header when there is no body (prepare_body).
+  - Content-Length header of GET requests: prepare_body computes the content length only for a body.
+  - Servers that reject GET requests with a content length header work again.
+  """,
   "tests/test_models.py": """
-    def test_get_request_has_no_content_length_header():
-        prep = shipit.Request('GET', 'http://example.com').prepare()
-        assert 'Content-Length' not in prep.headers  # GET requests send no content length header
+  def test_get_request_has_no_content_length_header():
+      prep = shipit.Request('GET', 'http://example.com').prepare()
+      assert 'Content-Length' not in prep.headers  # GET requests send no content length header
 
-    def test_prepare_body_content_length_header_for_get_requests():
-        prep = PreparedRequest()
-        prep.prepare_body(None, None)
-        assert 'Content-Length' not in prep.headers  # content length header, GET requests
-    """,
+  def test_prepare_body_content_length_header_for_get_requests():
+      prep = PreparedRequest()
+      prep.prepare_body(None, None)
+      assert 'Content-Length' not in prep.headers  # content length header, GET requests
+  """,
   "docs/quickstart.md": """
-    # Quickstart
+  # Quickstart
 
-    Send GET requests with `shipit.get(url)`. A request with a body gets a Content-Length header;
-    GET requests without a body send no content length header. Some servers reject GET requests
-    that send a Content-Length header.
-    """,
+  Send GET requests with `shipit.get(url)`. A request with a body gets a Content-Length header;
+  GET requests without a body send no content length header. Some servers reject GET requests
+  that send a Content-Length header.
+  """,
 ]
 
 @Suite struct SearchRankingTests {
@@ -250,10 +253,14 @@ private let corpus: [String: String] = [
     var request = SearchRequest(query: "`prepare_body` sets a content length for GET\nSeen with shipit 2.1 and Python 3.")
     request.limit = 10
     let chunks = try await engine.rankedChunks(request)
-    let definition = try #require(chunks.first { $0.hit.payload.symbol?.hasSuffix("prepare_body") == true }, "symbols: \(chunks.map { $0.hit.payload.symbol ?? "-" })")
+    let definition = try #require(
+      chunks.first { $0.hit.payload.symbol?.hasSuffix("prepare_body") == true }, "symbols: \(chunks.map { $0.hit.payload.symbol ?? "-" })")
     #expect(definition.boosts.contains { $0.reason == "defines prepare_body, named in the title" })
     #expect(chunks.first?.hit.payload.filePath == "shipit/models.py")
-    #expect(chunks.filter { $0.hit.payload.symbol?.hasSuffix("prepare_body") != true }.allSatisfy { !$0.boosts.contains { $0.reason.hasPrefix("defines") } })
+    #expect(
+      chunks.filter { $0.hit.payload.symbol?.hasSuffix("prepare_body") != true }.allSatisfy {
+        !$0.boosts.contains { $0.reason.hasPrefix("defines") }
+      })
     withExtendedLifetime(indexed) {}
   }
 
@@ -271,7 +278,9 @@ private let corpus: [String: String] = [
   @Test func filesAreRankedByTheirBestChunk() async throws {
     // `many.py` matches "frobnicate" in every one of its chunks, weakly; `one.py` has one chunk
     // that is all about it. One row per file, ranked by the best chunk, not the number of chunks.
-    let weak = (0..<12).map { "def helper_\($0)(x):\n    # calls frobnicate eventually, among many other things to do\n    return step_\($0)(x) + other_\($0)(x) + more_\($0)(x)\n" }
+    let weak = (0..<12).map {
+      "def helper_\($0)(x):\n    # calls frobnicate eventually, among many other things to do\n    return step_\($0)(x) + other_\($0)(x) + more_\($0)(x)\n"
+    }
     let files = [
       "many.py": weak.joined(separator: "\n"),
       "one.py": "def frobnicate(x):\n    return frobnicate_all(frobnicate_one(x))\n",
@@ -300,46 +309,48 @@ private let corpus: [String: String] = [
 /// Files that look like a bug report or talk about the code without being it: an issue template,
 /// a translation catalog (forced into the index by the `rag` attribute), a test fixture tree,
 /// generated API docs and a changelog; plus a docs page that answers a how-to question.
-private let lookAlikes: [String: String] = corpus.filter { ["shipit/models.py", "shipit/sessions.py", "shipit/adapters.py"].contains($0.key) }
-  .merging([
-    ".gitattributes": "*.po rag\n",
-    ".github/ISSUE_TEMPLATE/bug_report.md": """
-      # Bug report
+private let lookAlikes: [String: String] = corpus.filter {
+  ["shipit/models.py", "shipit/sessions.py", "shipit/adapters.py"].contains($0.key)
+}
+.merging([
+  ".gitattributes": "*.po rag\n",
+  ".github/ISSUE_TEMPLATE/bug_report.md": """
+  # Bug report
 
-      Describe the bug: what request did you send (GET requests, POST requests), which header was wrong
-      (Content-Length header, content length), and the traceback. Servers that reject requests: say which.
-      """,
-    "locale/de/LC_MESSAGES/shipit.po": """
-      msgid "GET requests send a Content-Length header"
-      msgstr "GET-Anfragen senden einen Content-Length-Header"
+  Describe the bug: what request did you send (GET requests, POST requests), which header was wrong
+  (Content-Length header, content length), and the traceback. Servers that reject requests: say which.
+  """,
+  "locale/de/LC_MESSAGES/shipit.po": """
+  msgid "GET requests send a Content-Length header"
+  msgstr "GET-Anfragen senden einen Content-Length-Header"
 
-      msgid "content length of a GET request"
-      msgstr "Inhaltslänge einer GET-Anfrage"
-      """,
-    "tests/roots/test-get/app.py": """
-      # A sample app for the GET request tests: sends GET requests and checks the Content-Length header.
-      def send_get_requests(url):
-          return shipit.get(url).headers.get('Content-Length')  # content length header of GET requests
-      """,
-    "docs/api/generated/shipit.models.rst": """
-      shipit.models
-      =============
+  msgid "content length of a GET request"
+  msgstr "Inhaltslänge einer GET-Anfrage"
+  """,
+  "tests/roots/test-get/app.py": """
+  # A sample app for the GET request tests: sends GET requests and checks the Content-Length header.
+  def send_get_requests(url):
+      return shipit.get(url).headers.get('Content-Length')  # content length header of GET requests
+  """,
+  "docs/api/generated/shipit.models.rst": """
+  shipit.models
+  =============
 
-      .. function:: prepare_body(data, files)
+  .. function:: prepare_body(data, files)
 
-         Prepares the body of GET requests and others; sets the Content-Length header (content length).
-      """,
-    "CHANGES": """
-      2.1.1: GET requests no longer send a Content-Length header (prepare_body); content length fixed for GET requests.
-      """,
-    "docs/configuration.md": """
-      # Configuring retries and timeouts
+     Prepares the body of GET requests and others; sets the Content-Length header (content length).
+  """,
+  "CHANGES": """
+  2.1.1: GET requests no longer send a Content-Length header (prepare_body); content length fixed for GET requests.
+  """,
+  "docs/configuration.md": """
+  # Configuring retries and timeouts
 
-      How do I configure retries? Set `retries` and `timeout` when you configure a session: the
-      retries setting says how often shipit retries, the timeout how long it waits. Configure
-      both per session.
-      """,
-  ]) { $1 }
+  How do I configure retries? Set `retries` and `timeout` when you configure a session: the
+  retries setting says how often shipit retries, the timeout how long it waits. Configure
+  both per session.
+  """,
+]) { $1 }
 
 extension SearchRankingTests {
   @Test func classifiesLookAlikeRoles() {
@@ -444,7 +455,8 @@ extension SearchRankingTests {
     request.limit = 10
     #expect(QueryPlan(query: report).definitionLookups == ["encode"])
     let chunks = try await indexed.engine.rankedChunks(request)
-    let definition = try #require(chunks.firstIndex { $0.hit.payload.symbol == "encode" }, "symbols: \(chunks.map { $0.hit.payload.symbol ?? "-" })")
+    let definition = try #require(
+      chunks.firstIndex { $0.hit.payload.symbol == "encode" }, "symbols: \(chunks.map { $0.hit.payload.symbol ?? "-" })")
     #expect(chunks[definition].boosts.contains { $0.reason == "defines encode, named in the title" })
     for (index, chunk) in chunks.enumerated() where chunk.hit.payload.filePath == "CHANGELOG.md" {
       #expect(definition < index, "a changelog chunk outranks the definition")
@@ -461,7 +473,9 @@ extension SearchRankingTests {
     #expect(Set(plan.definitionTargets) == ["encode", "prepare_body"])
     #expect(plan.definitionLookups.isEmpty)
     let priors = RankingPriors()
-    #expect(priors.definitionBoost(symbol: "PreparedRequest.prepare_body", plan: plan) == Boost(reason: "defines prepare_body, named in the query", factor: priors.namedDefinitionFactor))
+    #expect(
+      priors.definitionBoost(symbol: "PreparedRequest.prepare_body", plan: plan)
+        == Boost(reason: "defines prepare_body, named in the query", factor: priors.namedDefinitionFactor))
     #expect(priors.definitionBoost(symbol: "PreparedRequest.prepare_headers", plan: plan) == nil)
     // A short query is a name to look up; a traceback's functions are looked up too.
     #expect(QueryPlan(query: "prepare_body").definitionLookups == ["prepare_body"])
@@ -473,51 +487,51 @@ extension SearchRankingTests {
 /// modules whose words match a report about rendering fractions better than the one that renders.
 private let packageCorpus: [String: String] = [
   "pkg/__init__.py": """
-    from .core import Fraction, simplify
-    from .printing import (render,
-        render_plain)
-    """,
+  from .core import Fraction, simplify
+  from .printing import (render,
+      render_plain)
+  """,
   "pkg/core/__init__.py": """
-    from .fraction import Fraction
-    from .simplify import simplify
-    """,
+  from .fraction import Fraction
+  from .simplify import simplify
+  """,
   "pkg/core/fraction.py": """
-    class Fraction:
-        \"\"\"A fraction: numerator over denominator. The output of a fraction, its numerator and
-        denominator, is wrong when the denominator is negative; output of fractions.\"\"\"
-        def __init__(self, numerator, denominator):
-            self.numerator = numerator
-            self.denominator = denominator
-    """,
+  class Fraction:
+      \"\"\"A fraction: numerator over denominator. The output of a fraction, its numerator and
+      denominator, is wrong when the denominator is negative; output of fractions.\"\"\"
+      def __init__(self, numerator, denominator):
+          self.numerator = numerator
+          self.denominator = denominator
+  """,
   "pkg/core/simplify.py": """
-    def simplify(fraction):
-        \"\"\"Simplify a fraction: the output fraction has a positive denominator. Wrong output of
-        fractions with a negative numerator or denominator is simplified.\"\"\"
-        return fraction
-    """,
+  def simplify(fraction):
+      \"\"\"Simplify a fraction: the output fraction has a positive denominator. Wrong output of
+      fractions with a negative numerator or denominator is simplified.\"\"\"
+      return fraction
+  """,
   "pkg/printing/__init__.py": """
-    from .latex import render, render_plain
-    """,
+  from .latex import render, render_plain
+  """,
   "pkg/printing/latex.py": """
-    def render(expr):
-        return "\\\\frac{%s}{%s}" % (expr.numerator, expr.denominator)
+  def render(expr):
+      return "\\\\frac{%s}{%s}" % (expr.numerator, expr.denominator)
 
-    def render_plain(expr):
-        return "%s/%s" % (expr.numerator, expr.denominator)
-    """,
+  def render_plain(expr):
+      return "%s/%s" % (expr.numerator, expr.denominator)
+  """,
   "pkg/units/__init__.py": """
-    from .quantity import *
-    from .unit import *
-    """,
+  from .quantity import *
+  from .unit import *
+  """,
   "pkg/units/quantity.py": """
-    class Quantity:
-        def __init__(self, value, unit):
-            self.value = value
-    """,
+  class Quantity:
+      def __init__(self, value, unit):
+          self.value = value
+  """,
   "pkg/units/unit.py": """
-    class Unit:
-        pass
-    """,
+  class Unit:
+      pass
+  """,
 ]
 
 @Suite struct ModuleMentionTests {
@@ -635,15 +649,15 @@ extension SearchRankingTests {
   @Test func aReportWhoseTitleNamesACalledClassRanksItsDefinitionFirst() async throws {
     let indexed = try await index([
       "numbers/rational.py": """
-        class Rational:
-            def __new__(cls, p, q=1):
-                return object.__new__(cls)
-        """,
+      class Rational:
+          def __new__(cls, p, q=1):
+              return object.__new__(cls)
+      """,
       "numbers/calc.py": """
-        def calc_value(value):
-            \"\"\"Calc a value: the value error of a calc is the true value minus the value.\"\"\"
-            return value
-        """,
+      def calc_value(value):
+          \"\"\"Calc a value: the value error of a calc is the true value minus the value.\"\"\"
+          return value
+      """,
       "docs/values.md": "# Values\n\nA calc value error is the true value minus the computed value; calc the value again.\n",
     ])
     let report = "Rational calc value error\nRational('0.5', '100') gives the wrong value, Rational(0.5, 100) the true value."

@@ -32,7 +32,8 @@ private struct Bench {
 
 @Suite struct IgnoreRulesTests {
   @Test func patternsStarsAnchorsDirectoriesAndNegation() {
-    let rules = IgnoreRules("""
+    let rules = IgnoreRules(
+      """
       # comment
       *.log
       !keep.log
@@ -92,14 +93,16 @@ private struct Bench {
     let first = try await engine.sync(source: try DirectorySource(root: dir.url))
     #expect(first.mode == .full)
     let paths = Set(try await bench.inventory("dir").keys)
-    #expect(paths == [".gitignore", "README.md", "src/app.py", "src/util.py", "notes/todo.txt", "important.log", ".rag_metadata/analysis.txt"])
+    #expect(
+      paths == [".gitignore", "README.md", "src/app.py", "src/util.py", "notes/todo.txt", "important.log", ".rag_metadata/analysis.txt"])
     #expect(try await bench.inventory("dir")["README.md"] == GitBlob.id(of: Data("# Project\n\nIntro text.\n".utf8)).hex)
 
     // Modify, delete, add, rename.
     try dir.write("README.md", "# Project\n\nBetter intro.\n")
     try FileManager.default.removeItem(at: dir.url.appendingPathComponent("notes/todo.txt"))
     try dir.write("docs/guide.md", "# Guide\n\nSteps.\n")
-    try FileManager.default.moveItem(at: dir.url.appendingPathComponent("src/util.py"), to: dir.url.appendingPathComponent("src/helpers.py"))
+    try FileManager.default.moveItem(
+      at: dir.url.appendingPathComponent("src/util.py"), to: dir.url.appendingPathComponent("src/helpers.py"))
     let second = try await engine.sync(source: try DirectorySource(root: dir.url))
     #expect(second.mode == .reconcile)
     #expect(second.filesRenamed == 1)
@@ -136,20 +139,25 @@ private struct Bench {
     try dir.write("a.md", "# A\n\nalpha\n")
     try dir.write("b.md", "# B\n\nbeta\n")
     let engine = bench.engine("files")
-    let a = try await engine.upsertFiles(source: try SingleFileSource(url: dir.url.appendingPathComponent("a.md"), path: "a.md", maxFileSize: 4096))
+    let a = try await engine.upsertFiles(
+      source: try SingleFileSource(url: dir.url.appendingPathComponent("a.md"), path: "a.md", maxFileSize: 4096))
     #expect(a.filesAdded == 1)
     // The same content under another name must not move a.md's chunks away.
     try dir.write("copy.md", "# A\n\nalpha\n")
-    _ = try await engine.upsertFiles(source: try SingleFileSource(url: dir.url.appendingPathComponent("copy.md"), path: "copy.md", maxFileSize: 4096))
-    _ = try await engine.upsertFiles(source: try SingleFileSource(url: dir.url.appendingPathComponent("b.md"), path: "b.md", maxFileSize: 4096))
+    _ = try await engine.upsertFiles(
+      source: try SingleFileSource(url: dir.url.appendingPathComponent("copy.md"), path: "copy.md", maxFileSize: 4096))
+    _ = try await engine.upsertFiles(
+      source: try SingleFileSource(url: dir.url.appendingPathComponent("b.md"), path: "b.md", maxFileSize: 4096))
     #expect(Set(try await bench.inventory("files").keys) == ["a.md", "b.md", "copy.md"])
 
-    let again = try await engine.upsertFiles(source: try SingleFileSource(url: dir.url.appendingPathComponent("a.md"), path: "a.md", maxFileSize: 4096))
+    let again = try await engine.upsertFiles(
+      source: try SingleFileSource(url: dir.url.appendingPathComponent("a.md"), path: "a.md", maxFileSize: 4096))
     #expect(again.mode == .upToDate)
     #expect(again.chunksWritten == 0)
 
     try dir.write("a.md", "# A\n\nalpha, revised\n")
-    let changed = try await engine.upsertFiles(source: try SingleFileSource(url: dir.url.appendingPathComponent("a.md"), path: "a.md", maxFileSize: 4096))
+    let changed = try await engine.upsertFiles(
+      source: try SingleFileSource(url: dir.url.appendingPathComponent("a.md"), path: "a.md", maxFileSize: 4096))
     #expect(changed.filesModified == 1)
     let points = try await bench.store.points("files", filePaths: ["a.md"])
     #expect(!points.isEmpty)
@@ -187,11 +195,13 @@ private struct Bench {
     let bench = try Bench()
     let dir = try TemporaryDirectory()
     let archive = dir.url.appendingPathComponent("project.\(format)")
-    try ArchiveMaker.make(archive, format: format, entries: [
-      .init(name: "./README.md", text: "# Readme\n\nHello.\n"),
-      .init(name: "src", kind: "dir"),
-      .init(name: "src//main.py", text: "def main():\n    print('hi')\n"),
-    ])
+    try ArchiveMaker.make(
+      archive, format: format,
+      entries: [
+        .init(name: "./README.md", text: "# Readme\n\nHello.\n"),
+        .init(name: "src", kind: "dir"),
+        .init(name: "src//main.py", text: "def main():\n    print('hi')\n"),
+      ])
     let source = try ArchiveSource(url: archive)
     #expect(try source.files().map(\.path) == ["README.md", "src/main.py"])
     _ = try await bench.engine("arc").sync(source: source)
@@ -219,15 +229,17 @@ private struct Bench {
     let dir = try TemporaryDirectory()
     let marker = "git-rag-escape-\(UUID().uuidString)"
     let archive = dir.url.appendingPathComponent("evil.tar")
-    try ArchiveMaker.make(archive, format: "tar", entries: [
-      .init(name: "/tmp/\(marker)-abs", text: "absolute\n"),
-      .init(name: "../../tmp/\(marker)-dots", text: "traversal\n"),
-      .init(name: "link", kind: "symlink", target: "/etc/passwd"),
-      .init(name: "ok.txt", text: "fine\n"),
-      .init(name: "hard", kind: "hardlink", target: "ok.txt"),
-      .init(name: "null", kind: "chr"),
-      .init(name: "bad", text: "invalid name\n", nameHex: "6261645f ff fe 2e747874".replacingOccurrences(of: " ", with: "")),
-    ])
+    try ArchiveMaker.make(
+      archive, format: "tar",
+      entries: [
+        .init(name: "/tmp/\(marker)-abs", text: "absolute\n"),
+        .init(name: "../../tmp/\(marker)-dots", text: "traversal\n"),
+        .init(name: "link", kind: "symlink", target: "/etc/passwd"),
+        .init(name: "ok.txt", text: "fine\n"),
+        .init(name: "hard", kind: "hardlink", target: "ok.txt"),
+        .init(name: "null", kind: "chr"),
+        .init(name: "bad", text: "invalid name\n", nameHex: "6261645f ff fe 2e747874".replacingOccurrences(of: " ", with: "")),
+      ])
     let before = try FileManager.default.contentsOfDirectory(atPath: dir.path)
     let source = try ArchiveSource(url: archive)
     let reasons = Dictionary(source.skipped.map { ($0.path, $0.reason) }, uniquingKeysWith: { a, _ in a })
@@ -248,9 +260,11 @@ private struct Bench {
   @Test func zipSymlinksAreSkipped() throws {
     let dir = try TemporaryDirectory()
     let archive = dir.url.appendingPathComponent("links.zip")
-    try ArchiveMaker.make(archive, format: "zip", entries: [
-      .init(name: "up", kind: "symlink", target: "../../etc/passwd"), .init(name: "a.txt", text: "a\n"),
-    ])
+    try ArchiveMaker.make(
+      archive, format: "zip",
+      entries: [
+        .init(name: "up", kind: "symlink", target: "../../etc/passwd"), .init(name: "a.txt", text: "a\n"),
+      ])
     let source = try ArchiveSource(url: archive)
     #expect(try source.files().map(\.path) == ["a.txt"])
     #expect(source.skipped.map(\.reason) == ["symlink"])
@@ -261,7 +275,8 @@ private struct Bench {
     let dir = try TemporaryDirectory()
     let archive = dir.url.appendingPathComponent("bomb.\(format)")
     // 50 MB of zeros compresses about 1000:1.
-    try ArchiveMaker.make(archive, format: format, entries: [.init(name: "zeros.txt", text: String(repeating: "0", count: 1 << 20), times: 50)])
+    try ArchiveMaker.make(
+      archive, format: format, entries: [.init(name: "zeros.txt", text: String(repeating: "0", count: 1 << 20), times: 50)])
     #expect(throws: SourceError.self) { try ArchiveSource(url: archive) }
     do {
       _ = try ArchiveSource(url: archive)

@@ -19,7 +19,9 @@ import Testing
     repo = try TemporaryGitRepository()
     var files: [String: String] = [:]
     for i in 0..<120 {
-      files["src/module\(i).py"] = (0..<12).map { "def function_\(i)_\($0)(value):\n    return value * \($0) + \(i)  # \(String(repeating: "x", count: 40))\n" }.joined()
+      files["src/module\(i).py"] = (0..<12).map {
+        "def function_\(i)_\($0)(value):\n    return value * \($0) + \(i)  # \(String(repeating: "x", count: 40))\n"
+      }.joined()
     }
     first = try repo.commit(files)
     folder = try TemporaryDirectory(prefix: "git-rag-damage")
@@ -70,7 +72,9 @@ import Testing
     let rebuilt = SQLiteStore(directory: folder.url)
     try await rebuilt.checkIntegrity("main", thorough: true)
     #expect(try await rebuilt.metadata("main")?.lastIndexedCommit == repo.head)
-    #expect(try await rebuilt.keywordSearch("main", query: KeywordQuery(text: "added"), limit: 1, filter: .none).first?.payload.filePath == "src/new.py")
+    #expect(
+      try await rebuilt.keywordSearch("main", query: KeywordQuery(text: "added"), limit: 1, filter: .none).first?.payload.filePath
+        == "src/new.py")
     #expect(try await rebuilt.listCollections() == ["main"])
   }
 

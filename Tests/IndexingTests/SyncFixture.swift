@@ -17,7 +17,10 @@ final class EmbeddingServer: Sendable {
   static func start(dimension: Int = 8) async throws -> EmbeddingServer {
     try await withCheckedThrowingContinuation { continuation in
       DispatchQueue.global().async {
-        continuation.resume(with: Result { EmbeddingServer(server: try TestServer(script: "embedding_server.py", arguments: ["--dimension", String(dimension)])) })
+        continuation.resume(
+          with: Result {
+            EmbeddingServer(server: try TestServer(script: "embedding_server.py", arguments: ["--dimension", String(dimension)]))
+          })
       }
     }
   }
@@ -25,9 +28,10 @@ final class EmbeddingServer: Sendable {
   private init(server: TestServer) { self.server = server }
 
   func embedder(concurrency: Int = 2) -> OpenAIEmbedder {
-    OpenAIEmbedder(configuration: OpenAIEmbedderConfiguration(
-      baseURL: URL(string: "\(server.baseURL)/v1")!, model: "test-model", maxTextsPerRequest: 64,
-      maxConcurrentRequests: concurrency, timeout: 10, maxRetries: 3, initialBackoff: 0.01))
+    OpenAIEmbedder(
+      configuration: OpenAIEmbedderConfiguration(
+        baseURL: URL(string: "\(server.baseURL)/v1")!, model: "test-model", maxTextsPerRequest: 64,
+        maxConcurrentRequests: concurrency, timeout: 10, maxRetries: 3, initialBackoff: 0.01))
   }
 
   /// Texts embedded since start (or the last reset).
@@ -42,4 +46,3 @@ final class EmbeddingServer: Sendable {
     DispatchQueue.global().async { server.stop() }
   }
 }
-

@@ -50,7 +50,11 @@ import Testing
     let lock = SyncLock(directory: folder.url, collection: "c")
     let holder = try SpawnedProcess(
       "python3",
-      ["-c", "import fcntl, os, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\nf.write(f'{os.getpid()}\\n'); f.flush()\nprint('locked', flush=True)\ntime.sleep(120)", lock.lockURL.path])
+      [
+        "-c",
+        "import fcntl, os, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\nf.write(f'{os.getpid()}\\n'); f.flush()\nprint('locked', flush=True)\ntime.sleep(120)",
+        lock.lockURL.path,
+      ])
     #expect(firstLine(of: holder.stdout) == "locked")
     #expect(try lock.acquire() == .heldBy(pid: holder.pid))
     #expect(lock.holder()?.pid == holder.pid)

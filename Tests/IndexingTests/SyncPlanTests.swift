@@ -1,8 +1,9 @@
 import Foundation
 import Git
 import GitRAGCore
-@testable import Indexing
 import Testing
+
+@testable import Indexing
 
 /// The planner on its own: `PlanInputs` in, `SyncPlan` out, with no repository, store or embedder.
 @Suite struct SyncPlanTests {

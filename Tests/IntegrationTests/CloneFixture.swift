@@ -25,14 +25,16 @@ final class ServedRepository: @unchecked Sendable {
 
   init(relativePath: String = "repo.git") throws {
     work = try TemporaryGitRepository()
-    try work.commit([
-      "README.md": "# Served\n\nA repository served for clone tests.\n",
-      "app/main.py": "import app.util\n\ndef main():\n    return app.util.value()\n",
-      "app/util.py": "def value():\n    return 7\n",
-    ], message: "first")
+    try work.commit(
+      [
+        "README.md": "# Served\n\nA repository served for clone tests.\n",
+        "app/main.py": "import app.util\n\ndef main():\n    return app.util.value()\n",
+        "app/util.py": "def value():\n    return 7\n",
+      ], message: "first")
     root = try TemporaryDirectory(prefix: "git-rag-served")
     self.relativePath = relativePath
-    try FileManager.default.createDirectory(at: root.url.appendingPathComponent(relativePath).deletingLastPathComponent(), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: root.url.appendingPathComponent(relativePath).deletingLastPathComponent(), withIntermediateDirectories: true)
     try work.git("clone", "-q", "--bare", work.path, barePath)
   }
 

@@ -46,12 +46,20 @@ import Testing
     let key: [UInt8] = [0, 0, 0, 11] + Array("ssh-ed25519".utf8) + [0, 0, 0, 32] + (0..<32).map { UInt8($0) }
     let other: [UInt8] = [0, 0, 0, 11] + Array("ssh-ed25519".utf8) + [0, 0, 0, 32] + (0..<32).map { UInt8(255 - $0) }
     // A hashed entry as `ssh-keygen -H` writes it: |1|base64(salt)|base64(HMAC-SHA1(salt, host)).
-    let hashed = try runProcess("python3", ["-c", """
-      import base64, hmac, hashlib
-      salt = bytes(range(20))
-      print("|1|" + base64.b64encode(salt).decode() + "|" + base64.b64encode(hmac.new(salt, b"[git.example]:2222", hashlib.sha1).digest()).decode())
-      """]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    try home.write("known_hosts", """
+    let hashed = try runProcess(
+      "python3",
+      [
+        "-c",
+        """
+        import base64, hmac, hashlib
+        salt = bytes(range(20))
+        print("|1|" + base64.b64encode(salt).decode() + "|" + base64.b64encode(hmac.new(salt, b"[git.example]:2222", hashlib.sha1).digest()).decode())
+        """,
+      ]
+    ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    try home.write(
+      "known_hosts",
+      """
       # comment
       \(hashed) ssh-ed25519 \(Data(key).base64EncodedString())
       plain.example,10.0.0.1 ssh-ed25519 \(Data(key).base64EncodedString())
@@ -72,7 +80,8 @@ import Testing
     try runProcess("ssh-keygen", ["-q", "-t", "ed25519", "-N", "s3cret-phrase", "-f", locked.path])
     #expect(!SSHKeyFinder.isEncrypted(plain))
     #expect(SSHKeyFinder.isEncrypted(locked))
-    let pem = try dir.write("pem", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n")
+    let pem = try dir.write(
+      "pem", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n")
     #expect(SSHKeyFinder.isEncrypted(pem))
   }
 
@@ -122,7 +131,8 @@ import Testing
     // Changed host key: refused even with --accept-new-host-key, known_hosts untouched.
     let impostor = try TemporaryDirectory()
     try runProcess("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", impostor.url.appendingPathComponent("k").path])
-    let impostorKey = try String(contentsOf: impostor.url.appendingPathComponent("k.pub"), encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+    let impostorKey = try String(contentsOf: impostor.url.appendingPathComponent("k.pub"), encoding: .utf8).split(separator: " ").prefix(2)
+      .joined(separator: " ")
     let changedLine = "[127.0.0.1]:\(server.port) \(impostorKey)\n"
     let changed = try server.home(knownHosts: changedLine, keys: ["id_ed25519": server.clientKey])
     let changedError = await bench.cloneError { try await bench.upload(url, home: changed.url, acceptNewHostKey: true) }
@@ -139,7 +149,9 @@ import Testing
     let empty = try server.home(knownHosts: server.knownHostsLine)
     let none = await bench.cloneError { try await bench.upload(url, home: empty.url) }
     #expect(none == .noSSHKeys(skipped: []))
-    #expect(none?.errorDescription == "No SSH keys found in ~/.ssh. Mount a key or run ssh-keygen -t ed25519, then add the public key to the provider.")
+    #expect(
+      none?.errorDescription
+        == "No SSH keys found in ~/.ssh. Mount a key or run ssh-keygen -t ed25519, then add the public key to the provider.")
 
     let keys = try TemporaryDirectory()
     let wrong = keys.url.appendingPathComponent("wrong"), locked = keys.url.appendingPathComponent("locked")
@@ -180,7 +192,8 @@ import Testing
     binaryEnv["SSH_AUTH_SOCK"] = socket
     binaryEnv["XDG_DATA_HOME"] = work.path + "/data"
     binaryEnv["GIT_RAG_NO_CACHE"] = "1"
-    let result = try GitRAGBinary.run(["upload", "repo", server.url(repository), "agent", "--embedder", "none"], in: work.url, environment: binaryEnv)
+    let result = try GitRAGBinary.run(
+      ["upload", "repo", server.url(repository), "agent", "--embedder", "none"], in: work.url, environment: binaryEnv)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains("Synced agent"))
   }
@@ -218,8 +231,9 @@ import Testing
     // The right token: cloned; the token is in no file of the clone, no payload, no metadata.
     let kept = try TemporaryDirectory(prefix: "git-rag-kept")
     let notes = NoteLog()
-    try await bench.upload("\(base)/private/sec.git", home: home.url, environment: ["GIT_RAG_TOKEN": Self.token, "GIT_RAG_TOKEN_USER": "robot"],
-                           collection: "private", keepCloneAt: kept.url, notes: notes)
+    try await bench.upload(
+      "\(base)/private/sec.git", home: home.url, environment: ["GIT_RAG_TOKEN": Self.token, "GIT_RAG_TOKEN_USER": "robot"],
+      collection: "private", keepCloneAt: kept.url, notes: notes)
     #expect(FileManager.default.fileExists(atPath: kept.url.appendingPathComponent("repo/config").path))
     #expect(filesContaining(Self.token, under: kept.url).isEmpty)
     let paths = Array(try await bench.store.inventory("private").keys)
@@ -239,7 +253,8 @@ import Testing
     env["GIT_RAG_TOKEN"] = Self.token
     env["XDG_DATA_HOME"] = work.path + "/data"
     env["GIT_RAG_NO_CACHE"] = "1"
-    let result = try GitRAGBinary.run(["upload", "repo", "\(base)/private/sec.git", "bin", "--embedder", "none", "--verbose"], in: work.url, environment: env)
+    let result = try GitRAGBinary.run(
+      ["upload", "repo", "\(base)/private/sec.git", "bin", "--embedder", "none", "--verbose"], in: work.url, environment: env)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(!result.stdout.contains(Self.token) && !result.stderr.contains(Self.token))
     #expect(result.stderr.contains("unencrypted"))
@@ -293,7 +308,8 @@ import Testing
     let branch = await bench.cloneError {
       var clone = CloneOptions(home: home.url, environment: [:])
       clone.branch = "no-such-branch"
-      _ = try await RemoteRepositoryUpload(location: try CloneLocation.parse(repository.barePath), clone: clone).run(engine: bench.engine("b"))
+      _ = try await RemoteRepositoryUpload(location: try CloneLocation.parse(repository.barePath), clone: clone).run(
+        engine: bench.engine("b"))
     }
     #expect(branch == .branchNotFound(branch: "no-such-branch", url: repository.barePath))
   }
@@ -303,7 +319,8 @@ import Testing
     let bench = try CloneBench()
     let home = try TemporaryDirectory()
     let temporary = try TemporaryDirectory(prefix: "git-rag-tmproot")
-    var upload = RemoteRepositoryUpload(location: try CloneLocation.parse(repository.barePath), clone: CloneOptions(home: home.url, environment: [:]))
+    var upload = RemoteRepositoryUpload(
+      location: try CloneLocation.parse(repository.barePath), clone: CloneOptions(home: home.url, environment: [:]))
     upload.temporaryRoot = temporary.url
     _ = try await upload.run(engine: bench.engine("tmp"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty)

@@ -34,9 +34,11 @@ final class IndexRefFixture: @unchecked Sendable {
       return IndexRefFixture(served: served, embedding: embedding, url: ssh.url(served), home: home, ssh: ssh, http: nil)
     case .http:
       let served = try ServedRepository(relativePath: "private/repo.git")
-      let http = try await startCloneServer("git_http_server.py", ["--root", served.root.path], environment: ["GIT_HTTP_TEST_TOKEN": token])
+      let http = try await startCloneServer(
+        "git_http_server.py", ["--root", served.root.path], environment: ["GIT_HTTP_TEST_TOKEN": token])
       return IndexRefFixture(
-        served: served, embedding: embedding, url: "\(http.baseURL)/private/repo.git", home: try TemporaryDirectory(prefix: "git-rag-ref-home"),
+        served: served, embedding: embedding, url: "\(http.baseURL)/private/repo.git",
+        home: try TemporaryDirectory(prefix: "git-rag-ref-home"),
         ssh: nil, http: http)
     }
   }
@@ -235,10 +237,13 @@ final class IndexRefFixture: @unchecked Sendable {
     let reader = try fixture.side("reader")
     let served = try Repository(path: URL(fileURLWithPath: fixture.served.barePath))
     let blob = String(repeating: "ab", count: 20)
-    let pack = VectorPack(dimension: 8, chunks: [
-      (hash: String(repeating: "1", count: 64), vector: (0..<8).map { Float($0) / 10 }),
-      (hash: String(repeating: "2", count: 64), vector: (0..<8).map { -Float($0) / 10 }),
-    ]).encoded()
+    let pack = VectorPack(
+      dimension: 8,
+      chunks: [
+        (hash: String(repeating: "1", count: 64), vector: (0..<8).map { Float($0) / 10 }),
+        (hash: String(repeating: "2", count: 64), vector: (0..<8).map { -Float($0) / 10 }),
+      ]
+    ).encoded()
     func manifest(dimension: Int = 8, files: Int = 1, chunks: Int = 2, format: Int = 1) throws -> Data {
       var manifest = IndexRefManifest(
         embedder: "openai:test-model:8", dimension: dimension, commit: String(repeating: "0", count: 40), chunker: "c", filter: "f",
@@ -299,12 +304,12 @@ final class IndexRefFixture: @unchecked Sendable {
     try first.json("push", "--name", "staging")
     let hook = URL(fileURLWithPath: fixture.served.barePath).appendingPathComponent("hooks/pre-receive")
     try """
-      #!/bin/sh
-      # Once: move refs/rag/shared under the pusher's feet (outside the quarantine, as another push would).
-      [ -e raced ] && exit 0
-      touch raced
-      env -u GIT_QUARANTINE_PATH git update-ref refs/rag/shared "$(git rev-parse refs/rag/staging)"
-      """.write(to: hook, atomically: true, encoding: .utf8)
+    #!/bin/sh
+    # Once: move refs/rag/shared under the pusher's feet (outside the quarantine, as another push would).
+    [ -e raced ] && exit 0
+    touch raced
+    env -u GIT_QUARANTINE_PATH git update-ref refs/rag/shared "$(git rev-parse refs/rag/staging)"
+    """.write(to: hook, atomically: true, encoding: .utf8)
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook.path)
 
     let pushed = try second.json("push")
@@ -319,10 +324,13 @@ final class IndexRefFixture: @unchecked Sendable {
     #expect(tree[try packPath(second, "docs/feature.md")] != nil)
     #expect(tree[try packPath(first, "docs/later.md")] != nil)
     #expect(tree[try packPath(first, "README.md")] != nil)
-    let manifest = try JSONDecoder().decode(IndexRefManifest.self, from: Data(try fixture.servedGit("show", "refs/rag/shared:manifest.json").utf8))
+    let manifest = try JSONDecoder().decode(
+      IndexRefManifest.self, from: Data(try fixture.servedGit("show", "refs/rag/shared:manifest.json").utf8))
     // The second writer superseded the first snapshot (its commit is in the feature branch's
     // history) and was merged with the one slipped in, whose commit it does not have.
-    let heads = [try second.git("rev-parse", "HEAD"), try first.git("rev-parse", "HEAD")].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    let heads = [try second.git("rev-parse", "HEAD"), try first.git("rev-parse", "HEAD")].map {
+      $0.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
     #expect(Set(manifest.commits) == Set(heads), "\(manifest.commits)")
     #expect(manifest.files == tree.count - 1)
 

@@ -1,7 +1,8 @@
 import Foundation
 import GitRAGCore
-@testable import Store
 import Testing
+
+@testable import Store
 
 @Suite("Qdrant configuration, terms and globs")
 struct QdrantConfigurationTests {
@@ -27,8 +28,10 @@ struct QdrantConfigurationTests {
 
   @Test func invalidValuesAreUsageErrors() {
     let none: (String) -> String? = { _ in nil }
-    for (env, flag) in [(["QDRANT_URL": "localhost:6333"], nil), ([:], "ftp://x"), (["QDRANT_PORT": "abc"], nil),
-                        (["QDRANT_URL": "http://user:pw@host:6333"], nil), (["GIT_RAG_QDRANT_BATCH_SIZE": "0"], nil)] as [([String: String], String?)] {
+    for (env, flag) in [
+      (["QDRANT_URL": "localhost:6333"], nil), ([:], "ftp://x"), (["QDRANT_PORT": "abc"], nil),
+      (["QDRANT_URL": "http://user:pw@host:6333"], nil), (["GIT_RAG_QDRANT_BATCH_SIZE": "0"], nil),
+    ] as [([String: String], String?)] {
       #expect(throws: QdrantError.self) { try QdrantConfiguration.fromEnvironment(env, urlFlag: flag, gitConfig: none) }
     }
     do {

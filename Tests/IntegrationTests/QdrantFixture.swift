@@ -134,7 +134,8 @@ enum QdrantSamples {
   /// A unit vector derived from `seed`.
   static func vector(_ seed: String, dimension: Int) -> [Float] {
     guard dimension > 0 else { return [] }
-    var state = UInt64(truncatingIfNeeded: seed.utf8.reduce(14_695_981_039_346_656_037 as UInt64) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 })
+    var state = UInt64(
+      truncatingIfNeeded: seed.utf8.reduce(14_695_981_039_346_656_037 as UInt64) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 })
     var values = [Float](repeating: 0, count: dimension)
     for i in 0..<dimension {
       state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

@@ -11,28 +11,28 @@ import Testing
 /// sync) the project summary that names every class and function.
 private let project: [String: String] = [
   "shipit/models.py": """
-    class PreparedRequest:
-        def prepare_headers(self, headers):
-            self.headers = dict(headers or {})
+  class PreparedRequest:
+      def prepare_headers(self, headers):
+          self.headers = dict(headers or {})
 
-        def prepare_body(self, data, files):
-            body = encode(data, files)
-            self.headers['Content-Length'] = str(len(body) if body else 0)
-            self.body = body
+      def prepare_body(self, data, files):
+          body = encode(data, files)
+          self.headers['Content-Length'] = str(len(body) if body else 0)
+          self.body = body
 
-    def encode(data, files):
-        return data
-    """,
+  def encode(data, files):
+      return data
+  """,
   "shipit/sessions.py": """
-    from shipit.models import PreparedRequest
+  from shipit.models import PreparedRequest
 
-    class Session:
-        def request(self, method, url, data=None):
-            prep = PreparedRequest()
-            prep.prepare_headers({})
-            prep.prepare_body(data, None)
-            return self.send(prep)
-    """,
+  class Session:
+      def request(self, method, url, data=None):
+          prep = PreparedRequest()
+          prep.prepare_headers({})
+          prep.prepare_body(data, None)
+          return self.send(prep)
+  """,
 ]
 
 /// Qdrant ranks like the embedded store: the same project, the same embedder, the same queries.
@@ -42,9 +42,10 @@ private let project: [String: String] = [
     let fixture = try await QdrantFixture.sharedFixture()
     let server = try await Task.detached { try TestServer(script: "embedding_server.py", arguments: ["--dimension", "8"]) }.value
     defer { server.stop() }
-    let embedder = OpenAIEmbedder(configuration: OpenAIEmbedderConfiguration(
-      baseURL: URL(string: "\(server.baseURL)/v1")!, model: "test-model", maxConcurrentRequests: 2, timeout: 10,
-      maxRetries: 3, initialBackoff: 0.01))
+    let embedder = OpenAIEmbedder(
+      configuration: OpenAIEmbedderConfiguration(
+        baseURL: URL(string: "\(server.baseURL)/v1")!, model: "test-model", maxConcurrentRequests: 2, timeout: 10,
+        maxRetries: 3, initialBackoff: 0.01))
     let repo = try TemporaryGitRepository()
     try repo.commit(project)
     let folder = try TemporaryDirectory()

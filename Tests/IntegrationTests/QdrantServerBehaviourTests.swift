@@ -85,8 +85,9 @@ struct QdrantServerBehaviourTests {
       Issue.record("listing collections on a closed port succeeded")
     } catch let error as QdrantError {
       #expect(error == .unreachable(address: "127.0.0.1:\(port)", reason: "connection refused"))
-      #expect(error.localizedDescription
-        == "Cannot connect to Qdrant at 127.0.0.1:\(port) (connection refused). Is it running? Set QDRANT_URL or use --store sqlite.")
+      #expect(
+        error.localizedDescription
+          == "Cannot connect to Qdrant at 127.0.0.1:\(port) (connection refused). Is it running? Set QDRANT_URL or use --store sqlite.")
     }
   }
 
@@ -152,11 +153,14 @@ struct QdrantServerBehaviourTests {
       _ = try await wrong.listCollections()
       Issue.record("a wrong key was accepted")
     } catch let error as QdrantError {
-      #expect(error.localizedDescription == "Qdrant at \(fixture.url.absoluteString.trimmingSuffix("/")) rejected the API key (HTTP 401). Set QDRANT_API_KEY.")
+      #expect(
+        error.localizedDescription
+          == "Qdrant at \(fixture.url.absoluteString.trimmingSuffix("/")) rejected the API key (HTTP 401). Set QDRANT_API_KEY.")
       #expect(!error.localizedDescription.contains("wrong-key"))
     }
     let missing = try fixture.store()
-    await #expect(throws: QdrantError.unauthorized(url: fixture.url.absoluteString.trimmingSuffix("/"), status: 401, keyConfigured: false)) {
+    await #expect(throws: QdrantError.unauthorized(url: fixture.url.absoluteString.trimmingSuffix("/"), status: 401, keyConfigured: false))
+    {
       try await missing.count("c")
     }
     let readOnly = try fixture.store(apiKey: "read-only-\(secret)")
@@ -188,8 +192,10 @@ struct QdrantServerBehaviourTests {
     #expect(try await trusting.listCollections() == [])
     // A CA file that is not there is refused up front.
     let missing = dir.url.appendingPathComponent("missing.pem").path
-    #expect(throws: QdrantError.invalidConfiguration(
-      "The Qdrant CA file \(missing) cannot be read. Set GIT_RAG_QDRANT_CA_FILE (or rag.qdrantCaFile) to a PEM file of CA certificates.")) {
+    #expect(
+      throws: QdrantError.invalidConfiguration(
+        "The Qdrant CA file \(missing) cannot be read. Set GIT_RAG_QDRANT_CA_FILE (or rag.qdrantCaFile) to a PEM file of CA certificates.")
+    ) {
       try QdrantStore(configuration: QdrantConfiguration(url: https, caFile: missing))
     }
   }

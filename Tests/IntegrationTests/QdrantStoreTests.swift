@@ -70,10 +70,12 @@ struct QdrantStoreTests {
     try await store.deletePoints(name, ids: Array(file1.prefix(3)))
     #expect(try await store.count(name) == 5)
     let remaining = try await store.points(name, filePaths: ["src/file1.py", "src/file2.py"])
-    #expect(remaining.map(\.id).sorted() == (Array(file1.suffix(1)) + points.filter { $0.payload.filePath == "src/file2.py" }.map(\.id)).sorted())
-    #expect(try await store.inventory(name) == [
-      "src/file1.py": SHA1Hex.of("src/file1.py"), "src/file2.py": SHA1Hex.of("src/file2.py"),
-    ])
+    #expect(
+      remaining.map(\.id).sorted() == (Array(file1.suffix(1)) + points.filter { $0.payload.filePath == "src/file2.py" }.map(\.id)).sorted())
+    #expect(
+      try await store.inventory(name) == [
+        "src/file1.py": SHA1Hex.of("src/file1.py"), "src/file2.py": SHA1Hex.of("src/file2.py"),
+      ])
 
     // Upserting the same ids again replaces, never duplicates.
     try await store.upsert(name, points: points)
@@ -84,7 +86,8 @@ struct QdrantStoreTests {
     let name = QdrantFixture.collectionName("reuse")
     try await store.createCollection(name, metadata: QdrantSamples.metadata(dimension: 16))
     defer { Task { try? await store.deleteCollection(name) } }
-    let points = QdrantSamples.points(files: 5, chunks: 3, dimension: 16)
+    let points =
+      QdrantSamples.points(files: 5, chunks: 3, dimension: 16)
       + [QdrantSamples.point(path: "docs/guide.md", content: "# Guide\n\nIntro", language: "markdown", symbol: "Guide", dimension: 16)]
     try await store.upsert(name, points: points)
 
@@ -156,7 +159,8 @@ struct QdrantStoreTests {
     let name = QdrantFixture.collectionName("keyword")
     try await store.createCollection(name, metadata: QdrantSamples.metadata(dimension: 0))
     defer { Task { try? await store.deleteCollection(name) } }
-    let points = QdrantSamples.points(files: 2, chunks: 2, dimension: 0)
+    let points =
+      QdrantSamples.points(files: 2, chunks: 2, dimension: 0)
       + [QdrantSamples.point(path: "src/special.py", content: "def frobnicate_widgets():\n    pass\n", dimension: 0)]
     try await store.upsert(name, points: points)
     #expect(try await store.count(name) == 5)
@@ -201,8 +205,9 @@ struct QdrantStoreTests {
     let wrong = QdrantSamples.point(path: "a.py", dimension: 384)
     let expected = QdrantError.dimensionMismatch(collection: name, stored: 16, embedder: 384)
     await #expect(throws: expected) { try await store.upsert(name, points: [wrong]) }
-    #expect(expected.localizedDescription
-      == "Collection \(name) holds 16-d vectors but the embedder makes 384-d ones. Use --reindex or another collection.")
+    #expect(
+      expected.localizedDescription
+        == "Collection \(name) holds 16-d vectors but the embedder makes 384-d ones. Use --reindex or another collection.")
     await #expect(throws: expected) { try await store.vectorSearch(name, vector: wrong.vector!, limit: 3, filter: .none) }
     // A second store (no cached layout) learns it from the server, too.
     let fresh = try fixture.store()
@@ -229,7 +234,8 @@ struct QdrantStoreTests {
     let name = QdrantFixture.collectionName("python")
     try await store.createCollection(name, metadata: QdrantSamples.metadata(dimension: 8))
     defer { Task { try? await store.deleteCollection(name) } }
-    let points = QdrantSamples.points(files: 2, chunks: 2, dimension: 8)
+    let points =
+      QdrantSamples.points(files: 2, chunks: 2, dimension: 8)
       + [QdrantSamples.point(path: "docs/a.md", content: "# A\n\ntext", language: "markdown", symbol: "A", dimension: 8)]
     try await store.upsert(name, points: points)
 

@@ -36,7 +36,8 @@ import Testing
       // Enough files that syncs overlap and take several write requests each.
       var files: [String: String] = [:]
       for index in 0..<40 {
-        files["pkg/module\(index).py"] = (0..<6).map { "def f\(index)_\($0)(x):\n    return x * \($0 + index) + \(random.next() % 1000)\n" }.joined(separator: "\n")
+        files["pkg/module\(index).py"] = (0..<6).map { "def f\(index)_\($0)(x):\n    return x * \($0 + index) + \(random.next() % 1000)\n" }
+          .joined(separator: "\n")
       }
       try origin.commit(files, message: "modules")
       for index in 0..<commits {
@@ -94,7 +95,9 @@ import Testing
       if got != want {
         let missing = want.subtracting(got).map(\.description).sorted().prefix(5)
         let extra = got.subtracting(want).map(\.description).sorted().prefix(5)
-        Issue.record("\(context): \(want.subtracting(got).count) chunks missing \(Array(missing)), \(got.subtracting(want).count) extra \(Array(extra))")
+        Issue.record(
+          "\(context): \(want.subtracting(got).count) chunks missing \(Array(missing)), \(got.subtracting(want).count) extra \(Array(extra))"
+        )
       }
     }
   }
@@ -122,7 +125,8 @@ import Testing
         let output = process.stdout.readDataToEndOfFile()
         group.wait()
         let status = process.wait()
-        self.result = ProcessResult(status: status, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors.withLock { $0 }, as: UTF8.self))
+        self.result = ProcessResult(
+          status: status, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors.withLock { $0 }, as: UTF8.self))
         self.done.signal()
       }
     }
@@ -150,7 +154,9 @@ import Testing
       // At least one per round; a sync takes some 15 to 60 requests (5 when up to date), so early
       // thresholds fall inside one.
       var killAt = syncs.map { _ in Bool.random(using: &random) ? before + Int.random(in: 2...12, using: &random) : Int.max }
-      if !killAt.contains(where: { $0 != Int.max }) { killAt[Int.random(in: 0..<syncs.count, using: &random)] = before + Int.random(in: 2...12, using: &random) }
+      if !killAt.contains(where: { $0 != Int.max }) {
+        killAt[Int.random(in: 0..<syncs.count, using: &random)] = before + Int.random(in: 2...12, using: &random)
+      }
       while !syncs.allSatisfy(\.finished) {
         let seen = try await team.qdrant.stats().values.reduce(0, +)
         for (index, sync) in syncs.enumerated() where killAt[index] <= seen && !sync.finished {
@@ -196,9 +202,10 @@ import Testing
     try team.checkout(mine, "c0")
     try team.checkout(theirs, "c1")
     let collection = "moved"
-    let embedder = OpenAIEmbedder(configuration: OpenAIEmbedderConfiguration(
-      baseURL: URL(string: "\(team.embeddings.baseURL)/v1")!, model: "test-model", maxTextsPerRequest: 64,
-      maxConcurrentRequests: 2, timeout: 10, maxRetries: 3, initialBackoff: 0.01))
+    let embedder = OpenAIEmbedder(
+      configuration: OpenAIEmbedderConfiguration(
+        baseURL: URL(string: "\(team.embeddings.baseURL)/v1")!, model: "test-model", maxTextsPerRequest: 64,
+        maxConcurrentRequests: 2, timeout: 10, maxRetries: 3, initialBackoff: 0.01))
     let first = SyncEngine(store: try team.store(), embedder: embedder, cache: nil, options: SyncOptions(collection: collection))
     _ = try await first.sync(repository: try Repository(path: mine))
 
@@ -262,7 +269,8 @@ import Testing
     try await store.releaseLease(collection, id: "holder")
     while !waiting.finished { try await Task.sleep(for: .milliseconds(20)) }
     #expect(waiting.result?.status == 0, "\(waiting.result?.stderr ?? "")")
-    #expect(waiting.result?.stderr.contains("Waiting for the sync of \(collection) by \(held.owner)") == true, "\(waiting.result?.stderr ?? "")")
+    #expect(
+      waiting.result?.stderr.contains("Waiting for the sync of \(collection) by \(held.owner)") == true, "\(waiting.result?.stderr ?? "")")
     #expect(try await store.lease(collection) == nil)
   }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import GitRAGTestSupport
-@testable import Runtimes
 import Testing
+
+@testable import Runtimes
 
 /// AWS's Signature Version 4 test suite: the documented example credentials, date, region and service.
 @Suite struct SignatureV4Tests {
@@ -12,24 +13,29 @@ import Testing
 
   @Test func getVanilla() {
     let signed = signer.sign(.init(method: "GET", url: URL(string: "https://example.amazonaws.com/")!), date: date)
-    #expect(signed.canonicalRequest == """
-      GET
-      /
+    #expect(
+      signed.canonicalRequest == """
+        GET
+        /
 
-      host:example.amazonaws.com
-      x-amz-date:20150830T123600Z
+        host:example.amazonaws.com
+        x-amz-date:20150830T123600Z
 
-      host;x-amz-date
-      e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-      """)
-    #expect(signed.stringToSign == """
-      AWS4-HMAC-SHA256
-      20150830T123600Z
-      20150830/us-east-1/service/aws4_request
-      bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63
-      """)
+        host;x-amz-date
+        e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+        """)
+    #expect(
+      signed.stringToSign == """
+        AWS4-HMAC-SHA256
+        20150830T123600Z
+        20150830/us-east-1/service/aws4_request
+        bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63
+        """)
     #expect(signed.signature == "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
-    #expect(signed.authorization == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+    #expect(
+      signed.authorization
+        == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+    )
     #expect(signed.headers["X-Amz-Date"] == "20150830T123600Z")
   }
 
@@ -39,28 +45,31 @@ import Testing
         method: "POST", url: URL(string: "https://example.amazonaws.com/")!,
         headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data("Param1=value1".utf8)),
       date: date)
-    #expect(signed.canonicalRequest == """
-      POST
-      /
+    #expect(
+      signed.canonicalRequest == """
+        POST
+        /
 
-      content-type:application/x-www-form-urlencoded
-      host:example.amazonaws.com
-      x-amz-date:20150830T123600Z
+        content-type:application/x-www-form-urlencoded
+        host:example.amazonaws.com
+        x-amz-date:20150830T123600Z
 
-      content-type;host;x-amz-date
-      9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e
-      """)
-    #expect(signed.stringToSign == """
-      AWS4-HMAC-SHA256
-      20150830T123600Z
-      20150830/us-east-1/service/aws4_request
-      42a5e5bb34198acb3e84da4f085bb7927f2bc277ca766e6d19c73c2154021281
-      """)
+        content-type;host;x-amz-date
+        9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e
+        """)
+    #expect(
+      signed.stringToSign == """
+        AWS4-HMAC-SHA256
+        20150830T123600Z
+        20150830/us-east-1/service/aws4_request
+        42a5e5bb34198acb3e84da4f085bb7927f2bc277ca766e6d19c73c2154021281
+        """)
     #expect(signed.signature == "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a")
   }
 
   @Test func getVanillaQueryOrderKeyCase() {
-    let signed = signer.sign(.init(method: "GET", url: URL(string: "https://example.amazonaws.com/?Param2=value2&Param1=value1")!), date: date)
+    let signed = signer.sign(
+      .init(method: "GET", url: URL(string: "https://example.amazonaws.com/?Param2=value2&Param1=value1")!), date: date)
     #expect(signed.canonicalRequest.split(separator: "\n", omittingEmptySubsequences: false)[2] == "Param1=value1&Param2=value2")
     #expect(signed.signature == "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500")
   }
@@ -79,7 +88,9 @@ import Testing
 @Suite struct AWSConfigurationTests {
   @Test func credentialsFromEnvironmentThenSharedFile() throws {
     let home = try TemporaryDirectory(prefix: "git-rag-aws")
-    try home.write(".aws/credentials", """
+    try home.write(
+      ".aws/credentials",
+      """
       [default]
       aws_access_key_id = AKIDDEFAULT
       aws_secret_access_key = secretdefault
@@ -90,11 +101,13 @@ import Testing
       aws_session_token=tokenci
       """)
     try home.write(".aws/config", "[profile ci]\nregion = eu-west-1\n[default]\nregion=us-west-2\n")
-    #expect(try AWSCredentials.resolve(environment: ["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "s", "HOME": home.path])
-      == AWSCredentials(accessKeyId: "AKIDENV", secretAccessKey: "s"))
+    #expect(
+      try AWSCredentials.resolve(environment: ["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "s", "HOME": home.path])
+        == AWSCredentials(accessKeyId: "AKIDENV", secretAccessKey: "s"))
     #expect(try AWSCredentials.resolve(environment: ["HOME": home.path]).accessKeyId == "AKIDDEFAULT")
-    #expect(try AWSCredentials.resolve(environment: ["HOME": home.path, "AWS_PROFILE": "ci"])
-      == AWSCredentials(accessKeyId: "AKIDCI", secretAccessKey: "secretci", sessionToken: "tokenci"))
+    #expect(
+      try AWSCredentials.resolve(environment: ["HOME": home.path, "AWS_PROFILE": "ci"])
+        == AWSCredentials(accessKeyId: "AKIDCI", secretAccessKey: "secretci", sessionToken: "tokenci"))
     #expect(AWSCredentials.region(environment: ["HOME": home.path, "AWS_PROFILE": "ci"]) == "eu-west-1")
     #expect(AWSCredentials.region(environment: ["HOME": home.path]) == "us-west-2")
     #expect(AWSCredentials.region(environment: ["HOME": home.path, "AWS_DEFAULT_REGION": "ap-south-1"]) == "ap-south-1")
@@ -111,10 +124,14 @@ import Testing
       configuration: .init(jobQueue: "queue", jobDefinition: "git-rag:3"),
       environment: ["AWS_REGION": "eu-central-1", "API_TOKEN": "api-secret-456", "QDRANT_URL": "https://q.example", "MODEL_NAME": "m"])
     let plan = try runtime.plan(job)
-    #expect(plan == .request(
-      method: "POST", url: "https://batch.eu-central-1.amazonaws.com/v1/submitjob",
-      body: #"{"containerOverrides":{"command":["sync","--store","qdrant"],"environment":[{"name":"QDRANT_URL","value":"https://q.example"},{"name":"MODEL_NAME","value":"m"}],"resourceRequirements":[{"type":"VCPU","value":"2"},{"type":"MEMORY","value":"4096"}]},"jobDefinition":"git-rag:3","jobName":"git-rag-sync-test","jobQueue":"queue"}"#,
-      notes: ["API_TOKEN is a secret and is not sent: the job definition must provide it (secrets: valueFrom Secrets Manager or SSM)."]))
+    #expect(
+      plan
+        == .request(
+          method: "POST", url: "https://batch.eu-central-1.amazonaws.com/v1/submitjob",
+          body:
+            #"{"containerOverrides":{"command":["sync","--store","qdrant"],"environment":[{"name":"QDRANT_URL","value":"https://q.example"},{"name":"MODEL_NAME","value":"m"}],"resourceRequirements":[{"type":"VCPU","value":"2"},{"type":"MEMORY","value":"4096"}]},"jobDefinition":"git-rag:3","jobName":"git-rag-sync-test","jobQueue":"queue"}"#,
+          notes: ["API_TOKEN is a secret and is not sent: the job definition must provide it (secrets: valueFrom Secrets Manager or SSM)."])
+    )
     #expect(!plan.text.contains("api-secret-456"))
 
     var prefixed = runtime
@@ -124,8 +141,11 @@ import Testing
   }
 
   @Test func missingRegionIsAClearError() throws {
-    let runtime = AWSBatchRuntime(configuration: .init(jobQueue: "q", jobDefinition: "d"), environment: ["HOME": try TemporaryDirectory().path])
-    #expect(throws: JobError.missingConfiguration("No AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1) or `region` in ~/.aws/config.")) {
+    let runtime = AWSBatchRuntime(
+      configuration: .init(jobQueue: "q", jobDefinition: "d"), environment: ["HOME": try TemporaryDirectory().path])
+    #expect(
+      throws: JobError.missingConfiguration("No AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1) or `region` in ~/.aws/config.")
+    ) {
       try runtime.plan(Job(operation: .sync))
     }
   }
@@ -189,7 +209,8 @@ import Testing
   }
 
   func wrongSecretIsRejectedWithAClearMessage() async throws {
-    let runtime = AWSBatchRuntime(configuration: .init(jobQueue: setup.jobQueue, jobDefinition: setup.jobDefinition), environment: environment(secret: "wrong"))
+    let runtime = AWSBatchRuntime(
+      configuration: .init(jobQueue: setup.jobQueue, jobDefinition: setup.jobDefinition), environment: environment(secret: "wrong"))
     do {
       _ = try await runtime.submit(Job(operation: .sync), wait: false)
       Issue.record("a request signed with the wrong secret was accepted")
@@ -201,7 +222,8 @@ import Testing
   }
 
   func unknownQueueIsReported() async throws {
-    let runtime = AWSBatchRuntime(configuration: .init(jobQueue: "no-such-queue", jobDefinition: setup.jobDefinition), environment: environment())
+    let runtime = AWSBatchRuntime(
+      configuration: .init(jobQueue: "no-such-queue", jobDefinition: setup.jobDefinition), environment: environment())
     await #expect(throws: JobError.self) { try await runtime.submit(Job(operation: .sync), wait: false) }
   }
 }

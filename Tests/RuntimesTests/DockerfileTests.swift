@@ -91,7 +91,9 @@ private let builtBinary: String? = {
     for (library, package) in owners.sorted(by: { $0.key < $1.key }) {
       #expect(available.contains(package), "\(library) comes from \(package), which the runtime stage does not install")
     }
-    print("ldd \(binary): \(Set(owners.values).sorted().joined(separator: " ")); static in the image: \(swiftRuntime.count) Swift runtime libraries")
+    print(
+      "ldd \(binary): \(Set(owners.values).sorted().joined(separator: " ")); static in the image: \(swiftRuntime.count) Swift runtime libraries"
+    )
   }
 
   /// The Debian package owning each library, from one `dpkg -S` over every spelling of its path

@@ -1,7 +1,8 @@
 import Foundation
 import GitRAGTestSupport
-@testable import Runtimes
 import Testing
+
+@testable import Runtimes
 
 /// A job touching every feature: secret and plain variables, resources, an SSH URL.
 private func sampleJob(url: String = "git@github.com:org/repo.git") throws -> Job {
@@ -71,12 +72,14 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
   @Test func goldenArguments() throws {
     let runtime = DockerRuntime(
       configuration: .init(image: "ghcr.io/org/git-rag:1.0", network: "host"), environment: ["HOME": "/home/me"])
-    #expect(try runtime.plan(try sampleJob()) == .command(arguments: [
-      "docker", "run", "--rm", "--name", "git-rag-upload-repo-test", "--network", "host", "--cpus", "0.5", "--memory", "2048m",
-      "-e", "API_TOKEN", "-e", "QDRANT_API_KEY", "-e", "QDRANT_URL", "-e", "MODEL_NAME", "-e", "UNSET_VARIABLE",
-      "-v", "/home/me/.ssh:/home/git-rag/.ssh:ro",
-      "ghcr.io/org/git-rag:1.0", "upload-repo", "git@github.com:org/repo.git", "--store", "qdrant", "--collection", "docs",
-    ]))
+    #expect(
+      try runtime.plan(try sampleJob())
+        == .command(arguments: [
+          "docker", "run", "--rm", "--name", "git-rag-upload-repo-test", "--network", "host", "--cpus", "0.5", "--memory", "2048m",
+          "-e", "API_TOKEN", "-e", "QDRANT_API_KEY", "-e", "QDRANT_URL", "-e", "MODEL_NAME", "-e", "UNSET_VARIABLE",
+          "-v", "/home/me/.ssh:/home/git-rag/.ssh:ro",
+          "ghcr.io/org/git-rag:1.0", "upload-repo", "git@github.com:org/repo.git", "--store", "qdrant", "--collection", "docs",
+        ]))
     // No SSH URL, no ~/.ssh mount; defaults for image and network.
     let https = try DockerRuntime(environment: ["HOME": "/home/me"]).plan(try sampleJob(url: "https://github.com/org/repo"))
     guard case .command(let arguments) = https else { Issue.record("not a command"); return }
@@ -108,10 +111,18 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
     #expect(failed.status == .failed(reason: "worker exited with status 4") && failed.exitCode == 4)
     // An image that cannot be pulled (unreachable registry): docker's own status 125.
     try tools.add("docker", body: "echo 'Unable to find image' >&2; exit 125")
-    let unpulled = try await DockerRuntime(configuration: .init(image: "registry.invalid/git-rag:1"), environment: tools.environment()).submit(Job(operation: .sync), wait: true)
-    #expect(unpulled.status == .failed(reason: "docker could not start the container (status 125). Check that the image registry.invalid/git-rag:1 exists and its registry is reachable: docker pull registry.invalid/git-rag:1"))
+    let unpulled = try await DockerRuntime(configuration: .init(image: "registry.invalid/git-rag:1"), environment: tools.environment())
+      .submit(Job(operation: .sync), wait: true)
+    #expect(
+      unpulled.status
+        == .failed(
+          reason:
+            "docker could not start the container (status 125). Check that the image registry.invalid/git-rag:1 exists and its registry is reachable: docker pull registry.invalid/git-rag:1"
+        ))
     let missing = DockerRuntime(environment: ["PATH": try TemporaryDirectory().path])
-    await #expect(throws: JobError.toolNotFound(tool: "docker", hint: "Install Docker (https://docs.docker.com/get-docker/) or use --runtime local.")) {
+    await #expect(
+      throws: JobError.toolNotFound(tool: "docker", hint: "Install Docker (https://docs.docker.com/get-docker/) or use --runtime local.")
+    ) {
       try await missing.submit(Job(operation: .sync), wait: true)
     }
   }
@@ -126,98 +137,99 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
 
   @Test func goldenManifest() throws {
     let manifest = try runtime.manifest(for: try sampleJob())
-    #expect(manifest == """
-      {
-        "apiVersion" : "batch/v1",
-        "kind" : "Job",
-        "metadata" : {
-          "labels" : {
-            "app.kubernetes.io/component" : "worker",
-            "app.kubernetes.io/name" : "git-rag",
-            "git-rag/operation" : "upload-repo"
-          },
-          "name" : "git-rag-upload-repo-test",
-          "namespace" : "rag"
-        },
-        "spec" : {
-          "backoffLimit" : 1,
-          "template" : {
-            "metadata" : {
-              "labels" : {
-                "app.kubernetes.io/component" : "worker",
-                "app.kubernetes.io/name" : "git-rag",
-                "git-rag/operation" : "upload-repo"
-              }
+    #expect(
+      manifest == """
+        {
+          "apiVersion" : "batch/v1",
+          "kind" : "Job",
+          "metadata" : {
+            "labels" : {
+              "app.kubernetes.io/component" : "worker",
+              "app.kubernetes.io/name" : "git-rag",
+              "git-rag/operation" : "upload-repo"
             },
-            "spec" : {
-              "containers" : [
-                {
-                  "args" : [
-                    "upload-repo",
-                    "git@github.com:org/repo.git",
-                    "--store",
-                    "qdrant",
-                    "--collection",
-                    "docs"
-                  ],
-                  "env" : [
-                    {
-                      "name" : "API_TOKEN",
-                      "valueFrom" : {
-                        "secretKeyRef" : {
-                          "key" : "API_TOKEN",
-                          "name" : "git-rag-secrets",
-                          "optional" : true
+            "name" : "git-rag-upload-repo-test",
+            "namespace" : "rag"
+          },
+          "spec" : {
+            "backoffLimit" : 1,
+            "template" : {
+              "metadata" : {
+                "labels" : {
+                  "app.kubernetes.io/component" : "worker",
+                  "app.kubernetes.io/name" : "git-rag",
+                  "git-rag/operation" : "upload-repo"
+                }
+              },
+              "spec" : {
+                "containers" : [
+                  {
+                    "args" : [
+                      "upload-repo",
+                      "git@github.com:org/repo.git",
+                      "--store",
+                      "qdrant",
+                      "--collection",
+                      "docs"
+                    ],
+                    "env" : [
+                      {
+                        "name" : "API_TOKEN",
+                        "valueFrom" : {
+                          "secretKeyRef" : {
+                            "key" : "API_TOKEN",
+                            "name" : "git-rag-secrets",
+                            "optional" : true
+                          }
                         }
-                      }
-                    },
-                    {
-                      "name" : "QDRANT_API_KEY",
-                      "valueFrom" : {
-                        "secretKeyRef" : {
-                          "key" : "QDRANT_API_KEY",
-                          "name" : "git-rag-secrets",
-                          "optional" : true
+                      },
+                      {
+                        "name" : "QDRANT_API_KEY",
+                        "valueFrom" : {
+                          "secretKeyRef" : {
+                            "key" : "QDRANT_API_KEY",
+                            "name" : "git-rag-secrets",
+                            "optional" : true
+                          }
                         }
+                      },
+                      {
+                        "name" : "QDRANT_URL",
+                        "value" : "https://qdrant.example:6333"
+                      },
+                      {
+                        "name" : "MODEL_NAME",
+                        "value" : "text-embedding-3-small"
                       }
-                    },
-                    {
-                      "name" : "QDRANT_URL",
-                      "value" : "https://qdrant.example:6333"
-                    },
-                    {
-                      "name" : "MODEL_NAME",
-                      "value" : "text-embedding-3-small"
-                    }
-                  ],
-                  "image" : "registry.example/git-rag:1.0",
-                  "name" : "git-rag",
-                  "resources" : {
-                    "limits" : {
-                      "cpu" : "500m",
-                      "memory" : "2048Mi"
-                    },
-                    "requests" : {
-                      "cpu" : "500m",
-                      "memory" : "2048Mi"
+                    ],
+                    "image" : "registry.example/git-rag:1.0",
+                    "name" : "git-rag",
+                    "resources" : {
+                      "limits" : {
+                        "cpu" : "500m",
+                        "memory" : "2048Mi"
+                      },
+                      "requests" : {
+                        "cpu" : "500m",
+                        "memory" : "2048Mi"
+                      }
                     }
                   }
-                }
-              ],
-              "imagePullSecrets" : [
-                {
-                  "name" : "registry-creds"
-                }
-              ],
-              "restartPolicy" : "Never",
-              "serviceAccountName" : "git-rag-worker"
-            }
-          },
-          "ttlSecondsAfterFinished" : 600
+                ],
+                "imagePullSecrets" : [
+                  {
+                    "name" : "registry-creds"
+                  }
+                ],
+                "restartPolicy" : "Never",
+                "serviceAccountName" : "git-rag-worker"
+              }
+            },
+            "ttlSecondsAfterFinished" : 600
+          }
         }
-      }
 
-      """)
+        """)
     for secret in secretValues { #expect(!manifest.contains(secret)) }
   }
 
@@ -225,27 +237,34 @@ private let secretValues = ["api-secret-456", "qdrant-secret-123"]
   @Test func manifestsPassKubernetesValidateStrict() throws {
     let folder = try TemporaryDirectory(prefix: "git-rag-k8s")
     let minimal = KubernetesRuntime(environment: [:])
-    for (index, text) in [try runtime.manifest(for: try sampleJob()), try minimal.manifest(for: Job(operation: .sync, name: "git-rag-sync-1"))].enumerated() {
+    for (index, text) in [
+      try runtime.manifest(for: try sampleJob()), try minimal.manifest(for: Job(operation: .sync, name: "git-rag-sync-1")),
+    ].enumerated() {
       let file = try folder.write("job\(index).json", text)
-      let result = try runProcess("python3", ["-m", "kubernetes_validate", "--strict", "--kubernetes-version", "1.30", file.path], check: false)
+      let result = try runProcess(
+        "python3", ["-m", "kubernetes_validate", "--strict", "--kubernetes-version", "1.30", file.path], check: false)
       #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
     // And the validator does reject a broken Job, so the pass above means something.
-    let broken = try folder.write("broken.json", #"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"x"},"spec":{"backofLimit":1,"template":{"spec":{"containers":[]}}}}"#)
+    let broken = try folder.write(
+      "broken.json",
+      #"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"x"},"spec":{"backofLimit":1,"template":{"spec":{"containers":[]}}}}"#)
     #expect(try runProcess("python3", ["-m", "kubernetes_validate", "--strict", broken.path], check: false).status != 0)
   }
 
   @Test func submitAppliesOnStdinThenFollowsAndWaits() async throws {
     let tools = try FakeTools()
-    try tools.add("kubectl", body: #"[ "$1" = get ] && printf '%s' "${FAKE_CONDITIONS:-Complete}"; [ "$1" = logs ] && echo "worker log line"; exit 0"#)
+    try tools.add(
+      "kubectl", body: #"[ "$1" = get ] && printf '%s' "${FAKE_CONDITIONS:-Complete}"; [ "$1" = logs ] && echo "worker log line"; exit 0"#)
     let job = try sampleJob()
     let waiting = KubernetesRuntime(configuration: runtime.configuration, environment: tools.environment(submittingEnvironment))
     #expect(try await waiting.submit(job, wait: true) == JobOutcome(id: job.name, status: .succeeded, exitCode: 0))
-    #expect(tools.calls("kubectl") == [
-      ["apply", "-f", "-"],
-      ["logs", "-f", "-n", "rag", "--pod-running-timeout=5m", "job/git-rag-upload-repo-test"],
-      ["get", "job", "git-rag-upload-repo-test", "-n", "rag", "-o", #"jsonpath={.status.conditions[?(@.status=="True")].type}"#],
-    ])
+    #expect(
+      tools.calls("kubectl") == [
+        ["apply", "-f", "-"],
+        ["logs", "-f", "-n", "rag", "--pod-running-timeout=5m", "job/git-rag-upload-repo-test"],
+        ["get", "job", "git-rag-upload-repo-test", "-n", "rag", "-o", #"jsonpath={.status.conditions[?(@.status=="True")].type}"#],
+      ])
     #expect(tools.stdins("kubectl").contains(try runtime.manifest(for: job)))
 
     var failingEnv = tools.environment(submittingEnvironment)

@@ -54,7 +54,9 @@ import Testing
     let store = SQLiteStore(directory: folder.url)
     #expect(try await store.collectionExists("broken"))
     await expectUserError([file.path, "--reindex", "git rag collection delete broken"]) { _ = try await store.count("broken") }
-    await expectUserError([file.path]) { _ = try await store.keywordSearch("broken", query: KeywordQuery(text: "x"), limit: 1, filter: .none) }
+    await expectUserError([file.path]) {
+      _ = try await store.keywordSearch("broken", query: KeywordQuery(text: "x"), limit: 1, filter: .none)
+    }
     // A SQLite file git-rag did not write is refused the same way.
     _ = try await DatabaseQueue(path: folder.url.appendingPathComponent("foreign.sqlite").path).write { db in
       try db.execute(sql: "CREATE TABLE t (x)")
@@ -102,7 +104,8 @@ import Testing
     let second = SQLiteStore(directory: folder.url)
     #expect(try await second.count("main") == 1)
     #expect(try await second.metadata("main")?.lastIndexedCommit == "abc")
-    #expect(try await second.keywordSearch("main", query: KeywordQuery(text: "config"), limit: 1, filter: .none).first?.payload == a.payload)
+    #expect(
+      try await second.keywordSearch("main", query: KeywordQuery(text: "config"), limit: 1, filter: .none).first?.payload == a.payload)
     let b = contractPoint("b.py", 0, "def other(): pass", vector: contractUnit(3, 1))
     try await second.upsert("main", points: [b])
 
@@ -125,13 +128,15 @@ import Testing
     for i in 0..<500 {
       // Not normalised, on purpose: the store must not assume unit vectors.
       let vector = (0..<dimension).map { _ in Float(generator.nextDouble() * 2 - 1) * Float(1 + i % 5) }
-      points.append(contractPoint("dir\(i % 7)/file\(i).py", 0, "value_\(i) = \(i)", language: i % 3 == 0 ? "go" : "python", vector: vector))
+      points.append(
+        contractPoint("dir\(i % 7)/file\(i).py", 0, "value_\(i) = \(i)", language: i % 3 == 0 ? "go" : "python", vector: vector))
     }
     try await store.upsert("main", points: points)
     for round in 0..<5 {
       let query = (0..<dimension).map { _ in Float(generator.nextDouble() * 2 - 1) }
       let filter = round % 2 == 0 ? SearchFilter.none : SearchFilter(pathGlob: "dir3/*", language: "python")
-      let expected = points
+      let expected =
+        points
         .filter { filter.pathGlob == nil || ($0.payload.filePath.hasPrefix("dir3/") && $0.payload.language == "python") }
         .map { (path: $0.payload.filePath, score: cosine(query, $0.vector!)) }
         .sorted { $0.score > $1.score }
@@ -140,7 +145,9 @@ import Testing
       #expect(hits.map(\.payload.filePath) == expected.map(\.path))
       for (hit, want) in zip(hits, expected) { #expect(abs(hit.score - want.score) < 1e-4) }
     }
-    await expectUserError(["36", "37"]) { _ = try await store.vectorSearch("main", vector: [Float](repeating: 1, count: 36), limit: 1, filter: .none) }
+    await expectUserError(["36", "37"]) {
+      _ = try await store.vectorSearch("main", vector: [Float](repeating: 1, count: 36), limit: 1, filter: .none)
+    }
     await expectUserError(["37", "2"]) { try await store.upsert("main", points: [contractPoint("x.py", 0, "x", vector: [1, 2])]) }
   }
 
@@ -179,7 +186,9 @@ import Testing
     func vector() -> [Float] { (0..<dimension).map { _ in Float(generator.nextDouble() * 2 - 1) } }
     let writer = SQLiteStore(directory: folder.url)
     try await writer.createCollection("main", metadata: contractMetadata(dimension: dimension))
-    var points = (0..<300).map { contractPoint("dir\($0 % 4)/f\($0).py", 0, "v\($0) = 1", language: $0 % 2 == 0 ? "python" : "go", vector: vector()) }
+    var points = (0..<300).map {
+      contractPoint("dir\($0 % 4)/f\($0).py", 0, "v\($0) = 1", language: $0 % 2 == 0 ? "python" : "go", vector: vector())
+    }
     try await writer.upsert("main", points: points)
     let query = vector()
     let filter = SearchFilter(pathGlob: "dir1/*", language: "go")
@@ -199,7 +208,8 @@ import Testing
     let best = try #require(expected.first)
     try await writer.deleteFiles("main", paths: [best.payload.filePath])
     let afterDelete = try await SQLiteStore(directory: folder.url).vectorSearch("main", vector: query, limit: 8, filter: .none)
-    #expect(afterDelete.map(\.payload.filePath) == Array(expected.dropFirst().map(\.payload.filePath)) + [afterDelete.last!.payload.filePath])
+    #expect(
+      afterDelete.map(\.payload.filePath) == Array(expected.dropFirst().map(\.payload.filePath)) + [afterDelete.last!.payload.filePath])
 
     // A damaged file is ignored, not trusted.
     let bytes = try Data(contentsOf: URL(fileURLWithPath: matrixFile))

@@ -29,9 +29,10 @@ import Testing
         let file = i / 20
         let path = "pkg\(file % 50)/mod\(file % 7)/file\(file).\(i % 3 == 0 ? "go" : "py")"
         let content = vocabulary.chunk(&random, words: 60)
-        batch.append(contractPoint(
-          path, i % 20, content, fileHash: "f\(file)", language: i % 3 == 0 ? "go" : "python",
-          symbol: vocabulary.identifier(&random), vector: randomUnit(dimension, &random)))
+        batch.append(
+          contractPoint(
+            path, i % 20, content, fileHash: "f\(file)", language: i % 3 == 0 ? "go" : "python",
+            symbol: vocabulary.identifier(&random), vector: randomUnit(dimension, &random)))
       }
       let start = ContinuousClock.now
       let cpu = processCPUTime()
@@ -93,17 +94,29 @@ import Testing
     #expect(keywordHits > 0)
     let fileSize = try FileManager.default.attributesOfItem(atPath: store.fileURL("bench").path)[.size] as? Int ?? 0
 
-    func ms(_ d: Duration) -> String { String(format: "%.2f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1e3) }
+    func ms(_ d: Duration) -> String {
+      String(format: "%.2f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1e3)
+    }
     func pct(_ times: [Duration], _ p: Double) -> Duration { times.sorted()[min(times.count - 1, Int(Double(times.count) * p))] }
     print("BENCH sqlite-store chunks=\(chunks) dim=\(dimension) file=\(fileSize >> 20) MiB")
-    func cpu(_ values: [Double], _ p: Double) -> String { String(format: "%.2f ms", values.sorted()[min(values.count - 1, Int(Double(values.count) * p))]) }
+    func cpu(_ values: [Double], _ p: Double) -> String {
+      String(format: "%.2f ms", values.sorted()[min(values.count - 1, Int(Double(values.count) * p))])
+    }
     print("BENCH (wall clock; CPU time of the process in brackets, less sensitive to other load on the machine)")
-    print("BENCH fill: \(ms(fill)) [cpu \(String(format: "%.0f ms", fillCPUms))] (\(Int(Double(chunks) / (Double(fill.components.seconds) + Double(fill.components.attoseconds) / 1e18))) chunks/s)")
+    print(
+      "BENCH fill: \(ms(fill)) [cpu \(String(format: "%.0f ms", fillCPUms))] (\(Int(Double(chunks) / (Double(fill.components.seconds) + Double(fill.components.attoseconds) / 1e18))) chunks/s)"
+    )
     print("BENCH vectorSearch first (loads the matrix): \(ms(firstSearch)) [cpu \(String(format: "%.0f ms", loadCPUms))]")
-    print("BENCH vectorSearch first in a fresh store instance (maps the matrix file): p50 \(ms(pct(freshTimes, 0.5))) [cpu p50 \(cpu(freshCPU, 0.5))]")
-    print("BENCH vectorSearch p50 \(ms(pct(vectorTimes, 0.5))) p95 \(ms(pct(vectorTimes, 0.95))) [cpu p50 \(cpu(vectorCPU, 0.5)) p95 \(cpu(vectorCPU, 0.95))]")
+    print(
+      "BENCH vectorSearch first in a fresh store instance (maps the matrix file): p50 \(ms(pct(freshTimes, 0.5))) [cpu p50 \(cpu(freshCPU, 0.5))]"
+    )
+    print(
+      "BENCH vectorSearch p50 \(ms(pct(vectorTimes, 0.5))) p95 \(ms(pct(vectorTimes, 0.95))) [cpu p50 \(cpu(vectorCPU, 0.5)) p95 \(cpu(vectorCPU, 0.95))]"
+    )
     print("BENCH vectorSearch filtered p50 \(ms(pct(filteredTimes, 0.5))) p95 \(ms(pct(filteredTimes, 0.95)))")
-    print("BENCH keywordSearch p50 \(ms(pct(keywordTimes, 0.5))) p95 \(ms(pct(keywordTimes, 0.95))) [cpu p50 \(cpu(keywordCPU, 0.5))] (\(keywordHits / 50) hits/query)")
+    print(
+      "BENCH keywordSearch p50 \(ms(pct(keywordTimes, 0.5))) p95 \(ms(pct(keywordTimes, 0.95))) [cpu p50 \(cpu(keywordCPU, 0.5))] (\(keywordHits / 50) hits/query)"
+    )
   }
 }
 
@@ -136,7 +149,9 @@ private struct BenchVocabulary {
     }
     self.words = words
     var total = 0.0
-    cumulative = words.indices.map { total += 1 / Double($0 + 1); return total }
+    cumulative = words.indices.map {
+      total += 1 / Double($0 + 1); return total
+    }
   }
 
   func word(_ random: inout SplitMix64) -> String {

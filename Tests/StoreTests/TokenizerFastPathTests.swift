@@ -14,9 +14,10 @@ import Testing
         #expect(CodeTokenizer.terms(text, dropStopWords: drop) == CodeTokenizer.terms(text + " é", dropStopWords: drop), "\(text)")
       }
     }
-    #expect(CodeTokenizer.terms("parseHTTPResponse max_retries os.path.join getURL2Value __init__ a 3.14") == [
-      "parsehttpresponse", "parse", "http", "response", "max_retries", "max", "retries", "os", "path", "join",
-      "geturl2value", "get", "url", "value", "__init__", "3", "14",
-    ])
+    #expect(
+      CodeTokenizer.terms("parseHTTPResponse max_retries os.path.join getURL2Value __init__ a 3.14") == [
+        "parsehttpresponse", "parse", "http", "response", "max_retries", "max", "retries", "os", "path", "join",
+        "geturl2value", "get", "url", "value", "__init__", "3", "14",
+      ])
   }
 }

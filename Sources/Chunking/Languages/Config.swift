@@ -56,7 +56,7 @@ struct TableStructure: Structure {
     var index = bytes.startIndex
     while index + 2 < bytes.endIndex {
       let byte = bytes[index]
-      if (byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")), bytes[index + 1] == byte, bytes[index + 2] == byte {
+      if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'"), bytes[index + 1] == byte, bytes[index + 2] == byte {
         count += 1
         index += 3
       } else {

@@ -105,7 +105,10 @@ struct MarkdownStructure: Structure {
     let body = document.byteSlice(line).drop(while: { $0 == 0x20 || $0 == 0x09 })
     guard let first = body.first else { return false }
     if document.indent(line) >= 4 { return false }
-    if [UInt8(ascii: "#"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "`"), UInt8(ascii: "~")].contains(first) {
+    if [
+      UInt8(ascii: "#"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "`"),
+      UInt8(ascii: "~"),
+    ].contains(first) {
       return false
     }
     if first == UInt8(ascii: "=") { return false }
