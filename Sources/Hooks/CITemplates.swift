@@ -50,6 +50,42 @@ public enum CITemplates {
   /// The git-rag tag the templates build unless GIT_RAG_VERSION says otherwise.
   public static var defaultVersion: String { "v\(GitRAGVersion.current)" }
 
+  /// Installs the system libraries the build needs, those not installed already.
+  static let installPackages = #"""
+    packages="git ca-certificates python3 python3-pip libgit2-dev libarchive-dev libopenblas-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev"
+    missing=""
+    for p in $packages; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+    """#
+
+  /// Sets the shell variable `name` to the commit GIT_RAG_VERSION (a tag, branch or commit) names now.
+  static func resolveCommit(into name: String) -> String {
+    #"""
+    if printf '%s' "$GIT_RAG_VERSION" | grep -Eqx '[0-9a-f]{40}'; then
+      NAME="$GIT_RAG_VERSION"
+    else
+      refs="$(git ls-remote "$GIT_RAG_REPOSITORY" "refs/tags/$GIT_RAG_VERSION^{}" "refs/tags/$GIT_RAG_VERSION" "refs/heads/$GIT_RAG_VERSION")"
+      NAME="$(printf '%s\n' "$refs" | awk -v v="$GIT_RAG_VERSION" '$2 == "refs/tags/" v "^{}" { print $1; exit }')"
+      [ -n "$NAME" ] || NAME="$(printf '%s\n' "$refs" | awk 'NF { print $1; exit }')"
+    fi
+    if [ -z "$NAME" ]; then
+      echo "git-rag version '$GIT_RAG_VERSION' is not a tag, branch or commit of $GIT_RAG_REPOSITORY. Set the variable GIT_RAG_VERSION to one." >&2
+      exit 1
+    fi
+    """#.replacingOccurrences(of: "NAME", with: name)
+  }
+
+  /// `script` with every line indented by `indent` spaces, for a YAML block scalar.
+  static func shell(_ script: String, indent: Int) -> String {
+    let pad = String(repeating: " ", count: indent)
+    return script.split(separator: "\n", omittingEmptySubsequences: false).map { pad + $0 }.joined(separator: "\n")
+  }
+
   static let github = #"""
     # git-rag: keep a Qdrant index of this repository fresh on every push to the default branch.
     # Written by `git rag ci init github`. Set (Settings > Secrets and variables > Actions):
@@ -96,32 +132,14 @@ public enum CITemplates {
 
           - name: Install system libraries
             run: |
-              packages="git ca-certificates python3 python3-pip libgit2-dev libarchive-dev libopenblas-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev"
-              missing=""
-              for p in $packages; do
-                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-              done
-              if [ -n "$missing" ]; then
-                apt-get update -qq
-                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-              fi
+    \#(shell(installPackages, indent: 10))
               # The checkout belongs to another user inside the container.
               git config --global --add safe.directory "$GITHUB_WORKSPACE"
 
           # A tag or branch can move: the build is keyed by the commit it names now.
           - name: Resolve the git-rag version to a commit
             run: |
-              if printf '%s' "$GIT_RAG_VERSION" | grep -Eqx '[0-9a-f]{40}'; then
-                commit="$GIT_RAG_VERSION"
-              else
-                refs="$(git ls-remote "$GIT_RAG_REPOSITORY" "refs/tags/$GIT_RAG_VERSION^{}" "refs/tags/$GIT_RAG_VERSION" "refs/heads/$GIT_RAG_VERSION")"
-                commit="$(printf '%s\n' "$refs" | awk -v v="$GIT_RAG_VERSION" '$2 == "refs/tags/" v "^{}" { print $1; exit }')"
-                [ -n "$commit" ] || commit="$(printf '%s\n' "$refs" | awk 'NF { print $1; exit }')"
-              fi
-              if [ -z "$commit" ]; then
-                echo "git-rag version '$GIT_RAG_VERSION' is not a tag, branch or commit of $GIT_RAG_REPOSITORY. Set the variable GIT_RAG_VERSION to one." >&2
-                exit 1
-              fi
+    \#(shell(resolveCommit(into: "commit"), indent: 10))
               echo "GIT_RAG_COMMIT=$commit" >> "$GITHUB_ENV"
 
           - name: Cache the git-rag build
@@ -217,27 +235,9 @@ public enum CITemplates {
             - .git-rag-model/
       before_script:
         - |
-          packages="git ca-certificates python3 python3-pip libgit2-dev libarchive-dev libopenblas-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev"
-          missing=""
-          for p in $packages; do
-            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-          done
-          if [ -n "$missing" ]; then
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-          fi
+    \#(shell(installPackages, indent: 6))
         - |
-          if printf '%s' "$GIT_RAG_VERSION" | grep -Eqx '[0-9a-f]{40}'; then
-            GIT_RAG_COMMIT="$GIT_RAG_VERSION"
-          else
-            refs="$(git ls-remote "$GIT_RAG_REPOSITORY" "refs/tags/$GIT_RAG_VERSION^{}" "refs/tags/$GIT_RAG_VERSION" "refs/heads/$GIT_RAG_VERSION")"
-            GIT_RAG_COMMIT="$(printf '%s\n' "$refs" | awk -v v="$GIT_RAG_VERSION" '$2 == "refs/tags/" v "^{}" { print $1; exit }')"
-            [ -n "$GIT_RAG_COMMIT" ] || GIT_RAG_COMMIT="$(printf '%s\n' "$refs" | awk 'NF { print $1; exit }')"
-          fi
-          if [ -z "$GIT_RAG_COMMIT" ]; then
-            echo "git-rag version '$GIT_RAG_VERSION' is not a tag, branch or commit of $GIT_RAG_REPOSITORY. Set the variable GIT_RAG_VERSION to one." >&2
-            exit 1
-          fi
+    \#(shell(resolveCommit(into: "GIT_RAG_COMMIT"), indent: 6))
         - |
           bin="$CI_PROJECT_DIR/.git-rag/$GIT_RAG_COMMIT"
           if [ -x "$bin/git-rag" ]; then

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GitRAGTestSupport
 import Testing
 
 @testable import GitRAGCLI
@@ -49,7 +50,7 @@ import Testing
 
   /// Words for one argument: a name (short or long), and for an option a value, spelled
   /// `--name value` or `--name=value`.
-  static func words(_ argument: Argument, value: Int, random: inout SeededGenerator) -> [String] {
+  static func words(_ argument: Argument, value: Int, random: inout SeededRandom) -> [String] {
     let name = argument.names.randomElement(using: &random)!
     guard argument.isOption else { return [name] }
     let text = String(value)
@@ -81,7 +82,7 @@ import Testing
     #expect(
       arguments.count > 20 && arguments.contains { $0.names.contains("--dry-run") }
         && arguments.contains { $0.names.contains("--collection") })
-    var random = SeededGenerator(seed: 19)
+    var random = SeededRandom(seed: 19)
     Self.expectSameParse([])
     for (i, argument) in arguments.enumerated() { Self.expectSameParse(Self.words(argument, value: i, random: &random)) }
     for _ in 0..<150 {
@@ -102,18 +103,5 @@ import Testing
   ])
   func whatTheFastParseDeclinesGoesToTheFullParse(_ given: [String]) {
     #expect(GitRAGCommand.fastParse(given) == nil)
-  }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

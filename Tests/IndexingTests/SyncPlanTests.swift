@@ -1,6 +1,7 @@
 import Foundation
 import Git
 import GitRAGCore
+import GitRAGTestSupport
 import Testing
 
 @testable import Indexing
@@ -167,7 +168,7 @@ import Testing
   /// the reconcile plan (from the inventory), applied to the stored `path → hash` map, both give
   /// exactly the target's files.
   @Test func bothWaysOfPlanningReachTheTarget() {
-    var random = SeededGenerator(seed: 19)
+    var random = SeededRandom(seed: 19)
     for _ in 0..<300 {
       let old = Self.randomTree(&random)
       var new = old
@@ -198,7 +199,7 @@ import Testing
     }
   }
 
-  static func randomTree(_ random: inout SeededGenerator) -> [String: Int] {
+  static func randomTree(_ random: inout SeededRandom) -> [String: Int] {
     var tree: [String: Int] = [:]
     for _ in 0..<Int.random(in: 0...8, using: &random) {
       tree["f\(Int.random(in: 0..<40, using: &random)).py"] = Int.random(in: 0..<20, using: &random)
@@ -233,18 +234,5 @@ import Testing
     for file in plan.index { store[file.path] = file.hash }
     for path in plan.removals + plan.moves.map(\.from) { store[path] = nil }
     return store
-  }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
