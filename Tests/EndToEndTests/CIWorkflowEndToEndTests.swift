@@ -11,6 +11,12 @@ import Testing
 @Suite(.serialized) struct CIWorkflowEndToEndTests {
   static let qdrantKey = "ci-secret-key"
 
+  /// The Qdrant test server, wanting `qdrantKey` as its API key, as a team's shared Qdrant would.
+  static func startQdrant() throws -> TestServer {
+    try TestServer(
+      script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": qdrantKey])
+  }
+
   /// A bare clone of this repository (sharing its objects) with tag `v-ci-test` at HEAD: the
   /// GIT_RAG_REPOSITORY and GIT_RAG_VERSION the pipelines resolve and fetch.
   final class GitRAGSource {
@@ -67,8 +73,7 @@ import Testing
   @Test func githubWorkflowRunsAsGeneratedWithTheBuiltInModel() async throws {
     let e2e = try EndToEnd()
     let source = try GitRAGSource()
-    let qdrant = try TestServer(
-      script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
+    let qdrant = try Self.startQdrant()
     defer { qdrant.stop() }
     let runner = try CIStepRunner(
       provider: "github", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/github/git-rag.yml"))
@@ -110,8 +115,7 @@ import Testing
   @Test func githubWorkflowWithTheAPIEmbedderAndABadVersion() async throws {
     let e2e = try EndToEnd()
     let source = try GitRAGSource()
-    let qdrant = try TestServer(
-      script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
+    let qdrant = try Self.startQdrant()
     defer { qdrant.stop() }
     let runner = try CIStepRunner(
       provider: "github", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/github/git-rag.yml"))
@@ -166,8 +170,7 @@ import Testing
   @Test func gitlabJobRunsAsGeneratedWithTheBuiltInModel() async throws {
     let e2e = try EndToEnd()
     let source = try GitRAGSource()
-    let qdrant = try TestServer(
-      script: "qdrant_server.py", arguments: ["--api-key-env", "CI_TEST_QDRANT_KEY"], environment: ["CI_TEST_QDRANT_KEY": Self.qdrantKey])
+    let qdrant = try Self.startQdrant()
     defer { qdrant.stop() }
     let runner = try CIStepRunner(
       provider: "gitlab", pipeline: TestServer.repositoryRoot.appendingPathComponent("ci-templates/gitlab/git-rag.gitlab-ci.yml"))
