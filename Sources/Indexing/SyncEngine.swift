@@ -261,8 +261,14 @@ public struct SyncEngine: Sendable {
     }
     if plan.writesNothing { return report }
 
+    // The store is checked whole before the claim (damage in pages this sync never touches would
+    // otherwise hide behind an up-to-date commit). The check reads the snapshot of the store as
+    // the sync starts writing, so it runs while the changed files are chunked and embedded.
+    async let whole: Void = store.checkIntegrity(options.collection, thorough: false)
     try await markPending(metadata, target: source.revision, session: session)
     try await index(&writes, plan: plan, source: source, fingerprint: fingerprint, session: session, report: &report)
+    try await whole
+    Trace.mark("store checked")
     try await claim(metadata, source: source, session: session)
     return report
   }
@@ -382,13 +388,11 @@ public struct SyncEngine: Sendable {
 
   // MARK: - Commit
 
-  /// Only now does the index claim the new commit, and only if the store is whole: damage in
-  /// pages this sync never touched would otherwise hide behind an up-to-date commit. `planned` is
+  /// Only now, with the store checked whole, does the index claim the new commit. `planned` is
   /// the metadata the plan was made from (nil: the collection was created by this sync).
   private func claim(_ planned: IndexMetadata?, source: ContentSource, session: WriterSession) async throws {
     let collection = options.collection
     try faultInjection?("metadata")
-    try await store.checkIntegrity(collection, thorough: false)
     guard let planned, !options.partial else { return }
     // Claim only what this sync made true: if another writer claimed a commit or started
     // writing since this one planned, its plan no longer covers the collection.
@@ -534,11 +538,6 @@ public struct SyncEngine: Sendable {
         owner: RepositoryIdentity.describe(metadata.source, root: metadata.rootCommits.first), this: source.identity,
         suggestion: "another name")
     }
-  }
-
-  /// A file read, filtered and chunked, ready for vectors.
-  struct PreparedChunk: Sendable {
-    var payload: ChunkPayload
   }
 
   private func prepare(_ file: SourceFile, source: GatedSource, report: inout SyncReport) throws -> [ChunkPayload] {
