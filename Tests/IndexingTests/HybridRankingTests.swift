@@ -101,7 +101,8 @@ private let question = "how can I make it try again after the connection drops"
     let store = SQLiteStore(directory: folder.url)
     var options = SyncOptions(collection: "hybrid")
     options.fit(to: embedder)
-    _ = try await SyncEngine(store: store, embedder: embedder, cache: nil, options: options).sync(repository: try Repository(path: repo.url))
+    _ = try await SyncEngine(store: store, embedder: embedder, cache: nil, options: options).sync(
+      repository: try Repository(path: repo.url))
     return Indexed(engine: SearchEngine(store: store, embedder: embedder, collection: "hybrid"), repository: repo, storeFolder: folder)
   }
 
