@@ -261,15 +261,18 @@ public struct SyncEngine: Sendable {
     }
     if plan.writesNothing { return report }
 
-    // The store is checked whole before the claim (damage in pages this sync never touches would
-    // otherwise hide behind an up-to-date commit). The check reads the snapshot of the store as
-    // the sync starts writing, so it runs while the changed files are chunked and embedded.
-    async let whole: Void = store.checkIntegrity(options.collection, thorough: false)
+    // The store must be whole before the claim: damage in pages this sync never touches would
+    // otherwise hide behind an up-to-date commit. A store left exactly as the last passed check
+    // and its sync's writes left it needs no new check (SQLite's own writes keep it whole).
+    let unchanged = await store.isUnchangedSinceWhole(options.collection)
     try await markPending(metadata, target: source.revision, session: session)
     try await index(&writes, plan: plan, source: source, fingerprint: fingerprint, session: session, report: &report)
-    try await whole
-    Trace.mark("store checked")
+    if !unchanged {
+      try await store.checkIntegrity(options.collection, thorough: false)
+      Trace.mark("store checked")
+    }
     try await claim(metadata, source: source, session: session)
+    await store.recordWhole(options.collection)
     return report
   }
 

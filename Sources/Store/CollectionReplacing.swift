@@ -34,14 +34,14 @@ extension SQLiteStore: CollectionReplacing {
     // The old file is being replaced: a damaged one (the usual reason for a rebuild) cannot be
     // checkpointed, and need not be.
     if FileManager.default.fileExists(atPath: target.path) { try? Self.checkpoint(target) }
-    for suffix in ["-wal", "-shm", "-vectors"] {
+    for suffix in ["-wal", "-shm", "-vectors", "-whole"] {
       try? FileManager.default.removeItem(atPath: target.path + suffix)
     }
     guard rename(source.path, target.path) == 0 else {
       throw SQLiteStoreError.database(
         path: target.path, reason: "cannot replace it with \(source.lastPathComponent): \(String(cString: strerror(errno)))")
     }
-    for suffix in ["-wal", "-shm", "-vectors"] {
+    for suffix in ["-wal", "-shm", "-vectors", "-whole"] {
       try? FileManager.default.removeItem(atPath: source.path + suffix)
     }
   }

@@ -167,6 +167,20 @@ final class SQLiteCollection: Sendable {
     try? pool.close()
   }
 
+  /// Moves the write-ahead log into the file and empties the log, waiting at most 50 ms for
+  /// readers to leave it; false when a reader kept it.
+  func checkpointIntoFile() -> Bool {
+    let row = try? pool.writeWithoutTransaction { db -> Row? in
+      let timeout = try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0
+      try db.execute(sql: "PRAGMA busy_timeout = 50")
+      defer { try? db.execute(sql: "PRAGMA busy_timeout = \(timeout)") }
+      return try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+    // (busy, frames in the log, frames checkpointed)
+    guard let row = row ?? nil else { return false }
+    return (row[0] as Int?) == 0
+  }
+
   /// The vector matrix for the snapshot `db` reads: the cached one if no write happened since,
   /// else the matrix file beside the collection if it is current, else one loaded from the rows
   /// (and written to that file for the next process).

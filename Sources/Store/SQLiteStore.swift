@@ -82,7 +82,7 @@ public final class SQLiteStore: VectorStore {
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw SQLiteStoreError.collectionNotFound(name: collection, location: location)
     }
-    for suffix in ["-vectors", "-wal", "-shm", ""] {
+    for suffix in ["-vectors", "-wal", "-shm", "-whole", ""] {
       let file = url.path + suffix
       guard FileManager.default.fileExists(atPath: file) else { continue }
       do {
@@ -414,6 +414,40 @@ public final class SQLiteStore: VectorStore {
       return "it is truncated: \(size) bytes where its header promises \(pages * pageSize)"
     }
     return nil
+  }
+
+  // MARK: - Whole since the last check
+
+  /// `<collection>.sqlite-whole` records the file as the last passed check and the writes of the
+  /// sync that ran it left it: its inode, its size and a modification time set on purpose in the
+  /// past, which any later write to the file replaces with the present (in any process, to the
+  /// kernel's clock tick, however soon after). Only the file counts: SQLite moves the log into it
+  /// by checkpoints, which write the file, and reads only the log's frames whose checksums hold.
+  public func isUnchangedSinceWhole(_ collection: String) async -> Bool {
+    guard let url = try? fileURL(collection), let recorded = try? String(contentsOfFile: url.path + "-whole", encoding: .utf8)
+    else { return false }
+    return recorded == Self.identity(url.path)
+  }
+
+  public func recordWhole(_ collection: String) async {
+    guard let url = try? fileURL(collection) else { return }
+    let record = url.path + "-whole"
+    try? FileManager.default.removeItem(atPath: record)
+    guard let handle = try? open(collection), handle.checkpointIntoFile() else { return }
+    let past = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 1).rounded(.down) + 0.123_456)
+    guard (try? FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: url.path)) != nil,
+      let identity = Self.identity(url.path)
+    else { return }
+    try? Data(identity.utf8).write(to: URL(fileURLWithPath: record), options: .atomic)
+  }
+
+  /// Inode, size and modification time of the file at `path`.
+  static func identity(_ path: String) -> String? {
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+      let inode = attributes[.systemFileNumber] as? NSNumber, let size = attributes[.size] as? NSNumber,
+      let modified = attributes[.modificationDate] as? Date
+    else { return nil }
+    return "\(inode) \(size) \(modified.timeIntervalSince1970.bitPattern)\n"
   }
 
   // MARK: - Internals

@@ -51,6 +51,13 @@ public protocol VectorStore: Sendable {
   /// Throws a one-line error with the way out when the collection's data is damaged: a quick
   /// check, or with `thorough` a complete one (every page, index and row).
   func checkIntegrity(_ collection: String, thorough: Bool) async throws
+  /// True when the collection's data is exactly as a passed check and the writes after it left
+  /// it (`recordWhole`), so a writer holding the sync lock may skip the quick check. False when
+  /// anything else may have changed it, and whenever in doubt.
+  func isUnchangedSinceWhole(_ collection: String) async -> Bool
+  /// Records the collection's data as whole as it is now, after a passed check and the writes of
+  /// the writer holding the sync lock (best effort: without a record, the next sync checks).
+  func recordWhole(_ collection: String) async
 
   /// Keyword (BM25) search over chunk text, symbols and paths; best first.
   func keywordSearch(_ collection: String, query: KeywordQuery, limit: Int, filter: SearchFilter) async throws -> [SearchHit]
@@ -61,6 +68,8 @@ public protocol VectorStore: Sendable {
 extension VectorStore {
   /// Stores whose data lives on a server check nothing here: the server guards its own files.
   public func checkIntegrity(_ collection: String, thorough: Bool) async throws {}
+  public func isUnchangedSinceWhole(_ collection: String) async -> Bool { false }
+  public func recordWhole(_ collection: String) async {}
 
   /// Portable fallback: read, change, write back (a store with one writer at a time needs no more).
   public func updateMetadata(_ collection: String, set: [String: String], remove: [String]) async throws {

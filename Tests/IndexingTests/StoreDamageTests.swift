@@ -96,6 +96,37 @@ import Testing
     try await expectSyncRefusedThenReindexRecovers(lastRecorded: first)
   }
 
+  /// A sync that checked the store records it whole; later syncs skip the check until anything
+  /// writes the file again, however soon after.
+  @Test func aWholeRecordLastsUntilTheFileIsWritten() async throws {
+    let store = SQLiteStore(directory: folder.url)
+    #expect(await store.isUnchangedSinceWhole("main"))
+    // Searches and syncs (other processes' stores) keep it: SQLite's log is not the file.
+    _ = try await SQLiteStore(directory: folder.url).keywordSearch(
+      "main", query: KeywordQuery(text: "function_3_4"), limit: 1, filter: .none)
+    _ = try repo.commit(["src/module0.py": "def changed():\n    return 0\n"])
+    _ = try await engine(SQLiteStore(directory: folder.url)).sync(repository: try Repository(path: repo.url))
+    #expect(await SQLiteStore(directory: folder.url).isUnchangedSinceWhole("main"))
+    // A replaced file (same size, same modification time) is another inode.
+    let copy = folder.url.appendingPathComponent("copy.sqlite")
+    try FileManager.default.copyItem(at: file, to: copy)
+    let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+    try FileManager.default.setAttributes([.modificationDate: attributes[.modificationDate]!], ofItemAtPath: copy.path)
+    try FileManager.default.removeItem(at: file)
+    try FileManager.default.moveItem(at: copy, to: file)
+    #expect(!(await SQLiteStore(directory: folder.url).isUnchangedSinceWhole("main")))
+    // The next sync checks the store and records it again.
+    _ = try repo.commit(["src/module1.py": "def changed_too():\n    return 1\n"])
+    _ = try await engine(SQLiteStore(directory: folder.url)).sync(repository: try Repository(path: repo.url))
+    #expect(await SQLiteStore(directory: folder.url).isUnchangedSinceWhole("main"))
+    // One byte written in place, at once: the record no longer holds.
+    let handle = try FileHandle(forUpdating: file)
+    try handle.seek(toOffset: 8192 * 3 + 100)
+    try handle.write(contentsOf: Data([0x5A]))
+    try handle.close()
+    #expect(!(await SQLiteStore(directory: folder.url).isUnchangedSinceWhole("main")))
+  }
+
   @Test func corruptedPages() async throws {
     try corruptPages()
     await #expect(throws: SQLiteStoreError.self) { try await SQLiteStore(directory: folder.url).checkIntegrity("main", thorough: true) }

@@ -19,7 +19,7 @@ import Testing
     #expect(try lock.acquire() == .acquired)
     #expect(lock.holder()?.pid == getpid())
     lock.release()
-    #expect(lock.holder() == nil)
+    #expect(eventually { lock.holder() == nil })
   }
 
   @Test func aHeldLockRecordsARequestAndNamesItsHolder() throws {
@@ -43,7 +43,9 @@ import Testing
     #expect(holder.releaseUnlessRequested())  // so the holder takes the lock back for one more round
     #expect(holder.holder()?.pid == getpid())
     #expect(!holder.releaseUnlessRequested())
-    #expect(holder.holder() == nil)
+    // Free once no process has the lock's file open: a child another test spawns at this moment
+    // shares the descriptor until its exec closes it.
+    #expect(eventually { holder.holder() == nil })
   }
 
   @Test func theKernelReleasesTheLockOfAKilledHolder() throws {
