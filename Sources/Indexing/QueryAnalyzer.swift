@@ -196,26 +196,58 @@ public enum QueryAnalyzer {
     return true
   }
 
-  /// A Python traceback frame (`File "path", line N, in name`) or a `path:line` location.
+  /// One traceback frame in any of the shapes reports paste:
+  /// - Python: `File "…/requests/models.py", line 12, in prepare_body`;
+  /// - IPython 8: `File ~/…/xarray/core/dataset.py:2110, in Dataset.chunks(self)`;
+  /// - IPython 7: `~/…/seaborn/axisgrid.py in map(self, func, **kwargs)`;
+  /// - pytest: `…\\astropy\\units\\quantity.py:617: in __array_ufunc__` (Windows separators become `/`).
+  ///
+  /// A method's frame (`Dataset.chunks`) gives its name (`chunks`); `<module>` and `<listcomp>` give none.
   static func frame(in line: Substring) -> QueryAnalysis.Frame? {
     let text = line.trimmingCharacters(in: .whitespaces)
     if text.hasPrefix("File \""), let close = text.dropFirst(6).firstIndex(of: "\"") {
       let path = String(text[text.index(text.startIndex, offsetBy: 6)..<close])
       let rest = text[text.index(after: close)...]
       var lineNumber: Int?
-      var function: String?
       if let range = rest.range(of: "line ") {
         lineNumber = Int(rest[range.upperBound...].prefix(while: \.isNumber))
       }
-      if let range = rest.range(of: ", in ") {
-        let name = rest[range.upperBound...].trimmingCharacters(in: .whitespaces)
-        if let first = name.first, first.isLetter || first == "_", name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-          function = name
-        }
-      }
+      let function = rest.range(of: ", in ").flatMap { frameFunction(rest[$0.upperBound...]) }
       return QueryAnalysis.Frame(path: path, line: lineNumber, function: function)
     }
+    // The unquoted shapes: a path ending in `.py`, then `:LINE, in`, `:LINE: in`, `:LINE: Error` or ` in`.
+    let body = text.hasPrefix("File ") ? text.dropFirst(5) : Substring(text)
+    guard let end = body.range(of: ".py")?.upperBound else { return nil }
+    let path = body[..<end].replacingOccurrences(of: "\\", with: "/")
+    guard path.contains("/"), !path.contains(where: \.isWhitespace) else { return nil }
+    var rest = body[end...]
+    var lineNumber: Int?
+    if rest.hasPrefix(":") {
+      let digits = rest.dropFirst().prefix(while: \.isNumber)
+      guard !digits.isEmpty else { return nil }
+      lineNumber = Int(digits)
+      rest = rest.dropFirst(1 + digits.count)
+      if rest.hasPrefix(":") || rest.hasPrefix(",") { rest = rest.dropFirst() }
+    }
+    rest = rest.drop(while: \.isWhitespace)
+    if rest.hasPrefix("in ") {
+      let call = rest.dropFirst(3)
+      // Without a line number only IPython's `in name(args…)` is a frame, not prose.
+      guard lineNumber != nil || call.drop(while: { $0 != "(" && !$0.isWhitespace }).hasPrefix("(") else { return nil }
+      return QueryAnalysis.Frame(path: path, line: lineNumber, function: frameFunction(call))
+    }
+    // pytest's last line names the exception raised at PATH:LINE.
+    if lineNumber != nil, let word = rest.split(separator: " ").first, word.hasSuffix("Error") || word.hasSuffix("Exception") {
+      return QueryAnalysis.Frame(path: path, line: lineNumber, function: nil)
+    }
     return nil
+  }
+
+  /// The function a frame names, `Class.method(args…)` giving `method`; nil for `<module>` and the like.
+  private static func frameFunction(_ text: Substring) -> String? {
+    let dotted = text.trimmingCharacters(in: .whitespaces).prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
+    guard let name = dotted.split(separator: ".").last, let first = name.first, first.isLetter || first == "_" else { return nil }
+    return String(name)
   }
 
   /// Whitespace-separated words, with markdown link and code punctuation kept for trimming.

@@ -56,6 +56,45 @@ private let bugReport = """
     #expect(analysis.namedInTitle.isEmpty)
   }
 
+  @Test(
+    arguments: [
+      // IPython 8
+      (
+        "File ~/envs/dev/lib/python3.9/site-packages/xarray/core/common.py:1815, in get_chunksizes(variables)",
+        "~/envs/dev/lib/python3.9/site-packages/xarray/core/common.py", 1815, "get_chunksizes"
+      ),
+      ("File ~/code/seaborn/seaborn/_core/plot.py:841, in Plot._plot(self, pyplot)", "~/code/seaborn/seaborn/_core/plot.py", 841, "_plot"),
+      // IPython 7
+      (
+        "~/miniforge3/lib/python3.8/site-packages/seaborn/axisgrid.py in map(self, func, **kwargs)",
+        "~/miniforge3/lib/python3.8/site-packages/seaborn/axisgrid.py", nil, "map"
+      ),
+      (
+        "/venv/lib/python3.5/site-packages/sympy/printing/mathml.py in <listcomp>(.0)",
+        "/venv/lib/python3.5/site-packages/sympy/printing/mathml.py", nil, nil
+      ),
+      // pytest, on Windows
+      (
+        "..\\..\\site-packages\\astropy\\units\\quantity.py:617: in __array_ufunc__", "../../site-packages/astropy/units/quantity.py", 617,
+        "__array_ufunc__"
+      ),
+      ("..\\site-packages\\astropy\\units\\core.py:2554: ValueError", "../site-packages/astropy/units/core.py", 2554, nil),
+    ] as [(String, String, Int?, String?)])
+  func readsTheTracebackShapesReportsPaste(line: String, path: String, number: Int?, function: String?) throws {
+    let frame = try #require(QueryAnalyzer.frame(in: Substring(line)))
+    #expect(frame.path == path)
+    #expect(frame.line == number)
+    #expect(frame.function == function)
+  }
+
+  @Test(arguments: [
+    "see xarray/core/dataset.py in the docs", "xarray/core/dataset.py is where it happens", "File setup.py in the root",
+    "pkg/module.py:12 looks wrong",
+  ])
+  func proseNamingAFileIsNotAFrame(line: String) {
+    #expect(QueryAnalyzer.frame(in: Substring(line)) == nil)
+  }
+
   @Test func findsPathsAndDottedNamesInProse() {
     let analysis = QueryAnalyzer.analyze(
       """
