@@ -65,17 +65,7 @@ public struct SearchEngine: Sendable {
   /// smaller values let rank differences drown the traceback boosts.
   public var rrfK = 60.0
   public var keywordWeight = 1.0
-  /// Weight of the vector list for a question or a few words, where the model's sense of
-  /// meaning finds what the words do not.
   public var vectorWeight = 1.0
-  /// Weight of the vector list for a query shaped like a bug report (`looksLikeBugReport`): the
-  /// model reads a report's first 256 tokens as prose about plotting or HTTP and matches the
-  /// large modules and docs that talk alike, while the report's names, frames and modules point
-  /// at the code (BENCHMARKS.md, "The built-in model on six repositories").
-  public var reportVectorWeight = 0.4
-  /// For a report, vector hits only add to chunks another list found (the model re-ranks, it
-  /// does not bring new candidates).
-  var reportVectorJoinsOnly = false
   /// Weight of the third list: chunks defining a name the query gives (`QueryPlan.definitionLookups`),
   /// found by a keyword search per name, so a definition the prose around it does not match
   /// still takes part.
@@ -131,7 +121,7 @@ public struct SearchEngine: Sendable {
     let limit = limit ?? request.limit
     let lists = try await candidates(plan, filter: request.filter, depth: max(depth, limit * 3))
     plan.implementingFiles = lists.implementing
-    var ranked = fuse(lists, plan: plan).map { hit in
+    var ranked = fuse(keyword: lists.keyword, vector: lists.vector, definitions: lists.definitions, modules: lists.modules).map { hit in
       var boosts = priors.boosts(path: hit.payload.filePath, language: hit.payload.language, plan: plan)
       if let definition = priors.definitionBoost(symbol: hit.payload.symbol, plan: plan) { boosts.append(definition) }
       var hit = hit
@@ -160,7 +150,7 @@ public struct SearchEngine: Sendable {
     var plan = QueryPlan(query: request.query, analyze: analyzeQuery, weights: queryWeights)
     let lists = try await candidates(plan, filter: request.filter, depth: max(fileDepth, request.limit * 10))
     plan.implementingFiles = lists.implementing
-    let chunkScores = fuse(lists, plan: plan)
+    let chunkScores = fuse(keyword: lists.keyword, vector: lists.vector, definitions: lists.definitions, modules: lists.modules)
     var files: [String: FileHit] = [:]
     // The best chunk is the one the chunk view ranks first in this file: by fused score with its
     // definition boost (the file's other boosts are the same for all of its chunks).
@@ -182,16 +172,12 @@ public struct SearchEngine: Sendable {
         files[path]!.boosts.append(definition)
       }
     }
-    let vectorWeight = vectorWeight(for: plan)
-    let joinsOnly = joinsOnly(plan)
-    let found = joinsOnly ? Set((lists.keyword + lists.definitions + lists.modules).map(\.payload.filePath)) : []
     for (list, isKeyword) in [(lists.keyword, true), (lists.vector, false)] {
       let weight = isKeyword ? keywordWeight : vectorWeight
       var rank = 0
       var seen: Set<String> = []
       for hit in list {
         let path = hit.payload.filePath
-        if !isKeyword && joinsOnly && !found.contains(path) { continue }
         if seen.insert(path).inserted {
           rank += 1
           if isKeyword { files[path]?.keywordRank = rank } else { files[path]?.vectorRank = rank }
@@ -249,7 +235,7 @@ public struct SearchEngine: Sendable {
     async let definitionHits = definitions(plan, filter: filter)
     async let moduleHits = modules(plan, filter: filter)
     var vector: [SearchHit] = [], overlayVector: [SearchHit] = []
-    if let embedder, vectorWeight(for: plan) > 0 {
+    if let embedder, vectorWeight > 0 {
       var query: [Float]?
       do {
         if try await embedder.dimension > 0 {
@@ -352,30 +338,8 @@ public struct SearchEngine: Sendable {
     return (hits, Dictionary(found.map { ($0.path, $0.mention) }, uniquingKeysWith: { first, _ in first }))
   }
 
-  /// The vector list's weight for the query `plan` reads.
-  func vectorWeight(for plan: QueryPlan) -> Double {
-    plan.analysis.looksLikeBugReport ? reportVectorWeight : vectorWeight
-  }
-
-  func joinsOnly(_ plan: QueryPlan) -> Bool { reportVectorJoinsOnly && plan.analysis.looksLikeBugReport }
-
-  func fuse(
-    _ lists: (keyword: [SearchHit], vector: [SearchHit], definitions: [SearchHit], modules: [SearchHit], implementing: [String: String]),
-    plan: QueryPlan
-  ) -> [SearchHit] {
-    var vector = lists.vector
-    if joinsOnly(plan) {
-      let found = Set((lists.keyword + lists.definitions + lists.modules).map(\.payload.pointID))
-      vector.removeAll { !found.contains($0.payload.pointID) }
-    }
-    return fuse(
-      keyword: lists.keyword, vector: vector, definitions: lists.definitions, modules: lists.modules, vectorWeight: vectorWeight(for: plan))
-  }
-
   /// Reciprocal rank fusion of the ranked lists (keyword-only when `vector` is empty).
-  func fuse(
-    keyword: [SearchHit], vector: [SearchHit], definitions: [SearchHit] = [], modules: [SearchHit] = [], vectorWeight: Double = 1
-  ) -> [SearchHit] {
+  func fuse(keyword: [SearchHit], vector: [SearchHit], definitions: [SearchHit] = [], modules: [SearchHit] = []) -> [SearchHit] {
     var merged: [String: SearchHit] = [:]
     for (index, hit) in keyword.enumerated() {
       var entry = hit
@@ -429,8 +393,6 @@ public struct SearchEngine: Sendable {
       case "rrfK": rrfK = value
       case "keywordWeight": keywordWeight = value
       case "vectorWeight": vectorWeight = value
-      case "reportVectorWeight": reportVectorWeight = value
-      case "reportVectorJoinsOnly": reportVectorJoinsOnly = value != 0
       case "definitionWeight": definitionWeight = value
       case "definitionDepth": definitionDepth = Int(value)
       case "moduleWeight": moduleWeight = value
