@@ -153,6 +153,15 @@ public struct SyncEngine: Sendable {
       + "|\(FileFilter.version);max=\(options.maxFileSize);\(SecretRules.version)" + (allowed.isEmpty ? "" : ";allow=\(allowed)")
   }
 
+  /// The token limit the chunks of a recorded `chunkerVersion` end at (`tokens=256`), or nil when
+  /// they end at the character limit alone.
+  public static func chunkTokenLimit(_ version: String) -> Int? {
+    guard let field = chunkingPart(version).split(separator: ";").first(where: { $0.hasPrefix("tokens=") }),
+      let tokens = Int(field.dropFirst("tokens=".count)), tokens > 0
+    else { return nil }
+    return tokens
+  }
+
   /// The chunking part of a recorded `chunkerVersion` (all of it for versions written before the split).
   static func chunkingPart(_ version: String) -> Substring { version.split(separator: "|", omittingEmptySubsequences: false)[0] }
 

@@ -737,3 +737,42 @@ extension ModuleMentionTests {
     withExtendedLifetime(indexed.keep) {}
   }
 }
+
+/// A file's further chunks in a list count in an index of small chunks (a model's token limit),
+/// where one passage spans several chunks, and not in one of 1,500-character chunks.
+@Suite struct ChunkShareTests {
+  @Test func readsTheTokenLimitTheChunksEndAt() {
+    #expect(SyncEngine.chunkTokenLimit("chunker-2;chars=1500;overlap=2;tokens=256|filter-1;max=1048576;secrets-2") == 256)
+    #expect(SyncEngine.chunkTokenLimit("chunker-2;chars=1500;overlap=2;tokens=0|filter-1;max=1048576;secrets-2") == nil)
+    #expect(SyncEngine.chunkTokenLimit("chunker-1;max=1048576") == nil)
+  }
+
+  /// `retry.py` matches in many small chunks; each adds a share of the file's best chunk.
+  @Test(arguments: [(Optional(64), true), (nil, false)] as [(Int?, Bool)])
+  func furtherChunksCountOnlyInAnIndexOfSmallChunks(tokens: Int?, counts: Bool) async throws {
+    let repo = try TemporaryGitRepository()
+    let passage = (0..<12).map { "def backoff_\($0)(attempt):\n    # backoff grows with each retry attempt\n    return 2 ** attempt\n" }
+    try repo.commit(["shipit/retry.py": passage.joined(separator: "\n"), "shipit/other.py": "def unrelated():\n    return 1\n"])
+    let folder = try TemporaryDirectory()
+    let store = SQLiteStore(directory: folder.url)
+    var options = SyncOptions(collection: "share")
+    options.chunking.maxTokens = tokens
+    if tokens != nil { options.chunking.tokenCounter = { $0.split(whereSeparator: \.isWhitespace).count } }
+    _ = try await SyncEngine(store: store, embedder: NoEmbedder(), cache: nil, options: options).sync(
+      repository: try Repository(path: repo.url))
+    var engine = SearchEngine(store: store, embedder: nil, collection: "share")
+    engine.definitionWeight = 0
+    engine.moduleWeight = 0
+    let file = try #require(try await engine.files(SearchRequest(query: "retry backoff attempt")).first)
+    #expect(file.filePath == "shipit/retry.py")
+    let best = engine.keywordWeight / (engine.rrfK + 1)
+    if counts {
+      #expect(file.chunks > 1)
+      #expect(abs(file.fused - best * (1 + engine.splitChunkShare * Double(file.chunks - 1) / Double(file.chunks))) < 1e-12)
+    } else {
+      #expect(file.chunks == 1)
+      #expect(abs(file.fused - best) < 1e-12)
+    }
+    withExtendedLifetime((repo, folder)) {}
+  }
+}
