@@ -32,12 +32,13 @@ import hashlib
 import json
 import math
 import os
-import signal
 import struct
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from serving import serve
 
 TEXT_HISTORY = 2000
 
@@ -306,20 +307,7 @@ def main():
 
     server = EmbeddingServer((args.host, args.port), Handler)
     server.state = State(args.dimension, args.latency_ms, api_key, args.ms_per_text)
-    if args.tls_cert:
-        import ssl
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(args.tls_cert, args.tls_key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    # Swift's Process can start us with SIGTERM blocked (an inherited signal mask), which would
-    # leave TestServer.stop waiting for its SIGKILL fallback: unblock it and exit at once.
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    print(f"LISTENING {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(server, args.tls_cert, args.tls_key)
 
 
 if __name__ == "__main__":

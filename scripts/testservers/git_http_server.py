@@ -17,11 +17,12 @@ import argparse
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from serving import serve
 
 STATS = {"requests": 0, "unauthorized": 0, "authorized": 0, "users": []}
 LOCK = threading.Lock()
@@ -131,8 +132,6 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    # A test runner may start us with SIGTERM blocked; unblock it so `stop()` ends us promptly.
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
@@ -144,11 +143,7 @@ def main():
     Handler.token = os.environ.get("GIT_HTTP_TEST_TOKEN", "")
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
-    print(f"LISTENING {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(server)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ GET  /log      {"requests": [{"method", "path", "time"}...]} of every scripted-p
 
 Prints "LISTENING <port>" on stdout once bound.
 """
-import argparse, json, os, signal, socket, ssl, struct, sys, threading, time
+import argparse, json, socket, ssl, struct, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from serving import serve
 
 LOCK = threading.Lock()
 SCRIPT = []
@@ -89,18 +91,7 @@ def main():
     parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate chain")
     parser.add_argument("--tls-key", help="private key of --tls-cert")
     args = parser.parse_args()
-    server = Server((args.host, args.port), Handler)
-    if args.tls_cert:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(args.tls_cert, args.tls_key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    print(f"LISTENING {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(Server((args.host, args.port), Handler), args.tls_cert, args.tls_key)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import TypeAdapter, ValidationError
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as m
+from serving import serve
 
 # The local engine warns that payload indexes do nothing; that is documented, not news per request.
 warnings.filterwarnings("ignore", category=UserWarning)
@@ -478,16 +479,8 @@ def main() -> None:
         args.version, key_from(args.api_key_env), key_from(args.read_only_api_key_env), args.storage)
     server = QuietHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
-    if args.tls_cert:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(args.tls_cert, args.tls_key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
     watch_parent()
-    print(f"LISTENING {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(server, args.tls_cert, args.tls_key)
 
 
 if __name__ == "__main__":
